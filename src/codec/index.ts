@@ -1,0 +1,7 @@
+export {
+  decodeEntry,
+  type EntryMeta,
+  encodeEntry,
+  type Serializer,
+  UNREADABLE,
+} from './envelope.js';

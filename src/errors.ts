@@ -1,0 +1,135 @@
+/** Stable machine-readable codes carried by every error this library throws. */
+export const ErrorCode = {
+  /** An option given to `createCache`, a wrapper or a store is invalid. */
+  InvalidOption: 'E_INVALID_OPTION',
+  /** A key template or pattern cannot be parsed. */
+  TemplateSyntax: 'E_TEMPLATE_SYNTAX',
+  /** A placeholder of a template has no value in the context. */
+  MissingContextValue: 'E_MISSING_CONTEXT_VALUE',
+  /** A context value cannot be rendered into a key (null, function, symbol). */
+  InvalidContextValue: 'E_INVALID_CONTEXT_VALUE',
+  /** A value could not be turned into text for the store. */
+  Serialization: 'E_SERIALIZATION',
+  /** A store broke the `Store` contract. */
+  StoreContract: 'E_STORE_CONTRACT',
+} as const;
+
+/** One of the values of {@link ErrorCode}. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const PREFIX = '[quickpost-cache] ';
+
+/** Base class of every error thrown by quickpost-cache; `code` is stable across versions. */
+export class CacheError extends Error {
+  override name = 'CacheError';
+  /** Stable identifier of the failure, one of {@link ErrorCode}. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(PREFIX + message, options);
+    this.code = code;
+  }
+}
+
+/** An option is missing, of the wrong type or out of range; `option` names it. */
+export class InvalidOptionError extends CacheError {
+  override name = 'InvalidOptionError' as const;
+  /** The option's name, dotted for nested options (`patterns.1`). */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(ErrorCode.InvalidOption, message);
+    this.option = option;
+  }
+}
+
+/** A template or pattern is malformed; thrown when the wrapper is made, not per call. */
+export class TemplateSyntaxError extends CacheError {
+  override name = 'TemplateSyntaxError' as const;
+  /** The template as written. */
+  readonly template: string;
+  /** Zero-based character offset of the problem in the template. */
+  readonly position: number;
+
+  constructor(template: string, position: number, problem: string) {
+    super(
+      ErrorCode.TemplateSyntax,
+      `Invalid template "${template}" at character ${position}: ${problem}`,
+    );
+    this.template = template;
+    this.position = position;
+  }
+}
+
+/** The context lacks a value for a placeholder (or the value is `undefined`). */
+export class MissingContextValueError extends CacheError {
+  override name = 'MissingContextValueError' as const;
+  /** The template being rendered. */
+  readonly template: string;
+  /** The placeholder without a value. */
+  readonly placeholder: string;
+
+  constructor(template: string, placeholder: string) {
+    super(
+      ErrorCode.MissingContextValue,
+      `Template "${template}" needs a value for {{${placeholder}}}, but the context has none (or undefined). Return \`${placeholder}\` from the \`context\` function.`,
+    );
+    this.template = template;
+    this.placeholder = placeholder;
+  }
+}
+
+/** A context value has a type that cannot become part of a key. */
+export class InvalidContextValueError extends CacheError {
+  override name = 'InvalidContextValueError' as const;
+  /** The template being rendered. */
+  readonly template: string;
+  /** The placeholder whose value was rejected. */
+  readonly placeholder: string;
+
+  constructor(template: string, placeholder: string, got: string) {
+    super(
+      ErrorCode.InvalidContextValue,
+      `Template "${template}" cannot render {{${placeholder}}} from a ${got}. Use a string, number, boolean, bigint, object or array (map null to a sentinel such as 'none').`,
+    );
+    this.template = template;
+    this.placeholder = placeholder;
+  }
+}
+
+/** A value could not be serialized (for example a circular structure); `key` is the cache key. */
+export class SerializationError extends CacheError {
+  override name = 'SerializationError' as const;
+  /** The full cache key the value was meant for. */
+  readonly key: string;
+
+  constructor(key: string, cause: unknown) {
+    super(
+      ErrorCode.Serialization,
+      `Could not serialize the value for "${key}": ${cause instanceof Error ? cause.message : String(cause)}. Cache JSON-compatible data (plus Date, BigInt, Map, Set) or pass a \`serializer\`.`,
+      { cause },
+    );
+    this.key = key;
+  }
+}
+
+/** A store returned something the `Store` contract does not allow. */
+export class StoreContractError extends CacheError {
+  override name = 'StoreContractError' as const;
+
+  constructor(message: string) {
+    super(ErrorCode.StoreContract, message);
+  }
+}
+
+/** True for any error thrown by quickpost-cache, also across realms and duplicate installs. */
+export function isCacheError(error: unknown): error is CacheError {
+  if (error instanceof CacheError) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    error instanceof Error &&
+    typeof code === 'string' &&
+    (Object.values(ErrorCode) as string[]).includes(code)
+  );
+}

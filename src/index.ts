@@ -1,0 +1,43 @@
+export type { ReadPlan, StoreResult } from './cache/core.js';
+export type { CacheLogger, CacheOptions } from './cache/options.js';
+export type { SchemaResult, ValueSchema } from './cache/schema.js';
+export { Cache, createCache } from './cache.js';
+export type { Serializer } from './codec/index.js';
+export {
+  cacheable,
+  configureCache,
+  getDefaultCache,
+  invalidating,
+  type WithCache,
+} from './defaults.js';
+export {
+  CacheError,
+  ErrorCode,
+  InvalidContextValueError,
+  InvalidOptionError,
+  isCacheError,
+  MissingContextValueError,
+  SerializationError,
+  StoreContractError,
+  TemplateSyntaxError,
+} from './errors.js';
+export { createGlobMatcher, matchGlob } from './glob.js';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export type { MaybePromise, Store, SyncStore } from './stores/store.js';
+export {
+  type CompiledTemplate,
+  type ContextValue,
+  compilePattern,
+  compileTemplate,
+  encodeKeyValue,
+  type PlaceholderNames,
+  type TemplateContext,
+} from './template/index.js';
+export type {
+  CacheableBaseOptions,
+  CacheableContextOption,
+  CacheableOptions,
+  ContextExtractor,
+} from './wrappers/cacheable.js';
+export type { InvalidatingContextOption, InvalidatingOptions } from './wrappers/invalidating.js';
+export type { WrappedFunction, WrappedResult } from './wrappers/shared.js';

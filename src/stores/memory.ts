@@ -1,0 +1,74 @@
+import { LRUCache } from 'lru-cache';
+import { createGlobMatcher } from '../glob.js';
+import type { SyncStore } from './store.js';
+
+/** Bounds of a {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Most entries kept; the least recently used is evicted beyond it.
+   * @default 10_000
+   */
+  maxEntries?: number;
+  /**
+   * Most bytes kept, counting keys and values as UTF-16 (2 bytes a character).
+   * @default 67_108_864 (64 MiB)
+   */
+  maxBytes?: number;
+}
+
+/**
+ * The embedded default store: an in-process LRU (lru-cache) bounded by entry count and bytes, with
+ * per-entry TTL, answering synchronously. Pattern deletes follow Redis's glob rules exactly, so
+ * code behaves the same here as on Redis. Entries are not shared between processes.
+ */
+export class MemoryStore implements SyncStore {
+  readonly sync = true;
+  readonly #entries: LRUCache<string, string>;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#entries = new LRUCache<string, string>({
+      max: options.maxEntries ?? 10_000,
+      maxSize: options.maxBytes ?? 64 * 1024 * 1024,
+      sizeCalculation: (value, key) => (value.length + key.length) * 2,
+      // Date.now (rather than performance.now) so that expiry follows the wall clock, which is
+      // also what entries' logical expiry uses; ttlResolution 0 reads the clock on every check.
+      perf: Date,
+      ttlResolution: 0,
+    });
+  }
+
+  /** How many entries are stored (expired ones included until they are touched or evicted). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string): string | undefined {
+    return this.#entries.get(key);
+  }
+
+  set(key: string, value: string, ttlMs: number): void {
+    this.#entries.set(key, value, { ttl: ttlMs });
+  }
+
+  delete(key: string): boolean {
+    const live = this.#entries.has(key);
+    this.#entries.delete(key);
+    return live;
+  }
+
+  deletePattern(pattern: string): number {
+    const matches = createGlobMatcher(pattern);
+    const doomed = Array.from(this.#entries.keys()).filter(matches);
+    let removed = 0;
+    for (const key of doomed) {
+      if (this.#entries.has(key)) removed += 1;
+      this.#entries.delete(key);
+    }
+    return removed;
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.#entries.clear();
+  }
+}

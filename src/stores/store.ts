@@ -1,0 +1,38 @@
+/** A value, or a promise of it: store methods may answer either way. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Where cached entries live. Four required methods over plain strings; the cache does all
+ * encoding, so a store never sees values, only text. Every method may return its result directly
+ * or as a promise. Keys arrive fully formed (prefix included).
+ *
+ * Optional capabilities are optional members, detected at run time; a store that implements only
+ * the required part works with every feature.
+ */
+export interface Store {
+  /**
+   * `true` only if every method returns its result directly (never a promise). Wrappers of
+   * synchronous functions stay synchronous on such a store. Leave it out for async stores.
+   */
+  readonly sync?: boolean;
+  /** Returns the stored text, or `undefined` / `null` when the key is absent or expired. */
+  get(key: string): MaybePromise<string | null | undefined>;
+  /** Stores `value` under `key`, replacing any previous value, expiring after `ttlMs` milliseconds. */
+  set(key: string, value: string, ttlMs: number): MaybePromise<unknown>;
+  /** Removes `key`; returns whether a live entry was removed. */
+  delete(key: string): MaybePromise<boolean>;
+  /**
+   * Removes every key matching the Redis glob `pattern` (`*`, `?`, `[...]`, `\` escapes: see
+   * `matchGlob`); returns how many live entries were removed.
+   */
+  deletePattern(pattern: string): MaybePromise<number>;
+}
+
+/** A store whose methods all answer synchronously; it declares so with `sync: true`. */
+export interface SyncStore extends Store {
+  readonly sync: true;
+  get(key: string): string | null | undefined;
+  set(key: string, value: string, ttlMs: number): unknown;
+  delete(key: string): boolean;
+  deletePattern(pattern: string): number;
+}

@@ -1,0 +1,71 @@
+import { InvalidContextValueError, MissingContextValueError } from '../errors.js';
+import { encodeKeyValue } from './encode.js';
+import { type ParsedTemplate, parseTemplate, type TemplateMode } from './parse.js';
+import type { PlaceholderNames, TemplateContext } from './types.js';
+
+/** A compiled template: call it with a context to get the rendered text (without any prefix). */
+export interface CompiledTemplate<T extends string = string> {
+  (context: TemplateContext<T>): string;
+  /** The template as written. */
+  readonly template: T;
+  /** The placeholder names, in order of appearance (a name used twice appears twice). */
+  readonly placeholders: readonly PlaceholderNames<T>[];
+}
+
+/**
+ * Compiles a key template such as `posts:{{slug}}` into a render function. Parsing and validation
+ * happen here, once; rendering is string concatenation of encoded values. Throws
+ * `TemplateSyntaxError` for a malformed template or one containing glob wildcards.
+ *
+ * @example
+ * const render = compileTemplate('posts:{{slug}}:{{user_id}}');
+ * render({ slug: 'hello world', user_id: 7 }); // 'posts:hello%20world:7'
+ */
+export function compileTemplate<const T extends string>(template: T): CompiledTemplate<T> {
+  return compile(template, 'key');
+}
+
+/**
+ * Compiles an invalidation pattern such as `posts:{{slug}}:*`. Its own `*`, `?`, `[...]` and `\`
+ * are Redis glob syntax; rendered values are always literal (see `encodeKeyValue`).
+ */
+export function compilePattern<const T extends string>(pattern: T): CompiledTemplate<T> {
+  return compile(pattern, 'pattern');
+}
+
+function compile<T extends string>(template: T, mode: TemplateMode): CompiledTemplate<T> {
+  const parsed = parseTemplate(template, mode);
+  const render = parsed.names.length === 0 ? constant(parsed) : renderer(template, parsed);
+  return Object.assign(render, {
+    template,
+    placeholders: parsed.names as readonly PlaceholderNames<T>[],
+  }) as CompiledTemplate<T>;
+}
+
+function constant(parsed: ParsedTemplate): () => string {
+  const text = parsed.texts[0] as string;
+  return () => text;
+}
+
+function renderer(
+  template: string,
+  { texts, names }: ParsedTemplate,
+): (context: Readonly<Record<string, unknown>>) => string {
+  return (context) => {
+    if (typeof context !== 'object' || context === null) {
+      throw new MissingContextValueError(template, names[0] as string);
+    }
+    let out = texts[0] as string;
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[i] as string;
+      const value = context[name];
+      const text = encodeKeyValue(value);
+      if (text === undefined) {
+        if (value === undefined) throw new MissingContextValueError(template, name);
+        throw new InvalidContextValueError(template, name, value === null ? 'null' : typeof value);
+      }
+      out += text + (texts[i + 1] as string);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import type { CacheCore, ReadPlan } from '../cache/core.js';
+import { checkOptions, optionRules } from '../cache/options.js';
+import type { ValueSchema } from '../cache/schema.js';
+import { InvalidOptionError } from '../errors.js';
+import type { Store } from '../stores/store.js';
+import { compileTemplate, type IsStaticTemplate, type TemplateContext } from '../template/index.js';
+import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
+import { EMPTY_CONTEXT, looksLike, type WrappedFunction } from './shared.js';
+
+/** Options of `cacheable` that do not depend on the key template. */
+export interface CacheableBaseOptions<R> {
+  /**
+   * Time to live of entries, in seconds.
+   * @default the cache's `ttl` (300)
+   */
+  ttl?: number;
+  /**
+   * Log this wrapper's context, key, HIT / MISS / SET through the cache's logger.
+   * @default the cache's `debug`
+   */
+  debug?: boolean;
+  /**
+   * Name shown in debug lines.
+   * @default the function's name
+   */
+  name?: string;
+  /**
+   * Checks values read from the cache (a zod schema or any Standard Schema). A value that fails
+   * is a miss: it is deleted and recomputed. The schema's output is what the wrapper returns.
+   */
+  schema?: ValueSchema<NoInfer<Awaited<R>>>;
+  /**
+   * Decides per result whether to store it; `null` and `undefined` are cached unless this says no.
+   * @example shouldCache: (post) => post !== null
+   */
+  shouldCache?: (value: NoInfer<Awaited<R>>) => boolean;
+}
+
+/** Turns the wrapped function's arguments into the values of the key template's placeholders. */
+export type ContextExtractor<A extends unknown[], T extends string> = (
+  ...args: A
+) => TemplateContext<T>;
+
+/** The `context` option: required when the template has placeholders, optional otherwise. */
+export type CacheableContextOption<A extends unknown[], T extends string> =
+  IsStaticTemplate<T> extends true
+    ? { context?: ContextExtractor<A, T> }
+    : { context: ContextExtractor<A, T> };
+
+/** Options of `cacheable`: the key template, how to fill it, and caching behaviour. */
+export type CacheableOptions<A extends unknown[], R, T extends string> = CacheableBaseOptions<R> & {
+  /** Key template such as `posts:{{slug}}`; the cache's prefix is put in front of it. */
+  key: T;
+} & CacheableContextOption<A, T>;
+
+const cacheableOptionsSchema = z.strictObject({
+  key: z.string(),
+  ttl: optionRules.ttl[0],
+  context: optionRules.func[0],
+  debug: optionRules.debug[0],
+  name: optionRules.name[0],
+  schema: z
+    .custom<ValueSchema>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as ValueSchema)['~standard']?.validate === 'function',
+    )
+    .optional(),
+  shouldCache: optionRules.func[0],
+});
+
+const cacheableSentences: Record<string, string> = {
+  key: "must be a key template string such as 'posts:{{slug}}'",
+  ttl: optionRules.ttl[1],
+  context: optionRules.func[1],
+  debug: optionRules.debug[1],
+  name: optionRules.name[1],
+  schema: 'must be a Standard Schema such as a zod schema',
+  shouldCache: optionRules.func[1],
+};
+
+/** Builds a `cacheable` wrapper on `cache`; see `Cache.cacheable`. */
+export function wrapCacheable<S extends Store, A extends unknown[], R, T extends string>(
+  cache: CacheCore<S>,
+  fn: (...args: A) => R,
+  options: CacheableOptions<A, R, T>,
+): WrappedFunction<A, R, S> {
+  if (typeof fn !== 'function') {
+    throw new InvalidOptionError(
+      'fn',
+      'cacheable() needs a function to wrap as its first argument',
+    );
+  }
+  checkOptions(cacheableOptionsSchema, options, cacheableSentences, 'cacheable');
+  const render = compileTemplate(options.key);
+  const extract = options.context as ((...args: A) => object) | undefined;
+  if (extract === undefined && render.placeholders.length > 0) {
+    throw new InvalidOptionError(
+      'context',
+      `\`context\` is required: the key template "${options.key}" has placeholders (${render.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments`,
+    );
+  }
+  const plan: ReadPlan = {
+    name: options.name ?? (fn.name || 'anonymous'),
+    ttlMs: cache.ttlMs(options.ttl),
+    debug: options.debug ?? cache.debug,
+    schema: options.schema,
+    shouldCache: options.shouldCache,
+  };
+  // Known to answer with promises: then every call goes the async way, hits included.
+  let async = !cache.isSync || isAsyncFunction(fn);
+
+  const wrapper = function (this: unknown, ...args: A): unknown {
+    if (async) {
+      let context: object;
+      let key: string;
+      try {
+        context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
+        key = cache.fullKey(render(context as TemplateContext<T>));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return cache.readThroughAsync(key, plan, fn, this, args, context);
+    }
+    const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
+    const key = cache.fullKey(render(context as TemplateContext<T>));
+    const result = cache.readThroughSync(key, plan, fn, this, args, context);
+    if (isThenable(result)) async = true;
+    return result;
+  };
+  return looksLike(wrapper, fn) as WrappedFunction<A, R, S>;
+}

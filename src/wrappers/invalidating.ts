@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { type CacheCore, contextJson } from '../cache/core.js';
+import { checkOptions, optionRules } from '../cache/options.js';
+import { InvalidOptionError } from '../errors.js';
+import type { Store } from '../stores/store.js';
+import {
+  type CompiledTemplate,
+  compilePattern,
+  type IsStaticTemplate,
+  type TemplateContext,
+} from '../template/index.js';
+import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
+import { EMPTY_CONTEXT, looksLike, type WrappedFunction } from './shared.js';
+
+/** Where the placeholder values of the patterns come from: the arguments, or the result too. */
+export type InvalidatingContextOption<A extends unknown[], R, P extends string> =
+  | {
+      /** Returns the patterns' placeholder values from the mutation's arguments. */
+      context: (...args: A) => TemplateContext<P>;
+      contextFromResult?: never;
+    }
+  | {
+      /**
+       * Returns the patterns' placeholder values from the mutation's result (awaited) and
+       * arguments; for values only known afterwards, such as a created post's slug.
+       */
+      contextFromResult: (result: Awaited<R>, ...args: A) => TemplateContext<P>;
+      context?: never;
+    }
+  | (IsStaticTemplate<P> extends true ? { context?: never; contextFromResult?: never } : never);
+
+/** Options of `invalidating`: which patterns to delete once the mutation succeeds. */
+export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
+  /**
+   * Patterns to delete, as templates: `posts:{{slug}}:*`. Their own `*`, `?`, `[...]` are
+   * wildcards; rendered values are literal. A pattern ending in `:*` also deletes the key
+   * without that suffix (`posts:a:*` deletes `posts:a` too).
+   */
+  patterns: readonly P[];
+  /**
+   * Log the context, patterns and INVALIDATE counts through the cache's logger.
+   * @default the cache's `debug`
+   */
+  debug?: boolean;
+  /**
+   * Name shown in debug lines.
+   * @default the function's name
+   */
+  name?: string;
+} & InvalidatingContextOption<A, R, P>;
+
+const invalidatingOptionsSchema = z.strictObject({
+  patterns: z.array(z.string()).min(1),
+  context: optionRules.func[0],
+  contextFromResult: optionRules.func[0],
+  debug: optionRules.debug[0],
+  name: optionRules.name[0],
+});
+
+const invalidatingSentences: Record<string, string> = {
+  patterns: "must be a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
+  context: optionRules.func[1],
+  contextFromResult: optionRules.func[1],
+  debug: optionRules.debug[1],
+  name: optionRules.name[1],
+};
+
+/** Builds an `invalidating` wrapper on `cache`; see `Cache.invalidating`. */
+export function wrapInvalidating<S extends Store, A extends unknown[], R, P extends string>(
+  cache: CacheCore<S>,
+  fn: (...args: A) => R,
+  options: InvalidatingOptions<A, R, P>,
+): WrappedFunction<A, R, S> {
+  if (typeof fn !== 'function') {
+    throw new InvalidOptionError(
+      'fn',
+      'invalidating() needs a function to wrap as its first argument',
+    );
+  }
+  checkOptions(invalidatingOptionsSchema, options, invalidatingSentences, 'invalidating');
+  const patterns: CompiledTemplate[] = options.patterns.map((pattern) =>
+    compilePattern<string>(pattern),
+  );
+  const fromArgs = options.context as ((...args: A) => object) | undefined;
+  const fromResult = options.contextFromResult as
+    | ((result: unknown, ...args: A) => object)
+    | undefined;
+  checkContextOptions(patterns, fromArgs, fromResult);
+  const name = options.name ?? (fn.name || 'anonymous');
+  const debug = options.debug ?? cache.debug;
+  const async = !cache.isSync || isAsyncFunction(fn);
+
+  const render = (context: object): string[] => {
+    const keys = patterns.map((pattern) =>
+      cache.fullKey(pattern(context as TemplateContext<string>)),
+    );
+    if (debug) {
+      cache.logger.debug(
+        `[Cache] ${name} | Context: ${contextJson(context)} | Patterns: ${keys.join(', ')}`,
+      );
+    }
+    return keys;
+  };
+  const invalidate = (keys: string[], value: unknown): unknown =>
+    chain(
+      attempt(
+        () => cache.invalidate(keys, debug),
+        (error) => {
+          cache.logger.error(
+            `[Cache] ERROR: ${name} succeeded but invalidating ${keys.join(', ')} failed; those entries may be stale until their TTL ends`,
+            error,
+          );
+          return 0;
+        },
+      ),
+      () => value,
+    );
+
+  const wrapper = function (this: unknown, ...args: A): unknown {
+    let keys: string[] | undefined;
+    if (fromResult === undefined) {
+      // Rendered before the mutation runs, so a bad context cannot leave a mutation done but
+      // its invalidation undone.
+      try {
+        keys = render(fromArgs === undefined ? EMPTY_CONTEXT : fromArgs(...args));
+      } catch (error) {
+        if (async) return Promise.reject(error);
+        throw error;
+      }
+    }
+    const afterMutation = (value: unknown): unknown =>
+      invalidate(
+        keys ?? render((fromResult as NonNullable<typeof fromResult>)(value, ...args)),
+        value,
+      );
+    const result = Reflect.apply(fn, this, args);
+    if (isThenable(result)) return Promise.resolve(result).then(afterMutation);
+    if (!async) return afterMutation(result);
+    try {
+      return Promise.resolve(afterMutation(result));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  return looksLike(wrapper, fn) as WrappedFunction<A, R, S>;
+}
+
+function checkContextOptions(
+  patterns: readonly CompiledTemplate[],
+  fromArgs: unknown,
+  fromResult: unknown,
+): void {
+  if (fromArgs !== undefined && fromResult !== undefined) {
+    throw new InvalidOptionError(
+      'contextFromResult',
+      '`context` and `contextFromResult` cannot both be given; use `contextFromResult`, which also receives the arguments',
+    );
+  }
+  const names = [...new Set(patterns.flatMap((pattern) => pattern.placeholders))];
+  if (names.length > 0 && fromArgs === undefined && fromResult === undefined) {
+    throw new InvalidOptionError(
+      'context',
+      `\`context\` (or \`contextFromResult\`) is required: the patterns have placeholders (${names.map((n) => `{{${n}}}`).join(', ')})`,
+    );
+  }
+}

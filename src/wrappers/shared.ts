@@ -1,0 +1,23 @@
+import type { Store, SyncStore } from '../stores/store.js';
+
+/**
+ * What a wrapper returns for a function returning `R`: a promise for async functions and for any
+ * function on an async store; the plain value for a sync function on a synchronous store.
+ */
+export type WrappedResult<R, S extends Store> =
+  R extends PromiseLike<infer V> ? Promise<V> : S extends SyncStore ? R : Promise<R>;
+
+/** A wrapper: the wrapped function's parameters, its result as {@link WrappedResult} says. */
+export type WrappedFunction<A extends unknown[], R, S extends Store> = (
+  ...args: A
+) => WrappedResult<R, S>;
+
+/** The context object used for templates without placeholders. */
+export const EMPTY_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
+
+/** Gives `wrapper` the `name` and `length` of `fn`, so it looks like the function it wraps. */
+export function looksLike<W extends object>(wrapper: W, fn: { name: string; length: number }): W {
+  Object.defineProperty(wrapper, 'name', { value: fn.name, configurable: true });
+  Object.defineProperty(wrapper, 'length', { value: fn.length, configurable: true });
+  return wrapper;
+}
