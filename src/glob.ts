@@ -6,7 +6,8 @@
  *   a multi-byte UTF-8 character),
  * - `[abc]`, `[^abc]`, `[a-z]` (a reversed range `[z-a]` is swapped), `\x` inside a class,
  * - `\x` outside a class matches `x` literally,
- * - an unclosed `[` ends the pattern as a class over the remaining characters.
+ * - an unclosed `[` ends the pattern as a class over the remaining characters,
+ * - more than 1000 nested `*` (separated by other characters) match nothing, as in Redis.
  *
  * Matching works on UTF-8 bytes read as signed chars, as Redis does on x86-64, which only matters
  * for ranges with non-ASCII bounds.
@@ -15,7 +16,7 @@ export function createGlobMatcher(pattern: string): (key: string) => boolean {
   const literalPrefix = prefixBeforeTrailingStar(pattern);
   if (literalPrefix !== undefined) return (key) => key.startsWith(literalPrefix);
   const p = toSignedBytes(pattern);
-  return (key) => matchBytes(p, 0, toSignedBytes(key), 0, { skipLonger: false });
+  return (key) => matchBytes(p, 0, toSignedBytes(key), 0, { skipLonger: false }, 0);
 }
 
 /** Whether `key` matches the Redis glob `pattern`. Compile once with `createGlobMatcher` for many keys. */
@@ -58,14 +59,17 @@ function matchBytes(
   s: Int8Array,
   si: number,
   state: { skipLonger: boolean },
+  nesting: number,
 ): boolean {
+  // Redis gives up past 1000 nested `*` (its "protection against abusive patterns"): no match.
+  if (nesting > 1000) return false;
   while (pi < p.length && si < s.length) {
     switch (at(p, pi)) {
       case STAR: {
         while (at(p, pi + 1) === STAR) pi += 1;
         if (pi === p.length - 1) return true;
         while (si < s.length) {
-          if (matchBytes(p, pi + 1, s, si, state)) return true;
+          if (matchBytes(p, pi + 1, s, si, state, nesting + 1)) return true;
           if (state.skipLonger) return false;
           si += 1;
         }

@@ -3,12 +3,44 @@ import { InvalidOptionError, SerializationError } from '../errors.js';
 import { createGlobMatcher } from '../glob.js';
 import { MemoryStore } from '../stores/memory.js';
 import type { Store, SyncStore } from '../stores/store.js';
+import {
+  compilePattern,
+  compileTemplate,
+  type IsStaticTemplate,
+  type TemplateContext,
+} from '../template/index.js';
 import { attempt, chain, isThenable } from '../util/maybe-promise.js';
 import { type CacheLogger, type CacheOptions, checkCacheOptions, describe } from './options.js';
 import type { ValueSchema } from './schema.js';
 
 /** What a cache operation returns: the value itself on a synchronous store, else a promise of it. */
 export type StoreResult<S extends Store, T> = S extends SyncStore ? T : Promise<T>;
+
+/**
+ * The context argument of a manual operation on key `K`: required when `K` is a template with
+ * placeholders, absent when it has none, optional when the key is only known at run time.
+ */
+export type ContextArgs<K extends string> = string extends K
+  ? [context?: TemplateContext<K>]
+  : IsStaticTemplate<K> extends true
+    ? []
+    : [context: TemplateContext<K>];
+
+/** Options of `set` and `getOrSet`, with the key template's context when it has placeholders. */
+export type WriteOptionsArgs<K extends string> = string extends K
+  ? [options?: WriteOptions & { context?: TemplateContext<K> }]
+  : IsStaticTemplate<K> extends true
+    ? [options?: WriteOptions]
+    : [options: WriteOptions & { context: TemplateContext<K> }];
+
+/** Options of a manual write. */
+export interface WriteOptions {
+  /**
+   * Time to live in seconds.
+   * @default the cache's `ttl`
+   */
+  ttl?: number;
+}
 
 /** How one read-through behaves; built once per wrapper, never per call. */
 export interface ReadPlan {
@@ -72,10 +104,18 @@ export class CacheCore<S extends Store = MemoryStore> {
     return this.#keyStart + key;
   }
 
-  /** Reads a value; `undefined` when absent, expired or unreadable. A store failure is a miss. */
-  get<T = unknown>(key: string): StoreResult<S, T | undefined> {
+  /**
+   * Reads a value; `undefined` when absent, expired or unreadable. A store failure is a miss.
+   * `key` is a key template like those of `cacheable` (given without prefix); its placeholders are
+   * filled from `context`, with the same encoding, so `get('posts:{{slug}}', { slug })` reads
+   * what a `cacheable` with that template stored.
+   */
+  get<T = unknown, const K extends string = string>(
+    key: K,
+    ...context: ContextArgs<K>
+  ): StoreResult<S, T | undefined> {
     return this.#settle(() => {
-      const full = this.fullKey(checkKey(key));
+      const full = this.#keyOf(key, context[0]);
       return chain(this.#read(full), (raw) => {
         const value = raw === undefined ? MISS : this.#decode(full, raw, undefined, this.debug);
         this.#log(this.debug, value === MISS ? 'MISS' : 'HIT', full);
@@ -85,10 +125,15 @@ export class CacheCore<S extends Store = MemoryStore> {
   }
 
   /** Stores a value for `ttl` seconds (default: the cache's). A store failure rejects/throws. */
-  set(key: string, value: unknown, options: { ttl?: number } = {}): StoreResult<S, void> {
+  set<const K extends string>(
+    key: K,
+    value: unknown,
+    ...options: WriteOptionsArgs<K>
+  ): StoreResult<S, void> {
     return this.#settle(() => {
-      const full = this.fullKey(checkKey(key));
-      const ttlMs = this.ttlMs(options.ttl);
+      const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
+      const full = this.#keyOf(key, context);
+      const ttlMs = this.ttlMs(ttl);
       this.#abandonFlights(full);
       const text = this.#encode(full, value, ttlMs, 0);
       this.#log(this.debug, 'SET', full, ` (TTL: ${ttlMs / 1000}s)`);
@@ -97,9 +142,9 @@ export class CacheCore<S extends Store = MemoryStore> {
   }
 
   /** Removes one key; resolves to whether it existed. A store failure rejects/throws. */
-  delete(key: string): StoreResult<S, boolean> {
+  delete<const K extends string>(key: K, ...context: ContextArgs<K>): StoreResult<S, boolean> {
     return this.#settle(() => {
-      const full = this.fullKey(checkKey(key));
+      const full = this.#keyOf(key, context[0]);
       this.#abandonFlights(full);
       return chain(this.store.delete(full), (removed) => {
         this.#log(this.debug, 'DELETE', full, removed ? '' : ' (absent)');
@@ -109,30 +154,38 @@ export class CacheCore<S extends Store = MemoryStore> {
   }
 
   /**
-   * Removes every key matching a Redis glob (given without prefix) and resolves to how many were
-   * removed. A pattern ending in `:*` also removes the key without that suffix.
+   * Removes every key matching a pattern template (given without prefix) and resolves to how
+   * many were removed. The pattern's own `*`, `?`, `[...]` are wildcards; values from `context`
+   * are literal. A pattern ending in `:*` also removes the key without that suffix.
    */
-  deletePattern(pattern: string): StoreResult<S, number> {
-    return this.#settle(() => this.invalidate([this.fullKey(checkKey(pattern))], this.debug));
+  deletePattern<const K extends string>(
+    pattern: K,
+    ...context: ContextArgs<K>
+  ): StoreResult<S, number> {
+    return this.#settle(() => {
+      const full = this.fullKey(compilePattern<string>(pattern)(context[0] ?? EMPTY_CONTEXT));
+      return this.invalidate([full], this.debug);
+    });
   }
 
   /**
    * Returns the cached value, or computes, stores and returns it. Concurrent misses of one key
    * share one computation. A store failure is a miss (the computed value is still returned).
    */
-  getOrSet<T>(
-    key: string,
+  getOrSet<T, const K extends string>(
+    key: K,
     compute: () => T,
-    options: { ttl?: number } = {},
+    ...options: WriteOptionsArgs<K>
   ): T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T> {
+    const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
     const plan: ReadPlan = {
       name: 'getOrSet',
-      ttlMs: this.ttlMs(options.ttl),
+      ttlMs: this.ttlMs(ttl),
       debug: this.debug,
       schema: undefined,
       shouldCache: undefined,
     };
-    const full = this.fullKey(checkKey(key));
+    const full = this.#keyOf(key, context);
     const result = this.isSync
       ? this.readThroughSync(full, plan, compute, undefined, [], undefined)
       : this.readThroughAsync(full, plan, compute, undefined, [], undefined);
@@ -161,6 +214,8 @@ export class CacheCore<S extends Store = MemoryStore> {
     context: unknown,
   ): unknown {
     if (plan.debug && context !== undefined) this.#logContext(plan.name, context, key);
+    const joined = this.#flights.get(key);
+    if (joined !== undefined) return joined.promise;
     const raw = this.#read(key) as string | undefined;
     if (raw !== undefined) {
       const value = this.#decode(key, raw, plan.schema, plan.debug);
@@ -223,7 +278,7 @@ export class CacheCore<S extends Store = MemoryStore> {
       return chain(this.store.deletePattern(pattern), (removed) =>
         chain(base === undefined ? 0 : this.#deleteBase(base), (baseRemoved) => {
           const total = removed + baseRemoved;
-          this.#log(debug, 'INVALIDATE', pattern, ` (${total} keys)`);
+          this.#log(debug, 'INVALIDATE', pattern, ` (${total} ${total === 1 ? 'key' : 'keys'})`);
           return total;
         }),
       );
@@ -237,6 +292,13 @@ export class CacheCore<S extends Store = MemoryStore> {
     this.logger.warn(
       `[Cache] ERROR: ${operation} ${key} failed; continuing without the cache`,
       error,
+    );
+  }
+
+  /** The full key for a manual key template and its context. */
+  #keyOf(key: string, context: object | undefined): string {
+    return this.fullKey(
+      compileTemplate<string>(key)((context ?? EMPTY_CONTEXT) as TemplateContext<string>),
     );
   }
 
@@ -358,13 +420,8 @@ export class CacheCore<S extends Store = MemoryStore> {
   }
 }
 
-/** Manual keys are given as written (no template): any non-empty string. */
-function checkKey(key: string): string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidOptionError('key', `\`key\` must be a non-empty string, got ${describe(key)}`);
-  }
-  return key;
-}
+/** The context used for templates without placeholders. */
+export const EMPTY_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
 
 /** JSON for debug lines that survives bigints and cycles. */
 export function contextJson(context: unknown): string {

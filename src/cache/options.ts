@@ -129,10 +129,11 @@ export function checkOptions(
     (parent, segment) => (parent as Record<PropertyKey, unknown>)?.[segment],
     options,
   );
+  const rule = sentences[option] ?? sentences[String(issue.path[0])];
   const sentence =
-    issue.code === 'custom'
+    rule === undefined && issue.code === 'custom'
       ? issue.message
-      : `${sentences[option] ?? sentences[String(issue.path[0])] ?? issue.message}, got ${describe(value)}`;
+      : `${rule ?? issue.message}, got ${describe(value)}`;
   throw new InvalidOptionError(option, `\`${option}\` ${sentence}`);
 }
 

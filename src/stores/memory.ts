@@ -30,9 +30,9 @@ export class MemoryStore implements SyncStore {
       max: options.maxEntries ?? 10_000,
       maxSize: options.maxBytes ?? 64 * 1024 * 1024,
       sizeCalculation: (value, key) => (value.length + key.length) * 2,
-      // Date.now (rather than performance.now) so that expiry follows the wall clock, which is
-      // also what entries' logical expiry uses; ttlResolution 0 reads the clock on every check.
-      perf: Date,
+      // The wall clock (rather than performance.now), looked up at each call: it is what entries'
+      // logical expiry uses, and test clocks can move it. ttlResolution 0 reads it on every check.
+      perf: { now: () => Date.now() },
       ttlResolution: 0,
     });
   }

@@ -14,7 +14,8 @@ export interface CompiledTemplate<T extends string = string> {
 
 /**
  * Compiles a key template such as `posts:{{slug}}` into a render function. Parsing and validation
- * happen here, once; rendering is string concatenation of encoded values. Throws
+ * happen here, once (compiled templates are also memoized by text); rendering is string
+ * concatenation of encoded values. Throws
  * `TemplateSyntaxError` for a malformed template or one containing glob wildcards.
  *
  * @example
@@ -33,7 +34,21 @@ export function compilePattern<const T extends string>(pattern: T): CompiledTemp
   return compile(pattern, 'pattern');
 }
 
+/** Compiled templates by mode and text; cleared when full, since templates are few in practice. */
+const compiled = new Map<string, unknown>();
+const MAX_COMPILED = 1000;
+
 function compile<T extends string>(template: T, mode: TemplateMode): CompiledTemplate<T> {
+  const id = mode + template;
+  const known = compiled.get(id);
+  if (known !== undefined) return known as CompiledTemplate<T>;
+  if (compiled.size >= MAX_COMPILED) compiled.clear();
+  const created = build(template, mode);
+  compiled.set(id, created);
+  return created;
+}
+
+function build<T extends string>(template: T, mode: TemplateMode): CompiledTemplate<T> {
   const parsed = parseTemplate(template, mode);
   const render = parsed.names.length === 0 ? constant(parsed) : renderer(template, parsed);
   return Object.assign(render, {

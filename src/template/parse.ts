@@ -21,6 +21,13 @@ const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f]/;
  * would be matched by patterns in surprising ways.
  */
 export function parseTemplate(template: string, mode: TemplateMode): ParsedTemplate {
+  if (typeof template !== 'string') {
+    throw new TemplateSyntaxError(
+      String(template),
+      0,
+      `a template must be a string, got ${typeof template}`,
+    );
+  }
   if (template.length === 0)
     throw new TemplateSyntaxError(template, 0, 'a template cannot be empty');
   const texts: string[] = [];

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { CacheCore, ReadPlan } from '../cache/core.js';
+import { type CacheCore, EMPTY_CONTEXT, type ReadPlan } from '../cache/core.js';
 import { checkOptions, optionRules } from '../cache/options.js';
 import type { ValueSchema } from '../cache/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import { compileTemplate, type IsStaticTemplate, type TemplateContext } from '../template/index.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
-import { EMPTY_CONTEXT, looksLike, type WrappedFunction } from './shared.js';
+import { looksLike, type WrappedFunction } from './shared.js';
 
 /** Options of `cacheable` that do not depend on the key template. */
 export interface CacheableBaseOptions<R> {
@@ -130,5 +130,5 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
     if (isThenable(result)) async = true;
     return result;
   };
-  return looksLike(wrapper, fn) as WrappedFunction<A, R, S>;
+  return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
 }

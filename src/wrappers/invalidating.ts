@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type CacheCore, contextJson } from '../cache/core.js';
+import { type CacheCore, contextJson, EMPTY_CONTEXT } from '../cache/core.js';
 import { checkOptions, optionRules } from '../cache/options.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
@@ -10,7 +10,7 @@ import {
   type TemplateContext,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
-import { EMPTY_CONTEXT, looksLike, type WrappedFunction } from './shared.js';
+import { looksLike, type WrappedFunction } from './shared.js';
 
 /** Where the placeholder values of the patterns come from: the arguments, or the result too. */
 export type InvalidatingContextOption<A extends unknown[], R, P extends string> =
@@ -142,7 +142,7 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
       return Promise.reject(error);
     }
   };
-  return looksLike(wrapper, fn) as WrappedFunction<A, R, S>;
+  return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
 }
 
 function checkContextOptions(

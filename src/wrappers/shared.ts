@@ -12,12 +12,19 @@ export type WrappedFunction<A extends unknown[], R, S extends Store> = (
   ...args: A
 ) => WrappedResult<R, S>;
 
-/** The context object used for templates without placeholders. */
-export const EMPTY_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
-
-/** Gives `wrapper` the `name` and `length` of `fn`, so it looks like the function it wraps. */
-export function looksLike<W extends object>(wrapper: W, fn: { name: string; length: number }): W {
-  Object.defineProperty(wrapper, 'name', { value: fn.name, configurable: true });
+/**
+ * Gives `wrapper` the `name` and `length` of `fn`, so it looks like the function it wraps; an
+ * anonymous function's wrapper takes `fallbackName` (the `name` option) instead.
+ */
+export function looksLike<W extends object>(
+  wrapper: W,
+  fn: { name: string; length: number },
+  fallbackName?: string,
+): W {
+  Object.defineProperty(wrapper, 'name', {
+    value: fn.name || fallbackName || '',
+    configurable: true,
+  });
   Object.defineProperty(wrapper, 'length', { value: fn.length, configurable: true });
   return wrapper;
 }

@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  cacheable,
+  configureCache,
+  createCache,
+  getDefaultCache,
+  InvalidOptionError,
+  invalidating,
+} from '../../src/index.js';
+
+afterEach(() => {
+  configureCache(createCache());
+});
+
+describe('plain wrappers', () => {
+  it('use the cache given in options, keeping sync functions sync on it', () => {
+    const cache = createCache({ prefix: 'own' });
+    const load = vi.fn((id: number) => id * 2);
+    const double = cacheable(load, { cache, key: 'double:{{id}}', context: (id) => ({ id }) });
+    expect(double(2)).toBe(4);
+    expect(double(2)).toBe(4);
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(cache.get('double:2')).toBe(4);
+  });
+
+  it('without a cache, use the configured one at call time and return promises', async () => {
+    const load = vi.fn((id: number) => id * 2);
+    const double = cacheable(load, { key: 'double:{{id}}', context: (id) => ({ id }) });
+    const reset = invalidating((id: number) => id, {
+      patterns: ['double:{{id}}'],
+      context: (id) => ({ id }),
+    });
+    const first = createCache({ prefix: 'first' });
+    configureCache(first);
+    const result = double(3);
+    expect(result).toBeInstanceOf(Promise);
+    expect(await result).toBe(6);
+    expect(first.get('double:3')).toBe(6);
+
+    const second = configureCache({ prefix: 'second' });
+    expect(getDefaultCache()).toBe(second);
+    expect(await double(3)).toBe(6);
+    expect(second.get('double:3')).toBe(6);
+    expect(load).toHaveBeenCalledTimes(2);
+
+    expect(await reset(3)).toBe(3);
+    expect(second.get('double:3')).toBeUndefined();
+    expect(first.get('double:3')).toBe(6);
+  });
+
+  it('check options when the wrapper is made', () => {
+    expect(() => cacheable(() => 1, { key: 'k', ttl: -1 })).toThrow(InvalidOptionError);
+    expect(() => cacheable(() => 1, { key: 'k', cache: {} as never })).toThrow(
+      expect.objectContaining({ option: 'cache' }),
+    );
+    expect(() => invalidating(() => 1, { patterns: [] } as never)).toThrow(InvalidOptionError);
+  });
+
+  it('keep the name and length of the function', () => {
+    function loadPost(_slug: string, _draft: boolean) {
+      return 1;
+    }
+    const wrapped = cacheable(loadPost, { key: 'p:{{slug}}', context: (slug) => ({ slug }) });
+    expect(wrapped.name).toBe('loadPost');
+    expect(wrapped.length).toBe(2);
+  });
+});

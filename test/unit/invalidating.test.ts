@@ -1,0 +1,227 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createCache, InvalidOptionError, MemoryStore } from '../../src/index.js';
+import { AsyncMemoryStore, FailingStore, recordingLogger } from '../helpers/stores.js';
+
+type Req = { user: string };
+const req: Req = { user: 'u1' };
+
+function seeded(store = new MemoryStore()) {
+  const cache = createCache({ store });
+  for (const key of [
+    'posts:my-slug',
+    'posts:my-slug:comments',
+    'posts:my-slug:likes',
+    'posts:my-slug-2',
+    'posts:other',
+    'posts:other:comments',
+    'posts:list:~abc',
+    'posts:list:~def',
+    'users:1:profile',
+  ]) {
+    store.set(cache.fullKey(key), 'v', 60_000);
+  }
+  const left = () =>
+    [
+      'posts:my-slug',
+      'posts:my-slug:comments',
+      'posts:my-slug:likes',
+      'posts:my-slug-2',
+      'posts:other',
+      'posts:other:comments',
+      'posts:list:~abc',
+      'posts:list:~def',
+      'users:1:profile',
+    ].filter((key) => store.get(cache.fullKey(key)) !== undefined);
+  return { cache, store, left };
+}
+
+describe('invalidating', () => {
+  it('runs the mutation, then deletes the patterns (a trailing :* takes the base key too)', async () => {
+    const { cache, left } = seeded();
+    const save = vi.fn(async (_req: Req, slug: string, title: string) => ({ slug, title }));
+    const updatePost = cache.invalidating(save, {
+      patterns: ['posts:{{slug}}:*', 'posts:list:*'],
+      context: (_r, slug) => ({ slug }),
+    });
+    expect(await updatePost(req, 'my-slug', 'New')).toEqual({ slug: 'my-slug', title: 'New' });
+    expect(save).toHaveBeenCalledWith(req, 'my-slug', 'New');
+    expect(left()).toEqual([
+      'posts:my-slug-2',
+      'posts:other',
+      'posts:other:comments',
+      'users:1:profile',
+    ]);
+  });
+
+  it('returns the mutation’s result object itself', async () => {
+    const { cache } = seeded();
+    const result = { ok: true };
+    const mutate = cache.invalidating(async () => result, { patterns: ['posts:list:*'] });
+    expect(await mutate()).toBe(result);
+  });
+
+  it('deletes nothing and rethrows the same error when the mutation fails', async () => {
+    const { cache, left } = seeded();
+    const before = left();
+    const failure = new Error('constraint violated');
+    const updatePost = cache.invalidating(
+      async (_slug: string): Promise<void> => {
+        throw failure;
+      },
+      { patterns: ['posts:{{slug}}:*'], context: (slug) => ({ slug }) },
+    );
+    await expect(updatePost('my-slug')).rejects.toBe(failure);
+    expect(left()).toEqual(before);
+  });
+
+  it('deletes only after the mutation has finished', async () => {
+    const store = new AsyncMemoryStore();
+    const cache = createCache({ store });
+    const updatePost = cache.invalidating(
+      async (slug: string) => {
+        store.calls.push(`mutation ${slug}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        store.calls.push(`mutation done ${slug}`);
+      },
+      { patterns: ['posts:{{slug}}:*'], context: (slug) => ({ slug }) },
+    );
+    await updatePost('a');
+    expect(store.calls).toEqual([
+      'mutation a',
+      'mutation done a',
+      'deletePattern quickpost:posts:a:*',
+      'delete quickpost:posts:a',
+    ]);
+  });
+
+  it('can take placeholder values from the mutation’s result', async () => {
+    const { cache, left } = seeded();
+    const createPost = cache.invalidating(
+      async (_req: Req, title: string) => ({ slug: 'my-slug', title }),
+      {
+        patterns: ['posts:{{slug}}:*', 'posts:list:*'],
+        contextFromResult: (post, _r, title) => {
+          expect(title).toBe('Hello');
+          return { slug: post.slug };
+        },
+      },
+    );
+    await createPost(req, 'Hello');
+    expect(left()).toEqual([
+      'posts:my-slug-2',
+      'posts:other',
+      'posts:other:comments',
+      'users:1:profile',
+    ]);
+  });
+
+  it('keeps a synchronous mutation synchronous on a synchronous store', () => {
+    const { cache, left } = seeded();
+    const result = { id: 1 };
+    const like = cache.invalidating((slug: string) => (slug ? result : result), {
+      patterns: ['posts:{{slug}}:likes'],
+      context: (slug) => ({ slug }),
+    });
+    expect(like('my-slug')).toBe(result);
+    expect(left()).not.toContain('posts:my-slug:likes');
+    expect(left()).toContain('posts:my-slug');
+  });
+
+  it('returns a promise for a synchronous mutation on an asynchronous store', async () => {
+    const cache = createCache({ store: new AsyncMemoryStore() });
+    const like = cache.invalidating((slug: string) => slug.length, {
+      patterns: ['posts:{{slug}}:likes'],
+      context: (slug) => ({ slug }),
+    });
+    const pending = like('abc');
+    expect(pending).toBeInstanceOf(Promise);
+    expect(await pending).toBe(3);
+  });
+
+  it('treats hostile values as literal text that matches nothing else', async () => {
+    const { cache, left } = seeded();
+    const updatePost = cache.invalidating(async (_slug: string) => undefined, {
+      patterns: ['posts:{{slug}}:*'],
+      context: (slug) => ({ slug }),
+    });
+    for (const slug of [
+      '*',
+      '?',
+      'my-slug*',
+      'my-slug?',
+      '[m]y-slug',
+      'my-slug\\',
+      '',
+      'my-slug:*',
+    ]) {
+      await updatePost(slug);
+    }
+    expect(left()).toHaveLength(9);
+  });
+
+  it('does not run the mutation when the patterns cannot be rendered', async () => {
+    const { cache } = seeded();
+    const save = vi.fn(async (_slug: string) => 'saved');
+    const updatePost = cache.invalidating(save, {
+      patterns: ['posts:{{slug}}:*'],
+      context: () => ({}) as { slug: string },
+    });
+    await expect(updatePost('a')).rejects.toMatchObject({ code: 'E_MISSING_CONTEXT_VALUE' });
+    expect(save).not.toHaveBeenCalled();
+  });
+
+  it('returns the result and reports when the deletes fail', async () => {
+    const logger = recordingLogger();
+    const cache = createCache({ store: new FailingStore(['deletePattern', 'delete']), logger });
+    const updatePost = cache.invalidating(async (slug: string) => `saved ${slug}`, {
+      patterns: ['posts:{{slug}}:*'],
+      context: (slug) => ({ slug }),
+    });
+    expect(await updatePost('a')).toBe('saved a');
+    expect(logger.lines.error).toEqual([
+      expect.stringContaining(
+        'succeeded but invalidating quickpost:posts:a:* failed; those entries may be stale',
+      ),
+    ]);
+  });
+
+  it('logs INVALIDATE lines with counts in debug mode', async () => {
+    const logger = recordingLogger();
+    const store = new MemoryStore();
+    const cache = createCache({ store, logger, debug: true });
+    store.set('quickpost:posts:my-slug', 'v', 10_000);
+    store.set('quickpost:posts:my-slug:comments', 'v', 10_000);
+    store.set('quickpost:posts:my-slug:likes', 'v', 10_000);
+    async function updatePost(_slug: string) {}
+    await cache.invalidating(updatePost, {
+      patterns: ['posts:{{slug}}:*', 'posts:list:*'],
+      context: (slug) => ({ slug }),
+    })('my-slug');
+    expect(logger.lines.debug).toEqual([
+      '[Cache] updatePost | Context: {"slug":"my-slug"} | Patterns: quickpost:posts:my-slug:*, quickpost:posts:list:*',
+      '[Cache] INVALIDATE: quickpost:posts:my-slug:* (3 keys)',
+      '[Cache] INVALIDATE: quickpost:posts:list:* (0 keys)',
+    ]);
+  });
+
+  it.each([
+    [{ patterns: [] }, 'patterns'],
+    [{ patterns: 'posts:*' }, 'patterns'],
+    [{ patterns: ['posts:{{slug'] }, undefined],
+    [{ patterns: ['posts:{{slug}}:*'] }, 'context'],
+    [
+      { patterns: ['posts:{{slug}}'], context: () => ({}), contextFromResult: () => ({}) },
+      'contextFromResult',
+    ],
+  ])('rejects %j when the wrapper is made', (options, option) => {
+    const cache = createCache();
+    expect(() => cache.invalidating(async () => 1, options as never)).toThrow(
+      option === undefined
+        ? expect.objectContaining({ code: 'E_TEMPLATE_SYNTAX' })
+        : expect.objectContaining({ option }),
+    );
+    if (option !== undefined) {
+      expect(() => cache.invalidating(async () => 1, options as never)).toThrow(InvalidOptionError);
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compilePattern,
+  compileTemplate,
+  InvalidContextValueError,
+  MissingContextValueError,
+  TemplateSyntaxError,
+} from '../../src/index.js';
+
+describe('compileTemplate', () => {
+  it('renders placeholders in order, literal text as written', () => {
+    const render = compileTemplate('posts:{{slug}}:comments:{{page}}');
+    expect(render({ slug: 'my-post', page: 2 })).toBe('posts:my-post:comments:2');
+    expect(render.placeholders).toEqual(['slug', 'page']);
+    expect(render.template).toBe('posts:{{slug}}:comments:{{page}}');
+  });
+
+  it('renders a template without placeholders as itself', () => {
+    expect(compileTemplate('posts:all')({})).toBe('posts:all');
+  });
+
+  it('renders a repeated placeholder each time', () => {
+    expect(compileTemplate('{{a}}:{{a}}')({ a: 'x' })).toBe('x:x');
+  });
+
+  it.each([
+    ['', 0, 'cannot be empty'],
+    ['posts:{{slug', 6, 'never closed'],
+    ['posts:{{}}', 6, 'needs a name'],
+    ['posts:{{1slug}}', 8, 'not a valid placeholder name'],
+    ['posts:{{sl-ug}}', 8, 'not a valid placeholder name'],
+    ['posts:{{ slug }}', 8, 'not a valid placeholder name'],
+    ['posts:{slug}', 6, 'lone "{"'],
+    ['posts:slug}}', 10, 'lone "}"'],
+    ['posts:{{slug}}}', 14, 'lone "}"'],
+    ['posts: {{slug}}', 6, 'whitespace'],
+    ['posts:\t{{slug}}', 6, 'whitespace'],
+    ['posts:*', 6, 'wildcard'],
+    ['posts:{{slug}}:[ab]', 15, 'wildcard'],
+    ['posts:a\\b', 7, 'wildcard'],
+  ])('rejects %j at character %i (%s)', (template, position, problem) => {
+    let error: unknown;
+    try {
+      compileTemplate(template);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(TemplateSyntaxError);
+    expect(error).toMatchObject({ code: 'E_TEMPLATE_SYNTAX', template, position });
+    expect((error as Error).message).toContain(problem);
+    expect((error as Error).message).toMatch(/^\[quickpost-cache\] /);
+  });
+
+  it('throws MissingContextValueError naming the template and placeholder', () => {
+    const render = compileTemplate('posts:{{slug}}:{{page}}') as (context: object) => string;
+    expect(() => render({ slug: 'a' })).toThrow(MissingContextValueError);
+    expect(() => render({ slug: 'a', page: undefined })).toThrow(
+      expect.objectContaining({
+        code: 'E_MISSING_CONTEXT_VALUE',
+        template: 'posts:{{slug}}:{{page}}',
+        placeholder: 'page',
+      }),
+    );
+  });
+
+  it.each([
+    [null, 'null'],
+    [() => 1, 'function'],
+    [Symbol('s'), 'symbol'],
+  ])('throws InvalidContextValueError for %s', (value, kind) => {
+    const render = compileTemplate('posts:{{slug}}') as (context: object) => string;
+    expect(() => render({ slug: value })).toThrow(
+      expect.objectContaining({
+        name: 'InvalidContextValueError',
+        placeholder: 'slug',
+        message: expect.stringContaining(`from a ${kind}`),
+      }),
+    );
+    expect(() => render({ slug: value })).toThrow(InvalidContextValueError);
+  });
+});
+
+describe('compilePattern', () => {
+  it('keeps the template’s wildcards and makes rendered values literal', () => {
+    const render = compilePattern('posts:{{slug}}:*');
+    expect(render({ slug: 'my-post' })).toBe('posts:my-post:*');
+    expect(render({ slug: '*' })).toBe('posts:%2A:*');
+    expect(compilePattern('posts:?:[ab]:\\*')({})).toBe('posts:?:[ab]:\\*');
+  });
+
+  it('rejects malformed patterns like templates', () => {
+    expect(() => compilePattern('posts:{{slug')).toThrow(TemplateSyntaxError);
+    expect(() => compilePattern('posts :*')).toThrow(TemplateSyntaxError);
+  });
+});
