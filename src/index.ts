@@ -23,6 +23,12 @@ export {
 } from './errors.js';
 export { createGlobMatcher, matchGlob } from './glob.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export {
+  type ConnectionOptions,
+  RedisStore,
+  type RedisStoreOptions,
+  type RedisStoreTuning,
+} from './stores/redis.js';
 export type { MaybePromise, Store, SyncStore } from './stores/store.js';
 export {
   type CompiledTemplate,

@@ -1,0 +1,17 @@
+import { RedisStore } from '../../src/index.js';
+import { describeStoreConformance } from '../../src/testing/index.js';
+import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
+
+describeStoreConformance({
+  name: 'RedisStore on a standalone Redis',
+  create: () => new RedisStore({ client: standaloneClient() }),
+  dispose: (store) => store.client.quit(),
+  volume: 20_000,
+});
+
+describeStoreConformance({
+  name: 'RedisStore on a 3-master Redis Cluster',
+  create: () => new RedisStore({ client: clusterClient() }),
+  dispose: (store) => store.client.quit(),
+  volume: 20_000,
+});
