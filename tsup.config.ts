@@ -1,11 +1,10 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  outDir: 'dist',
-});
+const common = { dts: true, sourcemap: true, target: 'node20', outDir: 'dist' } as const;
+
+export default defineConfig([
+  // The library: ESM and CommonJS.
+  { ...common, entry: { index: 'src/index.ts' }, format: ['esm', 'cjs'] },
+  // The Store conformance suite: ESM only, because vitest cannot be loaded with require().
+  { ...common, entry: { testing: 'src/testing/index.ts' }, format: ['esm'] },
+]);

@@ -66,6 +66,17 @@ describe('the built package', () => {
     expect(result).toEqual(expected);
   });
 
+  it('serves RedisStore and the ESM-only testing entry', () => {
+    const result = runNode([
+      '--input-type=module',
+      '-e',
+      `import { RedisStore } from 'quickpost-cache';
+       import { describeStoreConformance, GLOB_KEYS } from 'quickpost-cache/testing';
+       console.log(JSON.stringify([typeof RedisStore, typeof describeStoreConformance, GLOB_KEYS.length > 0]));`,
+    ]);
+    expect(result).toEqual(['function', 'function', true]);
+  });
+
   it('works through require (CommonJS)', () => {
     const result = runNode([
       '--input-type=commonjs',

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { describe, expect, inject, it, vi } from 'vitest';
+import { InvalidOptionError, RedisStore } from '../../src/index.js';
+import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
+
+describe('RedisStore', () => {
+  it('refuses a client with keyPrefix, which SCAN would ignore', async () => {
+    const { host, port } = inject('redis').standalone;
+    const client = new Redis({ host, port, keyPrefix: 'app:', lazyConnect: true });
+    expect(() => new RedisStore({ client })).toThrow(InvalidOptionError);
+    expect(() => new RedisStore({ client })).toThrow(/keyPrefix: 'app:'/);
+    client.disconnect();
+  });
+
+  it('rejects what is not an ioredis client', () => {
+    expect(() => new RedisStore({ client: {} as Redis })).toThrow(
+      expect.objectContaining({ option: 'client' }),
+    );
+    expect(() => new RedisStore({ client: standaloneClientLazy(), scanCount: 0 })).toThrow(
+      expect.objectContaining({ option: 'scanCount' }),
+    );
+  });
+
+  it('opens and closes its own connection from a URL, but never closes a client it was given', async () => {
+    const { host, port } = inject('redis').standalone;
+    const owned = new RedisStore({ url: `redis://${host}:${port}` });
+    await owned.set(`owned:${randomUUID()}`, 'v', 1000);
+    await owned.close();
+    await vi.waitFor(() => expect(owned.client.status).toBe('end'));
+    const client = standaloneClient();
+    const borrowed = new RedisStore({ client });
+    await borrowed.close();
+    expect(await client.ping()).toBe('PONG');
+    await client.quit();
+  });
+
+  it.each([
+    ['a standalone Redis', standaloneClient],
+    ['a 3-master Redis Cluster', clusterClient],
+  ])('deletes 100,000 keys by pattern on %s, leaving the others', async (_name, connect) => {
+    const client = connect();
+    const store = new RedisStore({ client });
+    const ns = `bulk:${randomUUID()}:`;
+    const total = 100_000;
+    for (let start = 0; start < total; start += 5000) {
+      await Promise.all(
+        Array.from({ length: 5000 }, (_, i) =>
+          client.set(`${ns}posts:${start + i}`, 'v', 'PX', 120_000),
+        ),
+      );
+    }
+    await client.set(`${ns}users:1`, 'v', 'PX', 120_000);
+    expect(await store.deletePattern(`${ns}posts:*`)).toBe(total);
+    expect(await store.deletePattern(`${ns}posts:*`)).toBe(0);
+    expect(await client.get(`${ns}users:1`)).toBe('v');
+    await client.unlink(`${ns}users:1`);
+    await client.quit();
+  });
+});
+
+function standaloneClientLazy(): Redis {
+  const { host, port } = inject('redis').standalone;
+  return new Redis({ host, port, lazyConnect: true });
+}
