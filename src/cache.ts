@@ -6,8 +6,13 @@ import { type CacheableOptions, wrapCacheable } from './wrappers/cacheable.js';
 import { type InvalidatingOptions, wrapInvalidating } from './wrappers/invalidating.js';
 import type { WrappedFunction } from './wrappers/shared.js';
 
+const BRAND = Symbol.for('quickpost-cache.Cache');
+
 /** A cache: the manual API (`get`, `set`, `delete`, `deletePattern`, `getOrSet`) and the wrappers. */
 export class Cache<S extends Store = MemoryStore> extends CacheCore<S> {
+  /** Marks caches made by any copy of this library (ESM and CommonJS copies included). */
+  readonly [BRAND] = true;
+
   /**
    * Wraps `fn` so its results are cached under the key template `options.key`, filled from
    * `options.context(...args)`. Throws at once for a malformed template or a bad option.
@@ -54,4 +59,13 @@ export function createCache<S extends Store = MemoryStore>(
   options: CacheOptions<S> = {},
 ): Cache<S> {
   return new Cache<S>(options);
+}
+
+/** True for a cache made by `createCache`, also by another copy of the library. */
+export function isCache(value: unknown): value is Cache<Store> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true
+  );
 }

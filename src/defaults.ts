@@ -1,9 +1,9 @@
 import type { CacheOptions } from './cache/options.js';
-import { describe } from './cache/options.js';
-import { Cache, createCache } from './cache.js';
+import { type Cache, createCache, isCache } from './cache.js';
 import { InvalidOptionError } from './errors.js';
 import type { MemoryStore } from './stores/memory.js';
 import type { Store } from './stores/store.js';
+import { describe } from './util/options.js';
 import type { CacheableOptions } from './wrappers/cacheable.js';
 import type { InvalidatingOptions } from './wrappers/invalidating.js';
 import { looksLike, type WrappedFunction } from './wrappers/shared.js';
@@ -19,7 +19,7 @@ let fallback: Cache<Store> | undefined;
 export function configureCache<S extends Store = MemoryStore>(
   cacheOrOptions: Cache<S> | CacheOptions<S> = {},
 ): Cache<S> {
-  const cache = cacheOrOptions instanceof Cache ? cacheOrOptions : createCache(cacheOrOptions);
+  const cache = isCache(cacheOrOptions) ? cacheOrOptions : createCache(cacheOrOptions);
   configured = cache as Cache<Store>;
   return cache;
 }
@@ -54,7 +54,9 @@ export function cacheable<A extends unknown[], R, const T extends string>(
   options: CacheableOptions<A, R, T> & { cache?: unknown },
 ): (...args: A) => unknown {
   const { cache, ...rest } = options;
-  return onCache(cache, fn, (target) => target.cacheable(fn, rest as CacheableOptions<A, R, T>));
+  return onCache(cache, fn, options.name, (target) =>
+    target.cacheable(fn, rest as CacheableOptions<A, R, T>),
+  );
 }
 
 /** `cache.invalidating(fn, options)` on `options.cache`, or on the default cache. */
@@ -71,7 +73,7 @@ export function invalidating<A extends unknown[], R, const P extends string>(
   options: InvalidatingOptions<A, R, P> & { cache?: unknown },
 ): (...args: A) => unknown {
   const { cache, ...rest } = options;
-  return onCache(cache, fn, (target) =>
+  return onCache(cache, fn, options.name, (target) =>
     target.invalidating(fn, rest as InvalidatingOptions<A, R, P>),
   );
 }
@@ -83,10 +85,11 @@ export function invalidating<A extends unknown[], R, const P extends string>(
 function onCache<A extends unknown[]>(
   cache: unknown,
   fn: (...args: A) => unknown,
+  name: string | undefined,
   wrap: (cache: Cache<Store>) => (...args: A) => unknown,
 ): (...args: A) => unknown {
   if (cache !== undefined) {
-    if (!(cache instanceof Cache)) {
+    if (!isCache(cache)) {
       throw new InvalidOptionError(
         'cache',
         `\`cache\` must be a cache made by createCache(), got ${describe(cache)}`,
@@ -108,5 +111,5 @@ function onCache<A extends unknown[]>(
       return Promise.reject(error);
     }
   };
-  return looksLike(wrapper, fn);
+  return looksLike(wrapper, fn, name);
 }

@@ -90,7 +90,7 @@ export class InvalidContextValueError extends CacheError {
   constructor(template: string, placeholder: string, got: string) {
     super(
       ErrorCode.InvalidContextValue,
-      `Template "${template}" cannot render {{${placeholder}}} from a ${got}. Use a string, number, boolean, bigint, object or array (map null to a sentinel such as 'none').`,
+      `Template "${template}" cannot render {{${placeholder}}} from ${got}. Use a string, number, boolean, bigint, object or array (map null to a sentinel such as 'none').`,
     );
     this.template = template;
     this.placeholder = placeholder;

@@ -1,7 +1,7 @@
 export type { ReadPlan, StoreResult } from './cache/core.js';
 export type { CacheLogger, CacheOptions } from './cache/options.js';
 export type { SchemaResult, ValueSchema } from './cache/schema.js';
-export { Cache, createCache } from './cache.js';
+export { Cache, createCache, isCache } from './cache.js';
 export type { Serializer } from './codec/index.js';
 export {
   cacheable,

@@ -9,8 +9,9 @@ import {
   type IsStaticTemplate,
   type TemplateContext,
 } from '../template/index.js';
-import { attempt, chain, isThenable } from '../util/maybe-promise.js';
-import { type CacheLogger, type CacheOptions, checkCacheOptions, describe } from './options.js';
+import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
+import { describe } from '../util/options.js';
+import { type CacheLogger, type CacheOptions, checkCacheOptions } from './options.js';
 import type { ValueSchema } from './schema.js';
 
 /** What a cache operation returns: the value itself on a synchronous store, else a promise of it. */
@@ -39,7 +40,7 @@ export interface WriteOptions {
    * Time to live in seconds.
    * @default the cache's `ttl`
    */
-  ttl?: number;
+  ttl?: number | undefined;
 }
 
 /** How one read-through behaves; built once per wrapper, never per call. */
@@ -177,19 +178,29 @@ export class CacheCore<S extends Store = MemoryStore> {
     compute: () => T,
     ...options: WriteOptionsArgs<K>
   ): T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T> {
-    const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
-    const plan: ReadPlan = {
-      name: 'getOrSet',
-      ttlMs: this.ttlMs(ttl),
-      debug: this.debug,
-      schema: undefined,
-      shouldCache: undefined,
-    };
-    const full = this.#keyOf(key, context);
-    const result = this.isSync
-      ? this.readThroughSync(full, plan, compute, undefined, [], undefined)
-      : this.readThroughAsync(full, plan, compute, undefined, [], undefined);
-    return result as T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T>;
+    type Result = T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T>;
+    const sync = this.isSync && !isAsyncFunction(compute);
+    let full: string;
+    let plan: ReadPlan;
+    try {
+      const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
+      plan = {
+        name: 'getOrSet',
+        ttlMs: this.ttlMs(ttl),
+        debug: this.debug,
+        schema: undefined,
+        shouldCache: undefined,
+      };
+      full = this.#keyOf(key, context);
+    } catch (error) {
+      if (sync) throw error;
+      return Promise.reject(error) as Result;
+    }
+    return (
+      sync
+        ? this.readThroughSync(full, plan, compute, undefined, [], undefined)
+        : this.readThroughAsync(full, plan, compute, undefined, [], undefined)
+    ) as Result;
   }
 
   /** Converts a TTL in seconds (default: the cache's) to milliseconds, checking it. */
@@ -214,8 +225,6 @@ export class CacheCore<S extends Store = MemoryStore> {
     context: unknown,
   ): unknown {
     if (plan.debug && context !== undefined) this.#logContext(plan.name, context, key);
-    const joined = this.#flights.get(key);
-    if (joined !== undefined) return joined.promise;
     const raw = this.#read(key) as string | undefined;
     if (raw !== undefined) {
       const value = this.#decode(key, raw, plan.schema, plan.debug);
@@ -252,7 +261,8 @@ export class CacheCore<S extends Store = MemoryStore> {
     if (joined !== undefined) return joined.promise;
     const raw = await this.#read(key);
     if (raw !== undefined) {
-      const value = await this.#decode(key, raw, plan.schema, plan.debug);
+      let value = this.#decode(key, raw, plan.schema, plan.debug);
+      if (isThenable(value)) value = await value;
       if (value !== MISS) {
         this.#log(plan.debug, 'HIT', key);
         return value;
@@ -271,20 +281,39 @@ export class CacheCore<S extends Store = MemoryStore> {
    * arriving afterwards joins it. Resolves to the number of keys removed.
    */
   invalidate(patterns: readonly string[], debug: boolean): Maybe<number> {
-    const counts = patterns.map((pattern) => {
-      const base = TRAILING_COLON_STAR.test(pattern) ? pattern.slice(0, -2) : undefined;
-      this.#abandonFlights(pattern);
-      if (base !== undefined) this.#abandonFlights(base);
-      return chain(this.store.deletePattern(pattern), (removed) =>
-        chain(base === undefined ? 0 : this.#deleteBase(base), (baseRemoved) => {
-          const total = removed + baseRemoved;
-          this.#log(debug, 'INVALIDATE', pattern, ` (${total} ${total === 1 ? 'key' : 'keys'})`);
-          return total;
-        }),
-      );
-    });
-    if (this.isSync) return (counts as number[]).reduce((sum, n) => sum + n, 0);
-    return Promise.all(counts).then((all) => all.reduce((sum, n) => sum + n, 0));
+    const failures: unknown[] = [];
+    const counts = patterns.map((pattern) =>
+      attempt(
+        () => this.#invalidateOne(pattern, debug),
+        (error) => {
+          failures.push(error);
+          return 0;
+        },
+      ),
+    );
+    // Every pattern is attempted before a failure is raised: one unreachable shard or bad
+    // pattern must not leave the others stale.
+    const total = (all: number[]) => {
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1)
+        throw new AggregateError(failures, `${failures.length} pattern deletes failed`);
+      return all.reduce((sum, n) => sum + n, 0);
+    };
+    if (this.isSync) return total(counts as number[]);
+    return Promise.all(counts).then(total);
+  }
+
+  #invalidateOne(pattern: string, debug: boolean): Maybe<number> {
+    const base = TRAILING_COLON_STAR.test(pattern) ? pattern.slice(0, -2) : undefined;
+    this.#abandonFlights(pattern);
+    if (base !== undefined) this.#abandonFlights(base);
+    return chain(this.store.deletePattern(pattern), (removed) =>
+      chain(base === undefined ? 0 : this.#deleteBase(base), (baseRemoved) => {
+        const total = removed + baseRemoved;
+        this.#log(debug, 'INVALIDATE', pattern, ` (${total} ${total === 1 ? 'key' : 'keys'})`);
+        return total;
+      }),
+    );
   }
 
   /** Writes a failure report; failures that the cache absorbs are never silent. */
@@ -363,9 +392,17 @@ export class CacheCore<S extends Store = MemoryStore> {
 
   /** Reads raw text; `undefined` for a miss, and for a store failure (reported). */
   #read(key: string): Maybe<string | undefined> {
-    return attempt(
-      () => chain(this.store.get(key), (raw) => (typeof raw === 'string' ? raw : undefined)),
-      (error) => {
+    let raw: Maybe<string | null | undefined>;
+    try {
+      raw = this.store.get(key);
+    } catch (error) {
+      this.report('get', key, error);
+      return undefined;
+    }
+    if (!isThenable(raw)) return typeof raw === 'string' ? raw : undefined;
+    return raw.then(
+      (text) => (typeof text === 'string' ? text : undefined),
+      (error: unknown) => {
         this.report('get', key, error);
         return undefined;
       },

@@ -1,8 +1,7 @@
-import { inspect } from 'node:util';
 import { z } from 'zod';
 import type { Serializer } from '../codec/index.js';
-import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
+import { checkOptions, describe } from '../util/options.js';
 
 /** Where log lines go; `console` fits, and so do most loggers (pino, winston, consola). */
 export interface CacheLogger {
@@ -18,36 +17,37 @@ export interface CacheOptions<S extends Store = Store> {
    * Where entries live.
    * @default new MemoryStore()
    */
-  store?: S;
+  store?: S | undefined;
   /**
    * Put in front of every key as `${prefix}:`; use one per application sharing a Redis. `''`
    * means no prefix. It may not contain whitespace, wildcards (`* ? [ ] \`) or braces.
    * @default 'quickpost'
    */
-  prefix?: string;
+  prefix?: string | undefined;
   /**
    * Default time to live of an entry, in seconds (fractions allowed).
    * @default 300
    */
-  ttl?: number;
+  ttl?: number | undefined;
   /**
    * Log every HIT / MISS / SET / INVALIDATE through `logger.debug`.
    * @default false
    */
-  debug?: boolean;
+  debug?: boolean | undefined;
   /**
    * Receives debug lines and failure reports.
    * @default console
    */
-  logger?: CacheLogger;
+  logger?: CacheLogger | undefined;
   /**
    * Turns values into stored text and back, replacing the built-in lossless JSON.
    * @default built-in JSON that also keeps Date, BigInt, Map, Set and undefined
    */
-  serializer?: Serializer;
+  serializer?: Serializer | undefined;
 }
 
-const TEMPLATE_FREE_TEXT = /^[^\s*?[\]\\{}]*$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+const TEMPLATE_FREE_TEXT = /^[^\s\u0000-\u001f\u007f-\u009f*?[\]\\{}]*$/;
 
 function methods(names: readonly string[], what: string) {
   return z
@@ -88,7 +88,8 @@ const cacheOptionsSchema = z.strictObject({
 });
 
 const cacheOptionSentences: Record<string, string> = {
-  prefix: 'must be a string without whitespace, wildcards (* ? [ ] \\) or braces',
+  prefix:
+    'must be a string without whitespace, control characters, wildcards (* ? [ ] \\) or braces',
   ttl: optionRules.ttl[1],
   debug: optionRules.debug[1],
 };
@@ -96,48 +97,4 @@ const cacheOptionSentences: Record<string, string> = {
 /** Checks `createCache` options; throws {@link InvalidOptionError} naming the first bad option. */
 export function checkCacheOptions(options: unknown): void {
   checkOptions(cacheOptionsSchema, options, cacheOptionSentences, 'createCache');
-}
-
-/**
- * Runs `schema` over `options` and turns the first problem into an {@link InvalidOptionError}
- * whose message names the option, says what it must be and shows what it got.
- */
-export function checkOptions(
-  schema: z.ZodType,
-  options: unknown,
-  sentences: Record<string, string>,
-  where: string,
-): void {
-  const result = schema.safeParse(options);
-  if (result.success) return;
-  const issue = result.error.issues[0] as z.core.$ZodIssue;
-  if (issue.code === 'unrecognized_keys') {
-    const known = Object.keys((schema as z.ZodObject).shape ?? {}).join('`, `');
-    throw new InvalidOptionError(
-      String(issue.keys[0]),
-      `\`${issue.keys[0]}\` is not an option of ${where}; known options are \`${known}\``,
-    );
-  }
-  if (issue.path.length === 0) {
-    throw new InvalidOptionError(
-      '',
-      `${where} options must be an object, got ${describe(options)}`,
-    );
-  }
-  const option = issue.path.join('.');
-  const value = issue.path.reduce<unknown>(
-    (parent, segment) => (parent as Record<PropertyKey, unknown>)?.[segment],
-    options,
-  );
-  const rule = sentences[option] ?? sentences[String(issue.path[0])];
-  const sentence =
-    rule === undefined && issue.code === 'custom'
-      ? issue.message
-      : `${rule ?? issue.message}, got ${describe(value)}`;
-  throw new InvalidOptionError(option, `\`${option}\` ${sentence}`);
-}
-
-/** A short, safe rendering of a value for error messages. */
-export function describe(value: unknown): string {
-  return inspect(value, { depth: 0, breakLength: Number.POSITIVE_INFINITY, maxStringLength: 60 });
 }

@@ -28,8 +28,14 @@ function walkNeedsTags(value: unknown, ancestors: Set<object>): boolean {
       if (value === null) return false;
       if (value instanceof Date || value instanceof Map || value instanceof Set) return true;
       if (ancestors.has(value)) throw new TypeError('Converting circular structure to JSON');
-      if (hasToJSON(value)) return false;
       ancestors.add(value);
+      if (hasToJSON(value)) {
+        try {
+          return walkNeedsTags((value as { toJSON(): unknown }).toJSON(), ancestors);
+        } finally {
+          ancestors.delete(value);
+        }
+      }
       try {
         if (Array.isArray(value)) {
           for (let i = 0; i < value.length; i += 1) {

@@ -1,5 +1,7 @@
 import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
 import { createGlobMatcher } from '../glob.js';
+import { checkOptions } from '../util/options.js';
 import type { SyncStore } from './store.js';
 
 /** Bounds of a {@link MemoryStore}. */
@@ -8,13 +10,18 @@ export interface MemoryStoreOptions {
    * Most entries kept; the least recently used is evicted beyond it.
    * @default 10_000
    */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /**
    * Most bytes kept, counting keys and values as UTF-16 (2 bytes a character).
    * @default 67_108_864 (64 MiB)
    */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
 }
+
+const memoryStoreOptionsSchema = z.strictObject({
+  maxEntries: z.int().positive().optional(),
+  maxBytes: z.int().positive().optional(),
+});
 
 /**
  * The embedded default store: an in-process LRU (lru-cache) bounded by entry count and bytes, with
@@ -26,6 +33,12 @@ export class MemoryStore implements SyncStore {
   readonly #entries: LRUCache<string, string>;
 
   constructor(options: MemoryStoreOptions = {}) {
+    checkOptions(
+      memoryStoreOptionsSchema,
+      options,
+      { maxEntries: 'must be a positive integer', maxBytes: 'must be a positive integer' },
+      'MemoryStore',
+    );
     this.#entries = new LRUCache<string, string>({
       max: options.maxEntries ?? 10_000,
       maxSize: options.maxBytes ?? 64 * 1024 * 1024,

@@ -22,7 +22,7 @@ export type RedisStoreOptions =
       /** A `redis://` URL; the store opens the connection and `close()` ends it. */
       url: string;
       /** Further ioredis options for that connection. */
-      redis?: ConnectionOptions;
+      redis?: ConnectionOptions | undefined;
     }
   | {
       /** ioredis options; the store opens the connection and `close()` ends it. */
@@ -36,7 +36,7 @@ export interface RedisStoreTuning {
    * smaller is shorter pauses for other clients.
    * @default 1000
    */
-  scanCount?: number;
+  scanCount?: number | undefined;
 }
 
 /**

@@ -77,10 +77,16 @@ function renderer(
       const text = encodeKeyValue(value);
       if (text === undefined) {
         if (value === undefined) throw new MissingContextValueError(template, name);
-        throw new InvalidContextValueError(template, name, value === null ? 'null' : typeof value);
+        throw new InvalidContextValueError(template, name, describeUnrenderable(value));
       }
       out += text + (texts[i + 1] as string);
     }
     return out;
   };
+}
+
+function describeUnrenderable(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object that object-hash cannot hash';
+  return `a ${typeof value}`;
 }

@@ -29,9 +29,18 @@ export function encodeKeyValue(value: unknown): string | undefined {
     case 'boolean':
       return encodeText(String(value));
     case 'object':
-      return value === null ? undefined : `~${objectHash(value)}`;
+      return value === null ? undefined : hashObject(value);
     default:
       return undefined;
+  }
+}
+
+/** `~` and the content hash; `undefined` for objects object-hash cannot read (a Promise, say). */
+function hashObject(value: object): string | undefined {
+  try {
+    return `~${objectHash(value)}`;
+  } catch {
+    return undefined;
   }
 }
 

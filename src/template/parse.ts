@@ -10,6 +10,8 @@ export interface ParsedTemplate {
 export type TemplateMode = 'key' | 'pattern';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Text made only of characters an encoded value can contain (see encode.ts). */
+const VALUE_CHARS_ONLY = /^[A-Za-z0-9_.%~-]*$/;
 const GLOB_CHARS = /[*?[\]\\]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
 const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f]/;
@@ -50,7 +52,15 @@ export function parseTemplate(template: string, mode: TemplateMode): ParsedTempl
           `"${name}" is not a valid placeholder name (letters, digits and _, not starting with a digit)`,
         );
       }
-      texts.push(template.slice(textStart, i));
+      const text = template.slice(textStart, i);
+      if (names.length > 0 && VALUE_CHARS_ONLY.test(text)) {
+        throw new TemplateSyntaxError(
+          template,
+          i,
+          `{{${names[names.length - 1]}}} and {{${name}}} need a separator that values cannot contain, such as ":", between them; otherwise ("ab", "c") and ("a", "bc") would give the same key`,
+        );
+      }
+      texts.push(text);
       names.push(name);
       i = close + 2;
       textStart = i;

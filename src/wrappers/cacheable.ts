@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { type CacheCore, EMPTY_CONTEXT, type ReadPlan } from '../cache/core.js';
-import { checkOptions, optionRules } from '../cache/options.js';
+import { optionRules } from '../cache/options.js';
 import type { ValueSchema } from '../cache/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import { compileTemplate, type IsStaticTemplate, type TemplateContext } from '../template/index.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
+import { checkOptions } from '../util/options.js';
 import { looksLike, type WrappedFunction } from './shared.js';
 
 /** Options of `cacheable` that do not depend on the key template. */
@@ -14,27 +15,27 @@ export interface CacheableBaseOptions<R> {
    * Time to live of entries, in seconds.
    * @default the cache's `ttl` (300)
    */
-  ttl?: number;
+  ttl?: number | undefined;
   /**
    * Log this wrapper's context, key, HIT / MISS / SET through the cache's logger.
    * @default the cache's `debug`
    */
-  debug?: boolean;
+  debug?: boolean | undefined;
   /**
    * Name shown in debug lines.
    * @default the function's name
    */
-  name?: string;
+  name?: string | undefined;
   /**
    * Checks values read from the cache (a zod schema or any Standard Schema). A value that fails
    * is a miss: it is deleted and recomputed. The schema's output is what the wrapper returns.
    */
-  schema?: ValueSchema<NoInfer<Awaited<R>>>;
+  schema?: ValueSchema<NoInfer<Awaited<R>>> | undefined;
   /**
    * Decides per result whether to store it; `null` and `undefined` are cached unless this says no.
    * @example shouldCache: (post) => post !== null
    */
-  shouldCache?: (value: NoInfer<Awaited<R>>) => boolean;
+  shouldCache?: ((value: NoInfer<Awaited<R>>) => boolean) | undefined;
 }
 
 /** Turns the wrapped function's arguments into the values of the key template's placeholders. */
@@ -43,8 +44,9 @@ export type ContextExtractor<A extends unknown[], T extends string> = (
 ) => TemplateContext<T>;
 
 /** The `context` option: required when the template has placeholders, optional otherwise. */
-export type CacheableContextOption<A extends unknown[], T extends string> =
-  IsStaticTemplate<T> extends true
+export type CacheableContextOption<A extends unknown[], T extends string> = string extends T
+  ? { context?: ContextExtractor<A, T> | undefined }
+  : IsStaticTemplate<T> extends true
     ? { context?: ContextExtractor<A, T> }
     : { context: ContextExtractor<A, T> };
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type CacheCore, contextJson, EMPTY_CONTEXT } from '../cache/core.js';
-import { checkOptions, optionRules } from '../cache/options.js';
+import { optionRules } from '../cache/options.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
@@ -10,6 +10,7 @@ import {
   type TemplateContext,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
+import { checkOptions } from '../util/options.js';
 import { looksLike, type WrappedFunction } from './shared.js';
 
 /** Where the placeholder values of the patterns come from: the arguments, or the result too. */
@@ -27,7 +28,11 @@ export type InvalidatingContextOption<A extends unknown[], R, P extends string> 
       contextFromResult: (result: Awaited<R>, ...args: A) => TemplateContext<P>;
       context?: never;
     }
-  | (IsStaticTemplate<P> extends true ? { context?: never; contextFromResult?: never } : never);
+  | (string extends P
+      ? { context?: never; contextFromResult?: never }
+      : IsStaticTemplate<P> extends true
+        ? { context?: never; contextFromResult?: never }
+        : never);
 
 /** Options of `invalidating`: which patterns to delete once the mutation succeeds. */
 export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
@@ -41,12 +46,12 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
    * Log the context, patterns and INVALIDATE counts through the cache's logger.
    * @default the cache's `debug`
    */
-  debug?: boolean;
+  debug?: boolean | undefined;
   /**
    * Name shown in debug lines.
    * @default the function's name
    */
-  name?: string;
+  name?: string | undefined;
 } & InvalidatingContextOption<A, R, P>;
 
 const invalidatingOptionsSchema = z.strictObject({
@@ -101,13 +106,22 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
     }
     return keys;
   };
-  const invalidate = (keys: string[], value: unknown): unknown =>
+  /**
+   * After a successful mutation: renders the patterns if they depend on the result, deletes, and
+   * answers with the mutation's value. A failure here (the store, or rendering from the result)
+   * never replaces that value: the mutation has happened, so it is reported instead.
+   */
+  const invalidate = (keys: string[] | undefined, value: unknown, args: A): unknown =>
     chain(
       attempt(
-        () => cache.invalidate(keys, debug),
+        () =>
+          cache.invalidate(
+            keys ?? render((fromResult as NonNullable<typeof fromResult>)(value, ...args)),
+            debug,
+          ),
         (error) => {
           cache.logger.error(
-            `[Cache] ERROR: ${name} succeeded but invalidating ${keys.join(', ')} failed; those entries may be stale until their TTL ends`,
+            `[Cache] ERROR: ${name} succeeded but invalidating ${keys?.join(', ') ?? 'its patterns'} failed; those entries may be stale until their TTL ends`,
             error,
           );
           return 0;
@@ -118,29 +132,23 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
 
   const wrapper = function (this: unknown, ...args: A): unknown {
     let keys: string[] | undefined;
-    if (fromResult === undefined) {
-      // Rendered before the mutation runs, so a bad context cannot leave a mutation done but
-      // its invalidation undone.
-      try {
-        keys = render(fromArgs === undefined ? EMPTY_CONTEXT : fromArgs(...args));
-      } catch (error) {
-        if (async) return Promise.reject(error);
-        throw error;
-      }
-    }
-    const afterMutation = (value: unknown): unknown =>
-      invalidate(
-        keys ?? render((fromResult as NonNullable<typeof fromResult>)(value, ...args)),
-        value,
-      );
-    const result = Reflect.apply(fn, this, args);
-    if (isThenable(result)) return Promise.resolve(result).then(afterMutation);
-    if (!async) return afterMutation(result);
+    let result: unknown;
     try {
-      return Promise.resolve(afterMutation(result));
+      if (fromResult === undefined) {
+        // Rendered before the mutation runs, so a bad context cannot leave a mutation done but
+        // its invalidation undone.
+        keys = render(fromArgs === undefined ? EMPTY_CONTEXT : fromArgs(...args));
+      }
+      result = Reflect.apply(fn, this, args);
     } catch (error) {
-      return Promise.reject(error);
+      if (async) return Promise.reject(error);
+      throw error;
     }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then((value) => invalidate(keys, value, args));
+    }
+    const done = invalidate(keys, result, args);
+    return async ? Promise.resolve(done) : done;
   };
   return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
 }

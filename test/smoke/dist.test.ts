@@ -77,6 +77,20 @@ describe('the built package', () => {
     expect(result).toEqual(['function', 'function', true]);
   });
 
+  it('accepts a cache made by the ESM copy in the CommonJS copy', () => {
+    const result = runNode([
+      '--input-type=module',
+      '-e',
+      `import { createRequire } from 'node:module';
+       import { createCache } from 'quickpost-cache';
+       const { cacheable, isCache } = createRequire(import.meta.url)('quickpost-cache');
+       const cache = createCache();
+       const twice = cacheable((n) => n * 2, { cache, key: 'twice:{{n}}', context: (n) => ({ n }) });
+       console.log(JSON.stringify([isCache(cache), twice(4), cache.get('twice:4')]));`,
+    ]);
+    expect(result).toEqual([true, 8, 8]);
+  });
+
   it('works through require (CommonJS)', () => {
     const result = runNode([
       '--input-type=commonjs',

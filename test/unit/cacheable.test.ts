@@ -131,10 +131,11 @@ describe('cacheable on an async function', () => {
 
   it('reads values back with their types (Date, Map, BigInt)', async () => {
     const cache = createCache();
-    const load = async () => ({ at: new Date(0), counts: new Map([['a', 1n]]) });
+    const load = vi.fn(async () => ({ at: new Date(0), counts: new Map([['a', 1n]]) }));
     const get = cache.cacheable(load, { key: 'stats' });
     await get();
     const hit = await get();
+    expect(load).toHaveBeenCalledTimes(1);
     expect(hit.at).toBeInstanceOf(Date);
     expect(hit.counts.get('a')).toBe(1n);
   });
@@ -174,6 +175,18 @@ describe('cacheable on a sync function', () => {
     const result = getUser(1);
     expect(result).toBeInstanceOf(Promise);
     expect(await result).toEqual({ id: 1 });
+  });
+
+  it('stays synchronous while an async computation of the same key is in flight', async () => {
+    const cache = createCache();
+    const slow = cache.getOrSet('users:1', async () => ({ id: 1 }));
+    const getUser = cache.cacheable((id: number) => ({ id }), {
+      key: 'users:{{id}}',
+      context: (id) => ({ id }),
+    });
+    expect(getUser(1)).toEqual({ id: 1 });
+    await slow;
+    expect(getUser(2)).toEqual({ id: 2 });
   });
 
   it('switches to promises once a plain function turns out to return one', async () => {

@@ -68,6 +68,12 @@ describe('stored entries', () => {
     });
   });
 
+  it('look inside what toJSON returns', () => {
+    const wrapper = { toJSON: () => ({ at: new Date(0), big: 1n }) };
+    expect(roundTrip({ x: wrapper })).toStrictEqual({ x: { at: new Date(0), big: 1n } });
+    expect(roundTrip({ toJSON: () => 5n })).toBe(5n);
+  });
+
   it('refuse circular structures and values with no serialized form', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;

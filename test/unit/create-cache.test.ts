@@ -25,6 +25,7 @@ describe('createCache', () => {
     [{ ttl: '60' }, 'ttl', "got '60'"],
     [{ prefix: 'my app' }, 'prefix', '`prefix` must be a string without whitespace'],
     [{ prefix: 'app*' }, 'prefix', 'wildcards'],
+    [{ prefix: 'app\u0001' }, 'prefix', 'control characters'],
     [{ store: {} }, 'store', 'missing: get, set, delete, deletePattern'],
     [{ store: { get() {}, set() {}, delete() {} } }, 'store', 'missing: deletePattern'],
     [{ logger: { debug() {} } }, 'logger', 'missing: info, warn, error'],
@@ -46,6 +47,19 @@ describe('createCache', () => {
 
   it('rejects options that are not an object', () => {
     expect(() => createCache(5 as never)).toThrow(InvalidOptionError);
+  });
+});
+
+describe('MemoryStore options', () => {
+  it.each([
+    [{ maxEntries: 0 }, 'maxEntries'],
+    [{ maxEntries: 1.5 }, 'maxEntries'],
+    [{ maxBytes: -1 }, 'maxBytes'],
+    [{ maxSize: 10 }, 'maxSize'],
+  ])('rejects %j naming `%s`', (options, option) => {
+    expect(() => new MemoryStore(options as never)).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', option }),
+    );
   });
 });
 

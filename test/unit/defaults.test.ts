@@ -63,5 +63,7 @@ describe('plain wrappers', () => {
     const wrapped = cacheable(loadPost, { key: 'p:{{slug}}', context: (slug) => ({ slug }) });
     expect(wrapped.name).toBe('loadPost');
     expect(wrapped.length).toBe(2);
+    const named = cacheable(async () => 1, { key: 'one', name: 'getOne' });
+    expect(named.name).toBe('getOne');
   });
 });

@@ -185,6 +185,55 @@ describe('invalidating', () => {
     ]);
   });
 
+  it('returns the result and reports when rendering from the result fails', async () => {
+    const logger = recordingLogger();
+    const cache = createCache({ logger });
+    const result = { slug: undefined as unknown as string };
+    const createPost = cache.invalidating(async () => result, {
+      patterns: ['posts:{{slug}}:*'],
+      contextFromResult: (post) => ({ slug: post.slug }),
+    });
+    expect(await createPost()).toBe(result);
+    expect(logger.lines.error).toEqual([
+      expect.stringContaining('anonymous succeeded but invalidating its patterns failed'),
+    ]);
+  });
+
+  it('rejects (never throws) when a sync mutation throws on an asynchronous store', async () => {
+    const cache = createCache({ store: new AsyncMemoryStore() });
+    const failure = new Error('nope');
+    const like = cache.invalidating(
+      (_slug: string): number => {
+        throw failure;
+      },
+      { patterns: ['posts:{{slug}}:likes'], context: (slug) => ({ slug }) },
+    );
+    const pending = like('a');
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).rejects.toBe(failure);
+  });
+
+  it('still deletes the other patterns when one pattern’s delete fails', async () => {
+    const logger = recordingLogger();
+    const store = new AsyncMemoryStore();
+    const failing = store.deletePattern.bind(store);
+    store.deletePattern = async (pattern: string) => {
+      if (pattern.includes(':comments')) throw new Error('shard down');
+      return failing(pattern);
+    };
+    const cache = createCache({ store, logger });
+    await cache.set('posts:a:likes', 1);
+    await cache.set('posts:list:1', 1);
+    const update = cache.invalidating(async (_slug: string) => 'ok', {
+      patterns: ['posts:{{slug}}:comments', 'posts:{{slug}}:likes', 'posts:list:*'],
+      context: (slug) => ({ slug }),
+    });
+    expect(await update('a')).toBe('ok');
+    expect(await cache.get('posts:a:likes')).toBeUndefined();
+    expect(await cache.get('posts:list:1')).toBeUndefined();
+    expect(logger.lines.error).toHaveLength(1);
+  });
+
   it('logs INVALIDATE lines with counts in debug mode', async () => {
     const logger = recordingLogger();
     const store = new MemoryStore();

@@ -59,6 +59,10 @@ describe('manual API on the memory store (synchronous)', () => {
     const [a, b] = await Promise.all([cache.getOrSet('k', compute), cache.getOrSet('k', compute)]);
     expect([a, b]).toEqual(['v', 'v']);
     expect(compute).toHaveBeenCalledTimes(1);
+    const hit = cache.getOrSet('k', compute);
+    expect(hit).toBeInstanceOf(Promise);
+    expect(await hit).toBe('v');
+    expect(compute).toHaveBeenCalledTimes(1);
   });
 
   it('throws SerializationError for values that cannot be stored', () => {
@@ -138,6 +142,7 @@ describe('manual API on an asynchronous store', () => {
     const cache = createCache({ store: new AsyncMemoryStore() });
     await expect(cache.get('')).rejects.toBeInstanceOf(TemplateSyntaxError);
     await expect(cache.set('k', 1, { ttl: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(cache.getOrSet('', () => 1)).rejects.toBeInstanceOf(TemplateSyntaxError);
   });
 
   it('reads through store failures as misses, but rejects failed writes', async () => {

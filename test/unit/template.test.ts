@@ -19,6 +19,14 @@ describe('compileTemplate', () => {
     expect(compileTemplate('posts:all')({})).toBe('posts:all');
   });
 
+  it('accepts placeholders separated by a character values cannot contain', () => {
+    expect(compileTemplate('x:{{a}}:{{b}}')({ a: 'ab', b: 'c' })).not.toBe(
+      compileTemplate('x:{{a}}:{{b}}')({ a: 'a', b: 'bc' }),
+    );
+    expect(compileTemplate('x:{{a}}/{{b}}')({ a: 1, b: 2 })).toBe('x:1/2');
+    expect(compileTemplate('v2-{{a}}')({ a: 1 })).toBe('v2-1');
+  });
+
   it('renders a repeated placeholder each time', () => {
     expect(compileTemplate('{{a}}:{{a}}')({ a: 'x' })).toBe('x:x');
   });
@@ -38,6 +46,9 @@ describe('compileTemplate', () => {
     ['posts:*', 6, 'wildcard'],
     ['posts:{{slug}}:[ab]', 15, 'wildcard'],
     ['posts:a\\b', 7, 'wildcard'],
+    ['x:{{a}}{{b}}', 7, 'need a separator'],
+    ['x:{{a}}-{{b}}', 8, 'need a separator'],
+    ['x:{{a}}.v2.{{b}}', 11, 'need a separator'],
   ])('rejects %j at character %i (%s)', (template, position, problem) => {
     let error: unknown;
     try {
@@ -65,15 +76,16 @@ describe('compileTemplate', () => {
 
   it.each([
     [null, 'null'],
-    [() => 1, 'function'],
-    [Symbol('s'), 'symbol'],
+    [() => 1, 'a function'],
+    [Symbol('s'), 'a symbol'],
+    [Promise.resolve(1), 'an object that object-hash cannot hash'],
   ])('throws InvalidContextValueError for %s', (value, kind) => {
     const render = compileTemplate('posts:{{slug}}') as (context: object) => string;
     expect(() => render({ slug: value })).toThrow(
       expect.objectContaining({
         name: 'InvalidContextValueError',
         placeholder: 'slug',
-        message: expect.stringContaining(`from a ${kind}`),
+        message: expect.stringContaining(`from ${kind}.`),
       }),
     );
     expect(() => render({ slug: value })).toThrow(InvalidContextValueError);
