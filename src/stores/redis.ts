@@ -90,7 +90,7 @@ export class RedisStore implements Store {
     }
   }
 
-  async get(key: string): Promise<string | null> {
+  get(key: string): Promise<string | null> {
     return this.client.get(key);
   }
 

@@ -77,6 +77,24 @@ export async function startRedisServers(): Promise<RunningRedis> {
   }
 }
 
+/** Starts only a standalone server in a container (for the benchmark). */
+export async function startStandaloneRedis(): Promise<RunningRedis> {
+  const image = process.env.QUICKPOST_REDIS_IMAGE ?? 'redis:7-alpine';
+  const hostNetwork = process.env.QUICKPOST_DOCKER_NETWORK === 'host';
+  const stops: (() => Promise<unknown>)[] = [];
+  const standalone = await startStandalone(image, hostNetwork, stops);
+  return {
+    topology: {
+      standalone,
+      cluster: { nodes: [] },
+      description: `standalone in a container (${image})`,
+    },
+    stop: async () => {
+      for (const run of stops.reverse()) await run().catch(() => undefined);
+    },
+  };
+}
+
 function endpointOf(url: string): RedisEndpoint {
   const parsed = new URL(url);
   return { host: parsed.hostname, port: Number(parsed.port || 6379) };

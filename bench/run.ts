@@ -1,0 +1,209 @@
+/**
+ * `npm run bench`: the cost of the cache against a real Redis, next to the floor of a raw
+ * ioredis GET + JSON.parse. Not a test: it prints figures and asserts nothing.
+ *
+ * Redis: `REDIS_URL` if set, else a container started through testcontainers (see
+ * test/helpers/redis-servers.ts for the environment it reads).
+ *
+ * Options (environment): BENCH_OPS (operations per measurement, default 20000).
+ */
+import { Redis } from 'ioredis';
+import { createCache, RedisStore } from '../src/index.js';
+import { type RunningRedis, startStandaloneRedis } from '../test/helpers/redis-servers.js';
+
+const OPS = Number(process.env.BENCH_OPS ?? 20_000);
+const CONCURRENCY = 64;
+
+interface Result {
+  name: string;
+  mode: string;
+  ops: number;
+  opsPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+/** Runs `op` `total` times, by `workers` concurrent callers; returns throughput and latency. */
+async function measure(
+  name: string,
+  workers: number,
+  total: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<Result> {
+  const latencies = new Float64Array(total);
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const t0 = process.hrtime.bigint();
+        await op(i);
+        latencies[i] = Number(process.hrtime.bigint() - t0) / 1000;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort();
+  return {
+    name,
+    mode: workers === 1 ? 'sequential' : `${workers} concurrent`,
+    ops: total,
+    opsPerSec: total / seconds,
+    p50: latencies[Math.floor(total * 0.5)] ?? 0,
+    p99: latencies[Math.floor(total * 0.99)] ?? 0,
+  };
+}
+
+function post(i: number) {
+  return {
+    slug: `post-${i}`,
+    title: 'Caching in front of any function',
+    author: { id: 42, name: 'Alice Example', avatar: 'https://example.invalid/a.png' },
+    tags: ['redis', 'typescript', 'cache'],
+    body: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(12),
+    likes: 1234,
+    published: true,
+  };
+}
+
+async function main(): Promise<void> {
+  let running: RunningRedis | undefined;
+  let url = process.env.REDIS_URL;
+  if (url === undefined) {
+    running = await startStandaloneRedis();
+    const { host, port } = running.topology.standalone;
+    url = `redis://${host}:${port}`;
+  }
+  const raw = new Redis(url);
+  const store = new RedisStore({ client: new Redis(url) });
+  const cache = createCache({ store, prefix: 'bench' });
+  try {
+    await raw.flushdb();
+    const value = post(1);
+    const json = JSON.stringify(value);
+    console.log(`Redis ${(await raw.info('server')).match(/redis_version:(\S+)/)?.[1]} at ${url}`);
+    console.log(`value: ${json.length} bytes of JSON; ${OPS} operations per measurement\n`);
+
+    await raw.set('bench:raw:post', json);
+    const getPost = cache.cacheable(async (slug: string) => ({ ...value, slug }), {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+      ttl: 3600,
+    });
+    await getPost('hit');
+    await cache.set('manual:post', value, { ttl: 3600 });
+    let missCounter = 0;
+
+    const results: Result[] = [];
+    for (const workers of [1, CONCURRENCY]) {
+      // Warm-up: JIT and connections.
+      await measure('warm-up', workers, 2000, async () =>
+        JSON.parse((await raw.get('bench:raw:post')) as string),
+      );
+      await measure('warm-up', workers, 2000, () => getPost('hit'));
+      results.push(
+        await measure('raw GET + JSON.parse (floor)', workers, OPS, async () =>
+          JSON.parse((await raw.get('bench:raw:post')) as string),
+        ),
+      );
+      results.push(await measure('cacheable hit', workers, OPS, () => getPost('hit')));
+      results.push(
+        await measure('cacheable miss (GET + SET)', workers, OPS / 4, () =>
+          getPost(`miss-${missCounter++}`),
+        ),
+      );
+      results.push(await measure('manual get', workers, OPS, () => cache.get('manual:post')));
+    }
+
+    results.push(...(await benchDeletePattern(raw, cache)));
+    print(results);
+  } finally {
+    raw.disconnect();
+    store.client.disconnect();
+    await running?.stop();
+  }
+}
+
+/** deletePattern of 1,000 keys among 100,000: sequential rounds, then 64 callers at once. */
+async function benchDeletePattern(
+  raw: Redis,
+  cache: ReturnType<typeof createCache<RedisStore>>,
+): Promise<Result[]> {
+  const TOTAL = 100_000;
+  const GROUP = 1000;
+  const groups = TOTAL / GROUP;
+  const fill = async (group: number) => {
+    const pipeline = raw.pipeline();
+    for (let i = 0; i < GROUP; i += 1)
+      pipeline.set(`bench:group:${group}:${i}`, 'v', 'PX', 600_000);
+    await pipeline.exec();
+  };
+  for (let g = 0; g < groups; g += 1) await fill(g);
+  const rounds = 20;
+  const sequential: number[] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    const group = r % groups;
+    const t0 = process.hrtime.bigint();
+    const removed = await cache.deletePattern(`group:${group}:*`);
+    sequential.push(Number(process.hrtime.bigint() - t0) / 1000);
+    if (removed !== GROUP) throw new Error(`deleted ${removed} keys, expected ${GROUP}`);
+    await fill(group);
+  }
+  const concurrent = await measure(
+    'deletePattern 1,000 of 100,000',
+    CONCURRENCY,
+    CONCURRENCY,
+    async (i) => {
+      const removed = await cache.deletePattern(`group:${i}:*`);
+      if (removed !== GROUP) throw new Error(`deleted ${removed} keys, expected ${GROUP}`);
+    },
+  );
+  sequential.sort((a, b) => a - b);
+  const total = sequential.reduce((sum, us) => sum + us, 0);
+  return [
+    {
+      name: 'deletePattern 1,000 of 100,000',
+      mode: 'sequential',
+      ops: rounds,
+      opsPerSec: rounds / (total / 1e6),
+      p50: sequential[Math.floor(rounds * 0.5)] ?? 0,
+      p99: sequential[Math.floor(rounds * 0.99)] ?? 0,
+    },
+    concurrent,
+  ];
+}
+
+function print(results: Result[]): void {
+  const rows = results.map((r) => [
+    r.name,
+    r.mode,
+    String(r.ops),
+    Math.round(r.opsPerSec).toLocaleString('en-US'),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+  ]);
+  const header = ['operation', 'mode', 'ops', 'ops/s', 'p50 µs', 'p99 µs'];
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row[i] as string).length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join('  ');
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+  console.log('');
+  for (const mode of ['sequential', `${CONCURRENCY} concurrent`]) {
+    const floor = results.find((r) => r.mode === mode && r.name.startsWith('raw GET'));
+    const hit = results.find((r) => r.mode === mode && r.name === 'cacheable hit');
+    if (floor && hit) {
+      console.log(
+        `cacheable hit / floor, ${mode}: median time ${(hit.p50 / floor.p50).toFixed(2)}x, throughput ${(hit.opsPerSec / floor.opsPerSec).toFixed(2)}x (target: time <= 1.10x)`,
+      );
+    }
+  }
+}
+
+await main();
