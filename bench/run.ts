@@ -23,14 +23,13 @@ interface Result {
   p99: number;
 }
 
-/** Runs `op` `total` times, by `workers` concurrent callers; returns throughput and latency. */
-async function measure(
-  name: string,
+/** Latencies (µs) and wall time (s) of `total` calls of `op` made by `workers` concurrent callers. */
+async function run(
   workers: number,
   total: number,
   op: (i: number) => Promise<unknown>,
-): Promise<Result> {
-  const latencies = new Float64Array(total);
+): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies = new Array<number>(total);
   let next = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
@@ -44,16 +43,46 @@ async function measure(
       }
     }),
   );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort();
+  return { latencies, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+function summarize(name: string, workers: number, latencies: number[], seconds: number): Result {
+  latencies.sort((a, b) => a - b);
   return {
     name,
     mode: workers === 1 ? 'sequential' : `${workers} concurrent`,
-    ops: total,
-    opsPerSec: total / seconds,
-    p50: latencies[Math.floor(total * 0.5)] ?? 0,
-    p99: latencies[Math.floor(total * 0.99)] ?? 0,
+    ops: latencies.length,
+    opsPerSec: latencies.length / seconds,
+    p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
   };
+}
+
+/**
+ * Measures several operations in interleaved rounds (A B C, B C A, C A B, …), so that drift in
+ * the machine's speed during the run (other processes, Redis's own work) falls on all of them
+ * alike instead of on whichever ran last.
+ */
+async function compare(
+  workers: number,
+  total: number,
+  operations: [name: string, op: (i: number) => Promise<unknown>][],
+): Promise<Result[]> {
+  const rounds = 10;
+  const latencies = operations.map(() => [] as number[]);
+  const seconds = operations.map(() => 0);
+  for (let round = 0; round < rounds; round += 1) {
+    for (let k = 0; k < operations.length; k += 1) {
+      const index = (round + k) % operations.length;
+      const [, op] = operations[index] as [string, (i: number) => Promise<unknown>];
+      const measured = await run(workers, Math.ceil(total / rounds), op);
+      latencies[index]?.push(...measured.latencies);
+      seconds[index] = (seconds[index] ?? 0) + measured.seconds;
+    }
+  }
+  return operations.map(([name], i) =>
+    summarize(name, workers, latencies[i] ?? [], seconds[i] ?? 0),
+  );
 }
 
 function post(i: number) {
@@ -99,22 +128,24 @@ async function main(): Promise<void> {
     const results: Result[] = [];
     for (const workers of [1, CONCURRENCY]) {
       // Warm-up: JIT and connections.
-      await measure('warm-up', workers, 2000, async () =>
-        JSON.parse((await raw.get('bench:raw:post')) as string),
-      );
-      await measure('warm-up', workers, 2000, () => getPost('hit'));
+      await run(workers, 2000, async () => JSON.parse((await raw.get('bench:raw:post')) as string));
+      await run(workers, 2000, () => getPost('hit'));
+      await run(workers, 2000, () => cache.get('manual:post'));
       results.push(
-        await measure('raw GET + JSON.parse (floor)', workers, OPS, async () =>
-          JSON.parse((await raw.get('bench:raw:post')) as string),
-        ),
+        ...(await compare(workers, OPS, [
+          [
+            'raw GET + JSON.parse (floor)',
+            async () => JSON.parse((await raw.get('bench:raw:post')) as string),
+          ],
+          ['cacheable hit', () => getPost('hit')],
+          ['manual get', () => cache.get('manual:post')],
+        ])),
       );
-      results.push(await measure('cacheable hit', workers, OPS, () => getPost('hit')));
       results.push(
-        await measure('cacheable miss (GET + SET)', workers, OPS / 4, () =>
-          getPost(`miss-${missCounter++}`),
-        ),
+        ...(await compare(workers, OPS / 4, [
+          ['cacheable miss (GET + SET)', () => getPost(`miss-${missCounter++}`)],
+        ])),
       );
-      results.push(await measure('manual get', workers, OPS, () => cache.get('manual:post')));
     }
 
     results.push(...(await benchDeletePattern(raw, cache)));
@@ -151,27 +182,23 @@ async function benchDeletePattern(
     if (removed !== GROUP) throw new Error(`deleted ${removed} keys, expected ${GROUP}`);
     await fill(group);
   }
-  const concurrent = await measure(
-    'deletePattern 1,000 of 100,000',
-    CONCURRENCY,
-    CONCURRENCY,
-    async (i) => {
-      const removed = await cache.deletePattern(`group:${i}:*`);
-      if (removed !== GROUP) throw new Error(`deleted ${removed} keys, expected ${GROUP}`);
-    },
-  );
-  sequential.sort((a, b) => a - b);
-  const total = sequential.reduce((sum, us) => sum + us, 0);
+  const concurrent = await run(CONCURRENCY, CONCURRENCY, async (i) => {
+    const removed = await cache.deletePattern(`group:${i}:*`);
+    if (removed !== GROUP) throw new Error(`deleted ${removed} keys, expected ${GROUP}`);
+  });
   return [
-    {
-      name: 'deletePattern 1,000 of 100,000',
-      mode: 'sequential',
-      ops: rounds,
-      opsPerSec: rounds / (total / 1e6),
-      p50: sequential[Math.floor(rounds * 0.5)] ?? 0,
-      p99: sequential[Math.floor(rounds * 0.99)] ?? 0,
-    },
-    concurrent,
+    summarize(
+      'deletePattern 1,000 of 100,000',
+      1,
+      sequential,
+      sequential.reduce((sum, us) => sum + us, 0) / 1e6,
+    ),
+    summarize(
+      'deletePattern 1,000 of 100,000',
+      CONCURRENCY,
+      concurrent.latencies,
+      concurrent.seconds,
+    ),
   ];
 }
 

@@ -115,14 +115,25 @@ export class CacheCore<S extends Store = MemoryStore> {
     key: K,
     ...context: ContextArgs<K>
   ): StoreResult<S, T | undefined> {
-    return this.#settle(() => {
-      const full = this.#keyOf(key, context[0]);
-      return chain(this.#read(full), (raw) => {
-        const value = raw === undefined ? MISS : this.#decode(full, raw, undefined, this.debug);
-        this.#log(this.debug, value === MISS ? 'MISS' : 'HIT', full);
-        return value === MISS ? undefined : (value as T);
-      });
-    });
+    if (!this.isSync) return this.#getAsync<T>(key, context[0]) as StoreResult<S, T | undefined>;
+    const full = this.#keyOf(key, context[0]);
+    return this.#accepted<T>(full, this.#read(full) as string | undefined) as StoreResult<
+      S,
+      T | undefined
+    >;
+  }
+
+  async #getAsync<T>(key: string, context: object | undefined): Promise<T | undefined> {
+    const full = this.#keyOf(key, context);
+    const value = this.#accepted<T>(full, await this.#read(full));
+    return isThenable(value) ? await value : value;
+  }
+
+  /** The value of a manual read: decoded, or `undefined` for a miss; logged in debug mode. */
+  #accepted<T>(full: string, raw: string | undefined): T | undefined {
+    const value = raw === undefined ? MISS : this.#decode(full, raw, undefined, this.debug);
+    this.#log(this.debug, value === MISS ? 'MISS' : 'HIT', full);
+    return value === MISS ? undefined : (value as T);
   }
 
   /** Stores a value for `ttl` seconds (default: the cache's). A store failure rejects/throws. */
@@ -259,8 +270,13 @@ export class CacheCore<S extends Store = MemoryStore> {
     if (plan.debug && context !== undefined) this.#logContext(plan.name, context, key);
     const joined = this.#flights.get(key);
     if (joined !== undefined) return joined.promise;
-    const raw = await this.#read(key);
-    if (raw !== undefined) {
+    let raw: string | null | undefined;
+    try {
+      raw = await this.store.get(key);
+    } catch (error) {
+      this.report('get', key, error);
+    }
+    if (typeof raw === 'string') {
       let value = this.#decode(key, raw, plan.schema, plan.debug);
       if (isThenable(value)) value = await value;
       if (value !== MISS) {

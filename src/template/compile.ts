@@ -35,16 +35,16 @@ export function compilePattern<const T extends string>(pattern: T): CompiledTemp
 }
 
 /** Compiled templates by mode and text; cleared when full, since templates are few in practice. */
-const compiled = new Map<string, unknown>();
+const compiled: Record<TemplateMode, Map<string, unknown>> = { key: new Map(), pattern: new Map() };
 const MAX_COMPILED = 1000;
 
 function compile<T extends string>(template: T, mode: TemplateMode): CompiledTemplate<T> {
-  const id = mode + template;
-  const known = compiled.get(id);
+  const memo = compiled[mode];
+  const known = memo.get(template);
   if (known !== undefined) return known as CompiledTemplate<T>;
-  if (compiled.size >= MAX_COMPILED) compiled.clear();
+  if (memo.size >= MAX_COMPILED) memo.clear();
   const created = build(template, mode);
-  compiled.set(id, created);
+  memo.set(template, created);
   return created;
 }
 
