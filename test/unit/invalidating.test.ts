@@ -5,33 +5,23 @@ import { AsyncMemoryStore, FailingStore, recordingLogger } from '../helpers/stor
 type Req = { user: string };
 const req: Req = { user: 'u1' };
 
+const SEEDED_KEYS = [
+  'posts:my-slug',
+  'posts:my-slug:comments',
+  'posts:my-slug:likes',
+  'posts:my-slug-2',
+  'posts:other',
+  'posts:other:comments',
+  'posts:list:~abc',
+  'posts:list:~def',
+  'users:1:profile',
+];
+
+/** A cache whose store holds SEEDED_KEYS; `left()` lists those still there. */
 function seeded(store = new MemoryStore()) {
   const cache = createCache({ store });
-  for (const key of [
-    'posts:my-slug',
-    'posts:my-slug:comments',
-    'posts:my-slug:likes',
-    'posts:my-slug-2',
-    'posts:other',
-    'posts:other:comments',
-    'posts:list:~abc',
-    'posts:list:~def',
-    'users:1:profile',
-  ]) {
-    store.set(cache.fullKey(key), 'v', 60_000);
-  }
-  const left = () =>
-    [
-      'posts:my-slug',
-      'posts:my-slug:comments',
-      'posts:my-slug:likes',
-      'posts:my-slug-2',
-      'posts:other',
-      'posts:other:comments',
-      'posts:list:~abc',
-      'posts:list:~def',
-      'users:1:profile',
-    ].filter((key) => store.get(cache.fullKey(key)) !== undefined);
+  for (const key of SEEDED_KEYS) store.set(cache.fullKey(key), 'v', 60_000);
+  const left = () => SEEDED_KEYS.filter((key) => store.get(cache.fullKey(key)) !== undefined);
   return { cache, store, left };
 }
 
