@@ -12,6 +12,10 @@ export const ErrorCode = {
   Serialization: 'E_SERIALIZATION',
   /** A store broke the `Store` contract. */
   StoreContract: 'E_STORE_CONTRACT',
+  /** The store did not answer within the operation timeout, or the circuit breaker is open. */
+  StoreUnavailable: 'E_STORE_UNAVAILABLE',
+  /** A mutation succeeded but its invalidation failed (with `invalidationErrors: 'throw'`). */
+  InvalidationFailed: 'E_INVALIDATION_FAILED',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -119,6 +123,46 @@ export class StoreContractError extends CacheError {
 
   constructor(message: string) {
     super(ErrorCode.StoreContract, message);
+  }
+}
+
+/** The store did not answer in time, or the circuit breaker skipped it; `cause` has details. */
+export class StoreUnavailableError extends CacheError {
+  override name = 'StoreUnavailableError' as const;
+  /** `timeout`: no answer within the operation timeout; `breaker-open`: not asked during a cool-down. */
+  readonly reason: 'timeout' | 'breaker-open';
+
+  constructor(reason: 'timeout' | 'breaker-open', timeoutMs: number, cause?: unknown) {
+    super(
+      ErrorCode.StoreUnavailable,
+      reason === 'timeout'
+        ? `The store did not answer within ${timeoutMs} ms (the \`timeout\` option). Check that it is up and reachable, or raise \`timeout\`.`
+        : 'The store is skipped for a cool-down after repeated failures (the `breaker` option); it is asked again once the cool-down ends.',
+      cause === undefined ? undefined : { cause },
+    );
+    this.reason = reason;
+  }
+}
+
+/**
+ * A mutation succeeded but deleting its patterns failed; thrown only with
+ * `invalidationErrors: 'throw'`. `result` is the mutation's result; `cause` the store's error.
+ */
+export class InvalidationError extends CacheError {
+  override name = 'InvalidationError' as const;
+  /** The full patterns that could not be deleted. */
+  readonly patterns: readonly string[];
+  /** What the mutation returned (it did happen). */
+  readonly result: unknown;
+
+  constructor(patterns: readonly string[], result: unknown, cause: unknown) {
+    super(
+      ErrorCode.InvalidationFailed,
+      `The mutation succeeded but invalidating ${patterns.join(', ') || 'its patterns'} failed, so those entries may be stale until their TTL ends. Retry the invalidation (cache.deletePattern) or lower the TTL.`,
+      { cause },
+    );
+    this.patterns = patterns;
+    this.result = result;
   }
 }
 

@@ -1,4 +1,11 @@
-export type { ReadPlan, StoreResult } from './cache/core.js';
+export type { ContextArgs, StoreResult, WriteOptions, WriteOptionsArgs } from './cache/core.js';
+export type {
+  CacheEventMap,
+  CacheEventName,
+  CacheListener,
+  EventSource,
+} from './cache/events.js';
+export type { BreakerOptions } from './cache/guard.js';
 export type { CacheLogger, CacheOptions } from './cache/options.js';
 export type { SchemaResult, ValueSchema } from './cache/schema.js';
 export { Cache, createCache, isCache } from './cache.js';
@@ -13,12 +20,14 @@ export {
 export {
   CacheError,
   ErrorCode,
+  InvalidationError,
   InvalidContextValueError,
   InvalidOptionError,
   isCacheError,
   MissingContextValueError,
   SerializationError,
   StoreContractError,
+  StoreUnavailableError,
   TemplateSyntaxError,
 } from './errors.js';
 export { createGlobMatcher, matchGlob } from './glob.js';
@@ -29,7 +38,7 @@ export {
   type RedisStoreOptions,
   type RedisStoreTuning,
 } from './stores/redis.js';
-export type { MaybePromise, Store, SyncStore } from './stores/store.js';
+export type { AtomicStore, MaybePromise, Store, SyncStore } from './stores/store.js';
 export {
   type CompiledTemplate,
   type ContextValue,

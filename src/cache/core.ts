@@ -1,8 +1,7 @@
-import { decodeEntry, encodeEntry, type Serializer, UNREADABLE } from '../codec/index.js';
+import { encodeEntry, entryExpiresAt, isEntry, type Serializer } from '../codec/index.js';
 import { InvalidOptionError, SerializationError } from '../errors.js';
-import { createGlobMatcher } from '../glob.js';
 import { MemoryStore } from '../stores/memory.js';
-import type { Store, SyncStore } from '../stores/store.js';
+import { type AtomicStore, atomicOf, type Store, type SyncStore } from '../stores/store.js';
 import {
   compilePattern,
   compileTemplate,
@@ -11,8 +10,11 @@ import {
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { describe } from '../util/options.js';
+import { debugLogger } from './debug.js';
+import { type CacheEventName, type CacheListener, Emitter, type EventSource } from './events.js';
+import { StoreGuard } from './guard.js';
 import { type CacheLogger, type CacheOptions, checkCacheOptions } from './options.js';
-import type { ValueSchema } from './schema.js';
+import { MISS, Reader, type ReadPlan } from './read-through.js';
 
 /** What a cache operation returns: the value itself on a synchronous store, else a promise of it. */
 export type StoreResult<S extends Store, T> = S extends SyncStore ? T : Promise<T>;
@@ -43,24 +45,6 @@ export interface WriteOptions {
   ttl?: number | undefined;
 }
 
-/** How one read-through behaves; built once per wrapper, never per call. */
-export interface ReadPlan {
-  /** Name shown in debug lines (the function's name). */
-  readonly name: string;
-  readonly ttlMs: number;
-  readonly debug: boolean;
-  readonly schema: ValueSchema | undefined;
-  readonly shouldCache: ((value: never) => boolean) | undefined;
-}
-
-/** A computation in progress for one key, shared by the callers that missed meanwhile. */
-interface Flight {
-  readonly promise: Promise<unknown>;
-  /** Set by an invalidation: the result must not be stored, and no new caller may join. */
-  stale: boolean;
-}
-
-const MISS: unique symbol = Symbol('miss');
 type Maybe<T> = T | PromiseLike<T>;
 
 /** A trailing `:*` whose `:` and `*` are not escaped. */
@@ -68,8 +52,8 @@ const TRAILING_COLON_STAR = /(?<!\\)(?:\\\\)*:\*$/;
 const GLOB_SPECIAL = /[*?[\\]/;
 
 /**
- * The cache itself: configuration, the manual API, read-through with single-flight, and
- * invalidation. The wrappers (`cacheable`, `invalidating`) are built on it.
+ * The cache itself: configuration, events, the store guard (timeouts and circuit breaker), the
+ * manual API and invalidation. Read-through lives in `Reader`; the wrappers are built on both.
  */
 export class CacheCore<S extends Store = MemoryStore> {
   /** The store entries live in. */
@@ -84,9 +68,17 @@ export class CacheCore<S extends Store = MemoryStore> {
   readonly logger: CacheLogger;
   /** Whether the store answers synchronously, so sync wrappers can stay sync. */
   readonly isSync: boolean;
+  /** What an invalidation failure after a successful mutation does by default. */
+  readonly invalidationErrors: 'report' | 'throw';
+  /** @internal Read-through for the wrappers. */
+  readonly reader: Reader;
   readonly #serializer: Serializer | undefined;
   readonly #keyStart: string;
-  readonly #flights = new Map<string, Flight>();
+  readonly #events: Emitter;
+  readonly #guard: StoreGuard;
+  readonly #atomic: (Store & AtomicStore) | undefined;
+  readonly #manual: EventSource;
+  #debugListening = false;
 
   constructor(options: CacheOptions<S> = {}) {
     checkCacheOptions(options);
@@ -95,14 +87,81 @@ export class CacheCore<S extends Store = MemoryStore> {
     this.ttl = options.ttl ?? 300;
     this.debug = options.debug ?? false;
     this.logger = options.logger ?? console;
+    this.invalidationErrors = options.invalidationErrors ?? 'report';
     this.#serializer = options.serializer;
     this.#keyStart = this.prefix === '' ? '' : `${this.prefix}:`;
     this.isSync = this.store.sync === true;
+    this.#events = new Emitter((error) =>
+      this.logger.error('[Cache] ERROR: an event listener threw', error),
+    );
+    this.#guard = new StoreGuard(
+      options.timeout ?? 150,
+      options.breaker ?? {},
+      (state, failures, error) => {
+        if (state === 'open') {
+          this.logger.warn(
+            `[Cache] BREAKER OPEN: ${failures} store calls failed in a row; skipping the store for ${options.breaker === false ? 0 : (options.breaker?.cooldown ?? 2000)} ms`,
+            error,
+          );
+        } else {
+          this.logger.warn('[Cache] BREAKER CLOSED: the store answers again');
+        }
+        this.#events.emit(
+          'breaker',
+          error === undefined ? { state, failures } : { state, failures, error },
+        );
+      },
+    );
+    this.#atomic = options.lease === false ? undefined : atomicOf(this.store);
+    this.#manual = { name: 'manual', template: '', debug: this.debug };
+    this.reader = new Reader({
+      store: this.store,
+      atomic: this.#atomic,
+      guard: this.#guard,
+      events: this.#events,
+      serializer: this.#serializer,
+      leaseTtlMs: (options.lease === false ? undefined : options.lease?.ttl) ?? 10_000,
+      leaseWaitMs: (options.lease === false ? undefined : options.lease?.wait) ?? 5_000,
+      report: (operation, key, error, source) => this.report(operation, key, error, source),
+    });
+    if (this.debug) this.listenForDebug();
   }
 
   /** The full store key for a key given without prefix: `${prefix}:${key}`. */
   fullKey(key: string): string {
     return this.#keyStart + key;
+  }
+
+  /**
+   * Listens to an event: `hit`, `miss`, `stale`, `set`, `invalidate`, `error`, `breaker`, … (see
+   * `CacheEventMap`). Each event names its `source` (wrapper name and key template), so hit rates
+   * can be counted per template. Returns a function that removes the listener.
+   *
+   * @example
+   * cache.on('hit', ({ source }) => hits.inc({ template: source.template }));
+   */
+  on<E extends CacheEventName>(event: E, listener: CacheListener<E>): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Removes a listener added with `on`. */
+  off<E extends CacheEventName>(event: E, listener: CacheListener<E>): void {
+    this.#events.off(event, listener);
+  }
+
+  /** @internal Emits an event (used by the wrappers). */
+  emit: Emitter['emit'] = (name, event) => this.#events.emit(name, event);
+
+  /** @internal Whether anyone listens to an event. */
+  hasListeners(name: CacheEventName): boolean {
+    return this.#events.has(name);
+  }
+
+  /** @internal Turns on the debug listener (once), for the cache or for one wrapper. */
+  listenForDebug(): void {
+    if (this.#debugListening) return;
+    this.#debugListening = true;
+    debugLogger(this, this.logger);
   }
 
   /**
@@ -117,22 +176,33 @@ export class CacheCore<S extends Store = MemoryStore> {
   ): StoreResult<S, T | undefined> {
     if (!this.isSync) return this.#getAsync<T>(key, context[0]) as StoreResult<S, T | undefined>;
     const full = this.#keyOf(key, context[0]);
-    return this.#accepted<T>(full, this.#read(full) as string | undefined) as StoreResult<
-      S,
-      T | undefined
-    >;
+    let raw: string | null | undefined;
+    try {
+      raw = this.store.get(full) as string | null | undefined;
+    } catch (error) {
+      this.report('get', full, error, this.#manual);
+    }
+    return this.#accepted<T>(full, raw) as StoreResult<S, T | undefined>;
   }
 
   async #getAsync<T>(key: string, context: object | undefined): Promise<T | undefined> {
     const full = this.#keyOf(key, context);
-    const value = this.#accepted<T>(full, await this.#read(full));
+    let raw: string | null | undefined;
+    try {
+      raw = await this.#guard.run(() => this.store.get(full));
+    } catch (error) {
+      this.report('get', full, error, this.#manual);
+    }
+    const value = this.#accepted<T>(full, raw);
     return isThenable(value) ? await value : value;
   }
 
-  /** The value of a manual read: decoded, or `undefined` for a miss; logged in debug mode. */
-  #accepted<T>(full: string, raw: string | undefined): T | undefined {
-    const value = raw === undefined ? MISS : this.#decode(full, raw, undefined, this.debug);
-    this.#log(this.debug, value === MISS ? 'MISS' : 'HIT', full);
+  /** The value of a manual read: decoded if it is a fresh entry, else `undefined`. */
+  #accepted<T>(full: string, raw: string | null | undefined): T | undefined {
+    const usable = typeof raw === 'string' && isEntry(raw) && Date.now() < entryExpiresAt(raw);
+    const value = usable ? this.reader.decode(full, raw, undefined, this.#manual) : MISS;
+    const event = value === MISS ? 'miss' : 'hit';
+    if (this.#events.has(event)) this.#events.emit(event, { source: this.#manual, key: full });
     return value === MISS ? undefined : (value as T);
   }
 
@@ -146,10 +216,24 @@ export class CacheCore<S extends Store = MemoryStore> {
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
       const full = this.#keyOf(key, context);
       const ttlMs = this.ttlMs(ttl);
-      this.#abandonFlights(full);
-      const text = this.#encode(full, value, ttlMs, 0);
-      this.#log(this.debug, 'SET', full, ` (TTL: ${ttlMs / 1000}s)`);
-      return chain(this.store.set(full, text, ttlMs), () => undefined);
+      this.reader.abandon(full);
+      let text: string;
+      try {
+        text = encodeEntry(
+          value,
+          { expiresAt: Date.now() + ttlMs, computeMs: 0 },
+          this.#serializer,
+        );
+      } catch (error) {
+        throw new SerializationError(full, error);
+      }
+      return chain(
+        this.#guard.run(() => this.store.set(full, text, ttlMs)),
+        () => {
+          if (this.#events.has('set'))
+            this.#events.emit('set', { source: this.#manual, key: full, ttlMs });
+        },
+      );
     });
   }
 
@@ -157,11 +241,16 @@ export class CacheCore<S extends Store = MemoryStore> {
   delete<const K extends string>(key: K, ...context: ContextArgs<K>): StoreResult<S, boolean> {
     return this.#settle(() => {
       const full = this.#keyOf(key, context[0]);
-      this.#abandonFlights(full);
-      return chain(this.store.delete(full), (removed) => {
-        this.#log(this.debug, 'DELETE', full, removed ? '' : ' (absent)');
-        return removed;
-      });
+      this.reader.abandon(full);
+      return chain(
+        this.#guard.run(() => this.store.delete(full)),
+        (removed) => {
+          if (this.#events.has('delete')) {
+            this.#events.emit('delete', { source: this.#manual, key: full, removed });
+          }
+          return removed;
+        },
+      );
     });
   }
 
@@ -176,7 +265,7 @@ export class CacheCore<S extends Store = MemoryStore> {
   ): StoreResult<S, number> {
     return this.#settle(() => {
       const full = this.fullKey(compilePattern<string>(pattern)(context[0] ?? EMPTY_CONTEXT));
-      return this.invalidate([full], this.debug);
+      return this.invalidate([full], this.#manual);
     });
   }
 
@@ -195,13 +284,7 @@ export class CacheCore<S extends Store = MemoryStore> {
     let plan: ReadPlan;
     try {
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
-      plan = {
-        name: 'getOrSet',
-        ttlMs: this.ttlMs(ttl),
-        debug: this.debug,
-        schema: undefined,
-        shouldCache: undefined,
-      };
+      plan = this.plan({ source: this.#manual, ttl });
       full = this.#keyOf(key, context);
     } catch (error) {
       if (sync) throw error;
@@ -209,12 +292,34 @@ export class CacheCore<S extends Store = MemoryStore> {
     }
     return (
       sync
-        ? this.readThroughSync(full, plan, compute, undefined, [], undefined)
-        : this.readThroughAsync(full, plan, compute, undefined, [], undefined)
+        ? this.reader.readSync(full, plan, compute, undefined, [], undefined)
+        : this.reader.readAsync(full, plan, compute, undefined, [], undefined)
     ) as Result;
   }
 
-  /** Converts a TTL in seconds (default: the cache's) to milliseconds, checking it. */
+  /** @internal A read plan from wrapper options (seconds), with the cache's defaults. */
+  plan(options: {
+    source: EventSource;
+    ttl?: number | undefined;
+    staleTtl?: number | undefined;
+    jitter?: number | undefined;
+    earlyRefresh?: boolean | number | undefined;
+    schema?: ReadPlan['schema'];
+    shouldCache?: ReadPlan['shouldCache'];
+  }): ReadPlan {
+    const beta = options.earlyRefresh === true ? 1 : options.earlyRefresh || 0;
+    return {
+      source: options.source,
+      ttlMs: this.ttlMs(options.ttl),
+      staleMs: (options.staleTtl ?? 0) * 1000,
+      jitter: options.jitter ?? 0,
+      beta,
+      schema: options.schema,
+      shouldCache: options.shouldCache,
+    };
+  }
+
+  /** @internal Converts a TTL in seconds (default: the cache's) to milliseconds, checking it. */
   ttlMs(ttl: number | undefined): number {
     if (ttl === undefined) return this.ttl * 1000;
     if (typeof ttl !== 'number' || !(ttl > 0) || ttl === Number.POSITIVE_INFINITY) {
@@ -226,81 +331,16 @@ export class CacheCore<S extends Store = MemoryStore> {
     return ttl * 1000;
   }
 
-  /** Read-through on a synchronous store: synchronous unless `fn` returns a promise. */
-  readThroughSync(
-    key: string,
-    plan: ReadPlan,
-    fn: (...args: never[]) => unknown,
-    thisArg: unknown,
-    args: readonly unknown[],
-    context: unknown,
-  ): unknown {
-    if (plan.debug && context !== undefined) this.#logContext(plan.name, context, key);
-    const raw = this.#read(key) as string | undefined;
-    if (raw !== undefined) {
-      const value = this.#decode(key, raw, plan.schema, plan.debug);
-      if (isThenable(value)) {
-        throw new InvalidOptionError(
-          'schema',
-          '`schema` must validate synchronously when a synchronous function is cached on a synchronous store',
-        );
-      }
-      if (value !== MISS) {
-        this.#log(plan.debug, 'HIT', key);
-        return value;
-      }
-    }
-    this.#log(plan.debug, 'MISS', key);
-    const started = performance.now();
-    const value = Reflect.apply(fn, thisArg, args);
-    if (isThenable(value)) return this.#startFlight(key, plan, value, started);
-    this.#fill(key, value, plan, started);
-    return value;
-  }
-
-  /** Read-through on any store, always async, with in-process single-flight per key. */
-  async readThroughAsync(
-    key: string,
-    plan: ReadPlan,
-    fn: (...args: never[]) => unknown,
-    thisArg: unknown,
-    args: readonly unknown[],
-    context: unknown,
-  ): Promise<unknown> {
-    if (plan.debug && context !== undefined) this.#logContext(plan.name, context, key);
-    const joined = this.#flights.get(key);
-    if (joined !== undefined) return joined.promise;
-    let raw: string | null | undefined;
-    try {
-      raw = await this.store.get(key);
-    } catch (error) {
-      this.report('get', key, error);
-    }
-    if (typeof raw === 'string') {
-      let value = this.#decode(key, raw, plan.schema, plan.debug);
-      if (isThenable(value)) value = await value;
-      if (value !== MISS) {
-        this.#log(plan.debug, 'HIT', key);
-        return value;
-      }
-    }
-    const started = this.#flights.get(key);
-    if (started !== undefined) return started.promise;
-    this.#log(plan.debug, 'MISS', key);
-    const startedAt = performance.now();
-    return this.#startFlight(key, plan, Reflect.apply(fn, thisArg, args), startedAt);
-  }
-
   /**
-   * Deletes full-key patterns. In-process computations of matching keys are abandoned first, so
-   * a computation that began before the invalidation never stores its (old) result, and no caller
-   * arriving afterwards joins it. Resolves to the number of keys removed.
+   * @internal Deletes full-key patterns. In-process computations of matching keys are abandoned
+   * first, so a computation that began before the invalidation never stores its (old) result,
+   * and no caller arriving afterwards joins it. Resolves to the number of keys removed.
    */
-  invalidate(patterns: readonly string[], debug: boolean): Maybe<number> {
+  invalidate(patterns: readonly string[], source: EventSource): Maybe<number> {
     const failures: unknown[] = [];
     const counts = patterns.map((pattern) =>
       attempt(
-        () => this.#invalidateOne(pattern, debug),
+        () => this.#invalidateOne(pattern, source),
         (error) => {
           failures.push(error);
           return 0;
@@ -311,33 +351,42 @@ export class CacheCore<S extends Store = MemoryStore> {
     // pattern must not leave the others stale.
     const total = (all: number[]) => {
       if (failures.length === 1) throw failures[0];
-      if (failures.length > 1)
+      if (failures.length > 1) {
         throw new AggregateError(failures, `${failures.length} pattern deletes failed`);
+      }
       return all.reduce((sum, n) => sum + n, 0);
     };
     if (this.isSync) return total(counts as number[]);
     return Promise.all(counts).then(total);
   }
 
-  #invalidateOne(pattern: string, debug: boolean): Maybe<number> {
+  #invalidateOne(pattern: string, source: EventSource): Maybe<number> {
     const base = TRAILING_COLON_STAR.test(pattern) ? pattern.slice(0, -2) : undefined;
-    this.#abandonFlights(pattern);
-    if (base !== undefined) this.#abandonFlights(base);
-    return chain(this.store.deletePattern(pattern), (removed) =>
-      chain(base === undefined ? 0 : this.#deleteBase(base), (baseRemoved) => {
-        const total = removed + baseRemoved;
-        this.#log(debug, 'INVALIDATE', pattern, ` (${total} ${total === 1 ? 'key' : 'keys'})`);
-        return total;
-      }),
+    this.reader.abandon(pattern);
+    if (base !== undefined) this.reader.abandon(base);
+    return chain(
+      this.#guard.run(() => this.store.deletePattern(pattern)),
+      (removed) =>
+        chain(base === undefined ? 0 : this.#deleteBase(base), (baseRemoved) => {
+          const count = removed + baseRemoved;
+          if (this.#events.has('invalidate')) {
+            this.#events.emit('invalidate', { source, pattern, count });
+          }
+          return count;
+        }),
     );
   }
 
-  /** Writes a failure report; failures that the cache absorbs are never silent. */
-  report(operation: string, key: string, error: unknown): void {
+  /**
+   * @internal Reports a failure the cache carried on after: a `logger.warn` line (never silent)
+   * and an `error` event.
+   */
+  report(operation: string, key: string, error: unknown, source: EventSource): void {
     this.logger.warn(
       `[Cache] ERROR: ${operation} ${key} failed; continuing without the cache`,
       error,
     );
+    if (this.#events.has('error')) this.#events.emit('error', { source, operation, key, error });
   }
 
   /** The full key for a manual key template and its context. */
@@ -348,111 +397,11 @@ export class CacheCore<S extends Store = MemoryStore> {
   }
 
   #deleteBase(base: string): Maybe<number> {
-    if (GLOB_SPECIAL.test(base)) return this.store.deletePattern(base);
-    return chain(this.store.delete(base), (removed) => (removed ? 1 : 0));
-  }
-
-  #startFlight(key: string, plan: ReadPlan, pending: unknown, started: number): Promise<unknown> {
-    const flight: { promise?: Promise<unknown>; stale: boolean } = { stale: false };
-    flight.promise = (async () => {
-      try {
-        const value = await pending;
-        if (!flight.stale) await this.#fill(key, value, plan, started);
-        return value;
-      } finally {
-        if (this.#flights.get(key) === flight) this.#flights.delete(key);
-      }
-    })();
-    this.#flights.set(key, flight as Flight);
-    return flight.promise;
-  }
-
-  #abandonFlights(pattern: string): void {
-    if (this.#flights.size === 0) return;
-    const matches = createGlobMatcher(pattern);
-    for (const [key, flight] of this.#flights) {
-      if (matches(key)) {
-        flight.stale = true;
-        this.#flights.delete(key);
-      }
-    }
-  }
-
-  /** Stores a computed value unless `shouldCache` declines; failures are reported, not thrown. */
-  #fill(key: string, value: unknown, plan: ReadPlan, started: number): Maybe<void> {
-    if (plan.shouldCache !== undefined && !(plan.shouldCache as (v: unknown) => boolean)(value)) {
-      this.#log(plan.debug, 'SKIP', key, ' (shouldCache returned false)');
-      return;
-    }
-    let text: string;
-    try {
-      text = this.#encode(key, value, plan.ttlMs, performance.now() - started);
-    } catch (error) {
-      this.logger.error(`[Cache] ERROR: ${(error as Error).message}`, error);
-      return;
-    }
-    this.#log(plan.debug, 'SET', key, ` (TTL: ${plan.ttlMs / 1000}s)`);
-    return attempt(
-      () => chain(this.store.set(key, text, plan.ttlMs), () => undefined),
-      (error) => this.report('set', key, error),
+    if (GLOB_SPECIAL.test(base)) return this.#guard.run(() => this.store.deletePattern(base));
+    return chain(
+      this.#guard.run(() => this.store.delete(base)),
+      (removed) => (removed ? 1 : 0),
     );
-  }
-
-  #encode(key: string, value: unknown, ttlMs: number, computeMs: number): string {
-    try {
-      return encodeEntry(value, { expiresAt: Date.now() + ttlMs, computeMs }, this.#serializer);
-    } catch (error) {
-      throw new SerializationError(key, error);
-    }
-  }
-
-  /** Reads raw text; `undefined` for a miss, and for a store failure (reported). */
-  #read(key: string): Maybe<string | undefined> {
-    let raw: Maybe<string | null | undefined>;
-    try {
-      raw = this.store.get(key);
-    } catch (error) {
-      this.report('get', key, error);
-      return undefined;
-    }
-    if (!isThenable(raw)) return typeof raw === 'string' ? raw : undefined;
-    return raw.then(
-      (text) => (typeof text === 'string' ? text : undefined),
-      (error: unknown) => {
-        this.report('get', key, error);
-        return undefined;
-      },
-    );
-  }
-
-  /** Decodes and checks an entry; an unreadable or invalid one is deleted and becomes a miss. */
-  #decode(
-    key: string,
-    raw: string,
-    schema: ValueSchema | undefined,
-    debug: boolean,
-  ): unknown | typeof MISS | PromiseLike<unknown> {
-    const value = decodeEntry(raw, this.#serializer);
-    if (value === UNREADABLE) return this.#discard(key, 'unreadable entry', debug);
-    if (schema === undefined) return value;
-    return chain(schema['~standard'].validate(value), (result) =>
-      result.issues === undefined
-        ? result.value
-        : this.#discard(key, `schema: ${result.issues[0]?.message ?? 'invalid'}`, debug),
-    );
-  }
-
-  #discard(key: string, reason: string, debug: boolean): typeof MISS {
-    this.#log(debug, 'INVALID', key, ` (${reason}; deleted)`);
-    const removal = attempt(
-      () => this.store.delete(key),
-      (error) => {
-        this.report('delete', key, error);
-        return false;
-      },
-    );
-    if (isThenable(removal)) removal.then(undefined, () => undefined);
-    return MISS;
   }
 
   #settle<T>(operation: () => Maybe<T>): StoreResult<S, T> {
@@ -463,26 +412,7 @@ export class CacheCore<S extends Store = MemoryStore> {
       return Promise.reject(error) as StoreResult<S, T>;
     }
   }
-
-  #log(enabled: boolean, event: string, key: string, detail = ''): void {
-    if (enabled) this.logger.debug(`[Cache] ${event}: ${key}${detail}`);
-  }
-
-  #logContext(name: string, context: unknown, key: string): void {
-    this.logger.debug(`[Cache] ${name} | Context: ${contextJson(context)} | Key: ${key}`);
-  }
 }
 
 /** The context used for templates without placeholders. */
 export const EMPTY_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
-
-/** JSON for debug lines that survives bigints and cycles. */
-export function contextJson(context: unknown): string {
-  try {
-    return JSON.stringify(context, (_key, value) =>
-      typeof value === 'bigint' ? `${value}n` : value,
-    );
-  } catch {
-    return describe(context);
-  }
-}

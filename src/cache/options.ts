@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Serializer } from '../codec/index.js';
 import type { Store } from '../stores/store.js';
 import { checkOptions, describe } from '../util/options.js';
+import type { BreakerOptions } from './guard.js';
 
 /** Where log lines go; `console` fits, and so do most loggers (pino, winston, consola). */
 export interface CacheLogger {
@@ -44,6 +45,32 @@ export interface CacheOptions<S extends Store = Store> {
    * @default built-in JSON that also keeps Date, BigInt, Map, Set and undefined
    */
   serializer?: Serializer | undefined;
+  /**
+   * Longest wait for any one store call, in ms. A call that takes longer is abandoned: a read
+   * becomes a miss (the function runs), a manual write throws `StoreUnavailableError`.
+   * @default 150
+   */
+  timeout?: number | undefined;
+  /**
+   * Circuit breaker: after `failures` consecutive failed store calls, the store is skipped for
+   * `cooldown` ms (reads are misses at once), then probed by one call. `false` turns it off.
+   * @default { failures: 5, cooldown: 2000 }
+   */
+  breaker?: BreakerOptions | false | undefined;
+  /**
+   * Leases on stores with atomic writes (MemoryStore, RedisStore): `ttl` is how long a lease lives
+   * unless its holder extends it (ms); `wait` is how long other callers wait for the holder's
+   * value before computing themselves (ms). `false` turns leases off (in-process protection only).
+   * @default { ttl: 10000, wait: 5000 }
+   */
+  lease?: { ttl?: number | undefined; wait?: number | undefined } | false | undefined;
+  /**
+   * What `invalidating` does when its mutation succeeded but the deletes failed: `'report'`
+   * returns the mutation's result and reports (logger.error, `error` event); `'throw'` rejects
+   * with `InvalidationError` (carrying the result).
+   * @default 'report'
+   */
+  invalidationErrors?: 'report' | 'throw' | undefined;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
@@ -85,6 +112,26 @@ const cacheOptionsSchema = z.strictObject({
   debug: optionRules.debug[0],
   logger: methods(['debug', 'info', 'warn', 'error'], 'a logger with debug, info, warn and error'),
   serializer: methods(['serialize', 'deserialize'], 'a Serializer with serialize and deserialize'),
+  timeout: z.number().positive().optional(),
+  breaker: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        failures: z.int().positive().optional(),
+        cooldown: z.number().positive().optional(),
+      }),
+    ])
+    .optional(),
+  lease: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        ttl: z.number().positive().optional(),
+        wait: z.number().nonnegative().optional(),
+      }),
+    ])
+    .optional(),
+  invalidationErrors: z.enum(['report', 'throw']).optional(),
 });
 
 const cacheOptionSentences: Record<string, string> = {
@@ -92,6 +139,10 @@ const cacheOptionSentences: Record<string, string> = {
     'must be a string without whitespace, control characters, wildcards (* ? [ ] \\) or braces',
   ttl: optionRules.ttl[1],
   debug: optionRules.debug[1],
+  timeout: 'must be a positive number of milliseconds',
+  breaker: 'must be false or { failures?: positive integer, cooldown?: positive ms }',
+  lease: 'must be false or { ttl?: positive ms, wait?: ms }',
+  invalidationErrors: "must be 'report' or 'throw'",
 };
 
 /** Checks `createCache` options; throws {@link InvalidOptionError} naming the first bad option. */

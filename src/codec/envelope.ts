@@ -9,9 +9,9 @@ import { fromTagged, needsTags, toTagged } from './lossless.js';
  *   anything else under the same key (a lease marker, a foreign value) by one character.
  * - `1`: the format version. An unknown version is a miss, never a misread.
  * - kind: `j` plain JSON, `t` lossless tagged JSON (see lossless.ts), `c` custom serializer.
- * - expiresAt: logical expiry in epoch milliseconds; computeMs: how long the value took to
- *   compute. Both are there for stale-while-revalidate and early refresh, and cost a hit nothing:
- *   a hit finds the payload with three `indexOf` calls.
+ * - expiresAt: logical expiry in epoch milliseconds (after it, the value is stale); computeMs:
+ *   how long the value took to compute (for early refresh). A hit reads both from the header with
+ *   two `indexOf` calls, without parsing the payload.
  * - payload: the serialized value, readable with `redis-cli GET`.
  */
 
@@ -21,6 +21,22 @@ export interface Serializer {
   serialize(value: unknown): string;
   /** Returns the value for a stored text; throw if the text is corrupt (the read becomes a miss). */
   deserialize(text: string): unknown;
+}
+
+/**
+ * A lease marker: `\x02` and a random token, written into a key by the one caller computing its
+ * value. Never decodes as a value.
+ */
+export const LEASE_MARK = '\x02';
+
+/** Whether stored text is a lease marker. */
+export function isLease(raw: string): boolean {
+  return raw.charCodeAt(0) === 2;
+}
+
+/** Whether stored text is an entry of any format version (it may still be unreadable). */
+export function isEntry(raw: string): boolean {
+  return raw.charCodeAt(0) === MARK;
 }
 
 /** Returned by {@link decodeEntry} when the text is not a readable entry. */
@@ -79,4 +95,24 @@ export function decodeEntry(raw: string, serializer?: Serializer): unknown {
     return UNREADABLE;
   }
   return UNREADABLE;
+}
+
+/** The logical expiry of an entry, in epoch ms; `NaN` when the header is not version 1. */
+export function entryExpiresAt(raw: string): number {
+  if (raw.charCodeAt(1) !== VERSION) return Number.NaN;
+  const end = raw.indexOf('|', 4);
+  return end === -1 ? Number.NaN : Number(raw.slice(4, end));
+}
+
+/** How long an entry's value took to compute, in ms (0 when unknown). */
+export function entryComputeMs(raw: string): number {
+  const start = raw.indexOf('|', 4) + 1;
+  const end = raw.indexOf('|', start);
+  return start === 0 || end === -1 ? 0 : Number(raw.slice(start, end)) || 0;
+}
+
+/** The same entry with another logical expiry (used to claim the refresh of a stale entry). */
+export function withExpiresAt(raw: string, expiresAt: number): string {
+  const end = raw.indexOf('|', 4);
+  return `${raw.slice(0, 4)}${Math.round(expiresAt)}${raw.slice(end)}`;
 }

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { createGlobMatcher } from '../glob.js';
 import { checkOptions } from '../util/options.js';
-import type { SyncStore } from './store.js';
+import type { AtomicStore, SyncStore } from './store.js';
 
 /** Bounds of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -28,7 +28,7 @@ const memoryStoreOptionsSchema = z.strictObject({
  * per-entry TTL, answering synchronously. Pattern deletes follow Redis's glob rules exactly, so
  * code behaves the same here as on Redis. Entries are not shared between processes.
  */
-export class MemoryStore implements SyncStore {
+export class MemoryStore implements SyncStore, AtomicStore {
   readonly sync = true;
   readonly #entries: LRUCache<string, string>;
 
@@ -78,6 +78,24 @@ export class MemoryStore implements SyncStore {
       this.#entries.delete(key);
     }
     return removed;
+  }
+
+  setIfAbsent(key: string, value: string, ttlMs: number): boolean {
+    if (this.#entries.has(key)) return false;
+    this.#entries.set(key, value, { ttl: ttlMs });
+    return true;
+  }
+
+  compareAndSet(key: string, expected: string, value: string, ttlMs: number | undefined): boolean {
+    if (this.#entries.get(key) !== expected) return false;
+    this.#entries.set(key, value, ttlMs === undefined ? { noUpdateTTL: true } : { ttl: ttlMs });
+    return true;
+  }
+
+  compareAndDelete(key: string, expected: string): boolean {
+    if (this.#entries.get(key) !== expected) return false;
+    this.#entries.delete(key);
+    return true;
   }
 
   /** Removes every entry. */

@@ -1,6 +1,30 @@
+import { createHash } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
-import type { Store } from './store.js';
+import type { AtomicStore, Store } from './store.js';
+
+/**
+ * Lua scripts of the conditional writes. Each touches exactly one key, passed in KEYS, so it runs
+ * on the node owning that key's slot in a Cluster; data travels in ARGV, never in the script text.
+ * A script runs atomically: no other command can slip between its GET and its SET or DEL.
+ */
+const SCRIPTS = {
+  // ARGV: expected, value, ttl in ms ('' keeps the remaining TTL)
+  compareAndSet: `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+  return 1
+end
+return 0`,
+  // ARGV: expected
+  compareAndDelete: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
+return 0`,
+} as const;
+
+const SHAS = {
+  compareAndSet: createHash('sha1').update(SCRIPTS.compareAndSet).digest('hex'),
+  compareAndDelete: createHash('sha1').update(SCRIPTS.compareAndDelete).digest('hex'),
+} as const;
 
 /**
  * ioredis options for a connection the store opens. `replyMapping` is left out: the store reads
@@ -51,7 +75,7 @@ export interface RedisStoreTuning {
  * Entries are plain strings: `redis-cli GET quickpost:posts:my-post` shows the JSON behind a
  * short header.
  */
-export class RedisStore implements Store {
+export class RedisStore implements Store, AtomicStore {
   /** The ioredis client in use. */
   readonly client: Redis | Cluster;
   readonly #owned: boolean;
@@ -95,8 +119,7 @@ export class RedisStore implements Store {
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    // PX takes whole milliseconds, at least 1.
-    await this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    await this.client.set(key, value, 'PX', wholeMs(ttlMs));
   }
 
   async delete(key: string): Promise<boolean> {
@@ -111,6 +134,34 @@ export class RedisStore implements Store {
       return removed.reduce((sum, n) => sum + n, 0);
     }
     return this.#deleteOnNode(this.client, pattern, false);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.set(key, value, 'PX', wholeMs(ttlMs), 'NX')) === 'OK';
+  }
+
+  async compareAndSet(
+    key: string,
+    expected: string,
+    value: string,
+    ttlMs: number | undefined,
+  ): Promise<boolean> {
+    const ttl = ttlMs === undefined ? '' : String(wholeMs(ttlMs));
+    return (await this.#script('compareAndSet', key, expected, value, ttl)) === 1;
+  }
+
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    return (await this.#script('compareAndDelete', key, expected)) === 1;
+  }
+
+  /** EVALSHA, loading the script with EVAL the first time a server has not seen it. */
+  async #script(name: keyof typeof SCRIPTS, key: string, ...args: string[]): Promise<unknown> {
+    try {
+      return await this.client.evalsha(SHAS[name], 1, key, ...args);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      return this.client.eval(SCRIPTS[name], 1, key, ...args);
+    }
   }
 
   /** Closes the connection if the store opened it; a client you passed in stays open. */
@@ -160,4 +211,9 @@ function refuseKeyPrefix(client: Redis | Cluster): void {
       `the ioredis client has \`keyPrefix: '${keyPrefix}'\`, which SCAN ignores, so pattern deletes would miss every key; remove it and use the cache's \`prefix\` option instead`,
     );
   }
+}
+
+/** PX takes whole milliseconds, at least 1. */
+function wholeMs(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
 }

@@ -36,3 +36,36 @@ export interface SyncStore extends Store {
   delete(key: string): boolean;
   deletePattern(pattern: string): number;
 }
+
+/**
+ * Optional capability: atomic conditional writes. A store that has all three methods gets leases
+ * (one computation per key across processes, and no stale fills after an invalidation) and a
+ * single refresher across processes for stale-while-revalidate. Without them the cache falls back
+ * to in-process protection only.
+ */
+export interface AtomicStore {
+  /** Writes `value` only if `key` is absent (`SET NX PX`); returns whether it wrote. */
+  setIfAbsent(key: string, value: string, ttlMs: number): MaybePromise<boolean>;
+  /**
+   * Writes `value` only if `key` holds exactly `expected`, atomically; returns whether it wrote.
+   * `ttlMs` `undefined` keeps the key's remaining time to live.
+   */
+  compareAndSet(
+    key: string,
+    expected: string,
+    value: string,
+    ttlMs: number | undefined,
+  ): MaybePromise<boolean>;
+  /** Deletes `key` only if it holds exactly `expected`, atomically; returns whether it deleted. */
+  compareAndDelete(key: string, expected: string): MaybePromise<boolean>;
+}
+
+/** The store's atomic capability, if it has every method of it. */
+export function atomicOf(store: Store): (Store & AtomicStore) | undefined {
+  const candidate = store as Store & Partial<AtomicStore>;
+  return typeof candidate.setIfAbsent === 'function' &&
+    typeof candidate.compareAndSet === 'function' &&
+    typeof candidate.compareAndDelete === 'function'
+    ? (candidate as Store & AtomicStore)
+    : undefined;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type CacheCore, EMPTY_CONTEXT, type ReadPlan } from '../cache/core.js';
+import { type CacheCore, EMPTY_CONTEXT } from '../cache/core.js';
 import { optionRules } from '../cache/options.js';
 import type { ValueSchema } from '../cache/schema.js';
 import { InvalidOptionError } from '../errors.js';
@@ -16,6 +16,26 @@ export interface CacheableBaseOptions<R> {
    * @default the cache's `ttl` (300)
    */
   ttl?: number | undefined;
+  /**
+   * Stale-while-revalidate grace, in seconds: for this long after `ttl`, the old value is still
+   * served (at once) while one caller refreshes it in the background. A failing refresh keeps the
+   * stale value and is reported. An invalidation removes stale values too.
+   * @default 0
+   */
+  staleTtl?: number | undefined;
+  /**
+   * Shortens each entry's TTL by a random fraction up to this (0–1), so entries written together
+   * do not expire together.
+   * @default 0
+   */
+  jitter?: number | undefined;
+  /**
+   * Probabilistic early refresh (XFetch, Vattani et al., VLDB 2015): a hit may refresh the value
+   * in the background before it expires, more likely as expiry nears and the longer the value took
+   * to compute. `true` is β = 1; a number sets β (higher refreshes earlier).
+   * @default false
+   */
+  earlyRefresh?: boolean | number | undefined;
   /**
    * Log this wrapper's context, key, HIT / MISS / SET through the cache's logger.
    * @default the cache's `debug`
@@ -59,6 +79,9 @@ export type CacheableOptions<A extends unknown[], R, T extends string> = Cacheab
 const cacheableOptionsSchema = z.strictObject({
   key: z.string(),
   ttl: optionRules.ttl[0],
+  staleTtl: z.number().nonnegative().optional(),
+  jitter: z.number().min(0).max(1).optional(),
+  earlyRefresh: z.union([z.boolean(), z.number().nonnegative()]).optional(),
   context: optionRules.func[0],
   debug: optionRules.debug[0],
   name: optionRules.name[0],
@@ -76,6 +99,9 @@ const cacheableOptionsSchema = z.strictObject({
 const cacheableSentences: Record<string, string> = {
   key: "must be a key template string such as 'posts:{{slug}}'",
   ttl: optionRules.ttl[1],
+  staleTtl: 'must be a number of seconds, 0 or more',
+  jitter: 'must be a fraction from 0 to 1',
+  earlyRefresh: 'must be true, false or a non-negative β',
   context: optionRules.func[1],
   debug: optionRules.debug[1],
   name: optionRules.name[1],
@@ -104,13 +130,18 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       `\`context\` is required: the key template "${options.key}" has placeholders (${render.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments`,
     );
   }
-  const plan: ReadPlan = {
-    name: options.name ?? (fn.name || 'anonymous'),
-    ttlMs: cache.ttlMs(options.ttl),
-    debug: options.debug ?? cache.debug,
+  const debug = options.debug ?? cache.debug;
+  if (debug) cache.listenForDebug();
+  const plan = cache.plan({
+    source: { name: options.name ?? (fn.name || 'anonymous'), template: options.key, debug },
+    ttl: options.ttl,
+    staleTtl: options.staleTtl,
+    jitter: options.jitter,
+    earlyRefresh: options.earlyRefresh,
     schema: options.schema,
     shouldCache: options.shouldCache,
-  };
+  });
+  const { reader } = cache;
   // Known to answer with promises: then every call goes the async way, hits included.
   let async = !cache.isSync || isAsyncFunction(fn);
 
@@ -124,11 +155,11 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       } catch (error) {
         return Promise.reject(error);
       }
-      return cache.readThroughAsync(key, plan, fn, this, args, context);
+      return reader.readAsync(key, plan, fn, this, args, context);
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
     const key = cache.fullKey(render(context as TemplateContext<T>));
-    const result = cache.readThroughSync(key, plan, fn, this, args, context);
+    const result = reader.readSync(key, plan, fn, this, args, context);
     if (isThenable(result)) async = true;
     return result;
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { type CacheCore, contextJson, EMPTY_CONTEXT } from '../cache/core.js';
+import { type CacheCore, EMPTY_CONTEXT } from '../cache/core.js';
 import { optionRules } from '../cache/options.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidationError, InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
   type CompiledTemplate,
@@ -52,6 +52,12 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
    * @default the function's name
    */
   name?: string | undefined;
+  /**
+   * When the mutation succeeded but the deletes failed: `'report'` returns the result and
+   * reports; `'throw'` rejects with `InvalidationError` carrying the result.
+   * @default the cache's `invalidationErrors` ('report')
+   */
+  invalidationErrors?: 'report' | 'throw' | undefined;
 } & InvalidatingContextOption<A, R, P>;
 
 const invalidatingOptionsSchema = z.strictObject({
@@ -60,6 +66,7 @@ const invalidatingOptionsSchema = z.strictObject({
   contextFromResult: optionRules.func[0],
   debug: optionRules.debug[0],
   name: optionRules.name[0],
+  invalidationErrors: z.enum(['report', 'throw']).optional(),
 });
 
 const invalidatingSentences: Record<string, string> = {
@@ -68,7 +75,14 @@ const invalidatingSentences: Record<string, string> = {
   contextFromResult: optionRules.func[1],
   debug: optionRules.debug[1],
   name: optionRules.name[1],
+  invalidationErrors: "must be 'report' or 'throw'",
 };
+
+/** Patterns rendered for one call, with the context they came from. */
+interface Rendered {
+  readonly context: object;
+  readonly patterns: string[];
+}
 
 /** Builds an `invalidating` wrapper on `cache`; see `Cache.invalidating`. */
 export function wrapInvalidating<S extends Store, A extends unknown[], R, P extends string>(
@@ -93,51 +107,62 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
   checkContextOptions(patterns, fromArgs, fromResult);
   const name = options.name ?? (fn.name || 'anonymous');
   const debug = options.debug ?? cache.debug;
+  if (debug) cache.listenForDebug();
+  const source = { name, template: options.patterns.join(', '), debug };
+  const onError = options.invalidationErrors ?? cache.invalidationErrors;
   const async = !cache.isSync || isAsyncFunction(fn);
 
-  const render = (context: object): string[] => {
-    const keys = patterns.map((pattern) =>
-      cache.fullKey(pattern(context as TemplateContext<string>)),
-    );
-    if (debug) {
-      cache.logger.debug(
-        `[Cache] ${name} | Context: ${contextJson(context)} | Patterns: ${keys.join(', ')}`,
-      );
-    }
-    return keys;
-  };
+  const render = (context: object): Rendered => ({
+    context,
+    patterns: patterns.map((pattern) => cache.fullKey(pattern(context as TemplateContext<string>))),
+  });
   /**
    * After a successful mutation: renders the patterns if they depend on the result, deletes, and
    * answers with the mutation's value. A failure here (the store, or rendering from the result)
-   * never replaces that value: the mutation has happened, so it is reported instead.
+   * never silently replaces that value: the mutation has happened, so it is reported (or, with
+   * `invalidationErrors: 'throw'`, raised as an InvalidationError that carries the result).
    */
-  const invalidate = (keys: string[] | undefined, value: unknown, args: A): unknown =>
-    chain(
+  const invalidate = (early: Rendered | undefined, value: unknown, args: A): unknown => {
+    let rendered = early;
+    return chain(
       attempt(
-        () =>
-          cache.invalidate(
-            keys ?? render((fromResult as NonNullable<typeof fromResult>)(value, ...args)),
-            debug,
-          ),
+        () => {
+          rendered ??= render((fromResult as NonNullable<typeof fromResult>)(value, ...args));
+          if (cache.hasListeners('mutation')) {
+            cache.emit('mutation', {
+              source,
+              patterns: rendered.patterns,
+              context: rendered.context,
+            });
+          }
+          return chain(cache.invalidate(rendered.patterns, source), () => true);
+        },
         (error) => {
+          const patternsText = rendered?.patterns.join(', ') ?? 'its patterns';
+          if (onError === 'throw')
+            throw new InvalidationError(rendered?.patterns ?? [], value, error);
           cache.logger.error(
-            `[Cache] ERROR: ${name} succeeded but invalidating ${keys?.join(', ') ?? 'its patterns'} failed; those entries may be stale until their TTL ends`,
+            `[Cache] ERROR: ${name} succeeded but invalidating ${patternsText} failed; those entries may be stale until their TTL ends`,
             error,
           );
-          return 0;
+          if (cache.hasListeners('error')) {
+            cache.emit('error', { source, operation: 'invalidate', key: patternsText, error });
+          }
+          return false;
         },
       ),
       () => value,
     );
+  };
 
   const wrapper = function (this: unknown, ...args: A): unknown {
-    let keys: string[] | undefined;
+    let early: Rendered | undefined;
     let result: unknown;
     try {
       if (fromResult === undefined) {
         // Rendered before the mutation runs, so a bad context cannot leave a mutation done but
         // its invalidation undone.
-        keys = render(fromArgs === undefined ? EMPTY_CONTEXT : fromArgs(...args));
+        early = render(fromArgs === undefined ? EMPTY_CONTEXT : fromArgs(...args));
       }
       result = Reflect.apply(fn, this, args);
     } catch (error) {
@@ -145,10 +170,14 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
       throw error;
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).then((value) => invalidate(keys, value, args));
+      return Promise.resolve(result).then((value) => invalidate(early, value, args));
     }
-    const done = invalidate(keys, result, args);
-    return async ? Promise.resolve(done) : done;
+    if (!async) return invalidate(early, result, args);
+    try {
+      return Promise.resolve(invalidate(early, result, args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
   return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
 }

@@ -116,7 +116,7 @@ describe.each([
     const prefix = uniquePrefix();
     const logger = recordingLogger();
     const cache = newCache(prefix, { logger, debug: true });
-    await raw.set(`${prefix}:posts:a`, '\x011j|0|0|{"title":42}', 'PX', 60_000);
+    await raw.set(`${prefix}:posts:a`, '\x011j|9999999999999|0|{"title":42}', 'PX', 60_000);
     await raw.set(`${prefix}:posts:b`, 'written by something else', 'PX', 60_000);
     const getPost = cache.cacheable(async (slug: string) => ({ title: slug }), {
       key: 'posts:{{slug}}',

@@ -1,0 +1,93 @@
+/** Who an event is about: a wrapper (its name and key template) or the manual API. */
+export interface EventSource {
+  /** The wrapped function's name (or the `name` option); `'manual'` for the manual API. */
+  readonly name: string;
+  /** The key template or patterns as written, e.g. `posts:{{slug}}`; empty for the manual API. */
+  readonly template: string;
+  /** Whether debug lines are wanted for this source. */
+  readonly debug: boolean;
+}
+
+/** Every event a cache emits, by name, with what its listeners receive. */
+export interface CacheEventMap {
+  /** A wrapper was called: the context it extracted and the key it rendered. */
+  lookup: { source: EventSource; key: string; context: unknown };
+  /** A mutation wrapper succeeded and is about to delete these (full) patterns. */
+  mutation: { source: EventSource; patterns: readonly string[]; context: unknown };
+  /** A fresh value was read from the cache. */
+  hit: { source: EventSource; key: string };
+  /** A stale value (within `staleTtl`) was served while one caller refreshes it. */
+  stale: { source: EventSource; key: string };
+  /** Nothing usable was cached; the function runs (or another caller's result is awaited). */
+  miss: { source: EventSource; key: string };
+  /** Another process holds the lease of this key: waiting for its value. */
+  wait: { source: EventSource; key: string };
+  /** A value was stored. */
+  set: { source: EventSource; key: string; ttlMs: number };
+  /** A value was not stored: `shouldCache` declined, or an invalidation overtook its computation. */
+  skip: { source: EventSource; key: string; reason: string };
+  /** A stored value could not be used (unreadable, unknown format, failed the schema); it was deleted. */
+  invalid: { source: EventSource; key: string; reason: string };
+  /** A value is being recomputed in the background (stale, or early refresh). */
+  refresh: { source: EventSource; key: string; reason: 'stale' | 'early' };
+  /** Keys matching a pattern were deleted. */
+  invalidate: { source: EventSource; pattern: string; count: number };
+  /** One key was deleted through the manual API. */
+  delete: { source: EventSource; key: string; removed: boolean };
+  /**
+   * An operation failed and the cache carried on without it (a read became a miss, a fill or a
+   * refresh was dropped, an invalidation failed after its mutation succeeded).
+   */
+  error: { source: EventSource; operation: string; key: string; error: unknown };
+  /** The circuit breaker opened (the store is skipped for a cool-down) or closed again. */
+  breaker: { state: 'open' | 'closed'; failures: number; error?: unknown };
+}
+
+/** The name of a cache event. */
+export type CacheEventName = keyof CacheEventMap;
+
+/** A listener of event `E`. */
+export type CacheListener<E extends CacheEventName> = (event: CacheEventMap[E]) => void;
+
+/**
+ * A small typed event emitter. `has(name)` lets hot paths skip building an event nobody hears.
+ * A listener that throws is isolated: the error is reported to `onListenerError`, the operation
+ * goes on.
+ */
+export class Emitter {
+  readonly #listeners: { [E in CacheEventName]?: CacheListener<E>[] } = {};
+  readonly #onListenerError: (error: unknown) => void;
+
+  constructor(onListenerError: (error: unknown) => void) {
+    this.#onListenerError = onListenerError;
+  }
+
+  on<E extends CacheEventName>(name: E, listener: CacheListener<E>): () => void {
+    const list = (this.#listeners[name] ?? []) as CacheListener<E>[];
+    list.push(listener);
+    (this.#listeners as Record<string, unknown>)[name] = list;
+    return () => this.off(name, listener);
+  }
+
+  off<E extends CacheEventName>(name: E, listener: CacheListener<E>): void {
+    const list = this.#listeners[name] as CacheListener<E>[] | undefined;
+    const index = list?.indexOf(listener) ?? -1;
+    if (list !== undefined && index !== -1) list.splice(index, 1);
+  }
+
+  has(name: CacheEventName): boolean {
+    return (this.#listeners[name]?.length ?? 0) > 0;
+  }
+
+  emit<E extends CacheEventName>(name: E, event: CacheEventMap[E]): void {
+    const list = this.#listeners[name] as CacheListener<E>[] | undefined;
+    if (list === undefined) return;
+    for (const listener of list) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
+  }
+}

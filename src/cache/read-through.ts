@@ -1,0 +1,545 @@
+import { randomBytes } from 'node:crypto';
+import {
+  decodeEntry,
+  encodeEntry,
+  entryComputeMs,
+  entryExpiresAt,
+  isEntry,
+  isLease,
+  LEASE_MARK,
+  type Serializer,
+  UNREADABLE,
+  withExpiresAt,
+} from '../codec/index.js';
+import { InvalidOptionError, SerializationError } from '../errors.js';
+import { createGlobMatcher } from '../glob.js';
+import type { AtomicStore, Store } from '../stores/store.js';
+import { isThenable } from '../util/maybe-promise.js';
+import type { Emitter, EventSource } from './events.js';
+import type { StoreGuard } from './guard.js';
+import type { ValueSchema } from './schema.js';
+
+/** How one read-through behaves; built once per wrapper, never per call. */
+export interface ReadPlan {
+  /** Who the events are about. */
+  readonly source: EventSource;
+  /** Logical time to live, ms. */
+  readonly ttlMs: number;
+  /** How long after `ttlMs` a stale value may still be served while it is refreshed, ms. */
+  readonly staleMs: number;
+  /** Fraction of `ttlMs` by which each entry's TTL is shortened at random (0 = none). */
+  readonly jitter: number;
+  /** XFetch's β for probabilistic early refresh (0 = off). */
+  readonly beta: number;
+  readonly schema: ValueSchema | undefined;
+  readonly shouldCache: ((value: never) => boolean) | undefined;
+}
+
+/** What the cache reader needs from the cache. */
+export interface ReaderContext {
+  readonly store: Store;
+  /** The store's atomic capability, when it has one and leases are enabled. */
+  readonly atomic: (Store & AtomicStore) | undefined;
+  readonly guard: StoreGuard;
+  readonly events: Emitter;
+  readonly serializer: Serializer | undefined;
+  /** How long a lease lives unless its holder extends it, ms. */
+  readonly leaseTtlMs: number;
+  /** How long a caller waits for another process's computation before computing itself, ms. */
+  readonly leaseWaitMs: number;
+  /** Reports a failure the cache carries on after. */
+  report(operation: string, key: string, error: unknown, source: EventSource): void;
+}
+
+/** The result of one computation, and whether it is known not to predate an invalidation. */
+interface Outcome {
+  readonly value: unknown;
+  /**
+   * True when the value was stored (so no invalidation overtook it) or, without leases, when no
+   * invalidation in this process touched it. Callers that joined an unconfirmed computation read
+   * again: an invalidation may have returned between its start and their arrival.
+   */
+  readonly confirmed: boolean;
+}
+
+/** A computation in progress for one key, shared by the callers that missed meanwhile. */
+interface Flight {
+  promise: Promise<Outcome>;
+  /** Set by an invalidation in this process: the result must not be stored. */
+  stale: boolean;
+}
+
+/** A background refresh of a stale (or soon stale) entry. */
+interface Refresh {
+  stale: boolean;
+}
+
+/** A read found nothing usable. */
+export const MISS: unique symbol = Symbol('miss');
+type Fn = (...args: never[]) => unknown;
+type Maybe<T> = T | PromiseLike<T>;
+
+const noop = () => undefined;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Read-through: hits, misses, single-flight per key in this process, leases across processes,
+ * stale-while-revalidate and early refresh.
+ *
+ * With an atomic store (MemoryStore, RedisStore), a miss writes a lease marker into the key itself
+ * (`SET key <\x02token> NX PX`) before the function runs, and the value replaces the marker only
+ * if the marker is still there (compare-and-set). Other processes that find the marker wait for
+ * the value instead of computing. An invalidation that runs meanwhile deletes the marker like any
+ * matching key, so the late fill finds no marker and stores nothing: a value computed before an
+ * invalidation can never be written after it.
+ */
+export class Reader {
+  readonly #ctx: ReaderContext;
+  readonly #flights = new Map<string, Flight>();
+  readonly #refreshes = new Map<string, Refresh>();
+
+  constructor(context: ReaderContext) {
+    this.#ctx = context;
+  }
+
+  /** Read-through on any store, answering with a promise. */
+  async readAsync(
+    key: string,
+    plan: ReadPlan,
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+    context: unknown,
+  ): Promise<unknown> {
+    const { events } = this.#ctx;
+    if (context !== undefined && events.has('lookup')) {
+      events.emit('lookup', { source: plan.source, key, context });
+    }
+    for (let round = 0; ; round += 1) {
+      const joined = this.#flights.get(key);
+      if (joined !== undefined) {
+        const outcome = await joined.promise;
+        if (outcome.confirmed || round >= 2) return outcome.value;
+        continue;
+      }
+      let raw = await this.#get(key, plan.source);
+      if (raw !== undefined && isEntry(raw)) {
+        let value = this.#use(key, raw, plan, fn, thisArg, args);
+        if (isThenable(value)) value = await value;
+        if (value !== MISS) return value;
+      } else if (raw !== undefined && !isLease(raw)) {
+        raw = this.#foreign(key, raw, plan.source);
+      }
+      if (this.#flights.has(key)) continue;
+      if (events.has('miss')) events.emit('miss', { source: plan.source, key });
+      return (await this.#start(key, raw, plan, fn, thisArg, args)).value;
+    }
+  }
+
+  /**
+   * Read-through of a synchronous function on a synchronous store: synchronous, unless the
+   * function turns out to return a promise.
+   */
+  readSync(
+    key: string,
+    plan: ReadPlan,
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+    context: unknown,
+  ): unknown {
+    const { events, store } = this.#ctx;
+    if (context !== undefined && events.has('lookup')) {
+      events.emit('lookup', { source: plan.source, key, context });
+    }
+    let raw: string | undefined;
+    try {
+      const got = store.get(key);
+      raw = typeof got === 'string' ? got : undefined;
+    } catch (error) {
+      this.#ctx.report('get', key, error, plan.source);
+    }
+    if (raw !== undefined && !isEntry(raw) && !isLease(raw))
+      raw = this.#foreign(key, raw, plan.source);
+    if (raw !== undefined && isEntry(raw)) {
+      const value = this.#use(key, raw, plan, fn, thisArg, args);
+      if (isThenable(value)) {
+        throw new InvalidOptionError(
+          'schema',
+          '`schema` must validate synchronously when a synchronous function is cached on a synchronous store',
+        );
+      }
+      if (value !== MISS) return value;
+    }
+    if (events.has('miss')) events.emit('miss', { source: plan.source, key });
+    const started = performance.now();
+    const value = Reflect.apply(fn, thisArg, args);
+    if (isThenable(value)) {
+      return this.#start(key, raw, plan, () => value, undefined, []).then((o) => o.value);
+    }
+    // A lease marker means an async computation of this key is running: leave the key to it.
+    if (raw === undefined || !isLease(raw)) {
+      const text = this.#encode(key, value, plan, started);
+      if (text !== undefined) this.#write(key, text, plan);
+    }
+    return value;
+  }
+
+  /**
+   * Marks computations and refreshes of keys matching `pattern` as overtaken by an invalidation:
+   * they store nothing, and callers arriving from now on do not join them.
+   */
+  abandon(pattern: string): void {
+    if (this.#flights.size === 0 && this.#refreshes.size === 0) return;
+    const matches = createGlobMatcher(pattern);
+    for (const [key, flight] of this.#flights) {
+      if (matches(key)) {
+        flight.stale = true;
+        this.#flights.delete(key);
+      }
+    }
+    for (const [key, refresh] of this.#refreshes) {
+      if (matches(key)) refresh.stale = true;
+    }
+  }
+
+  /** Decodes an entry; an unreadable one, or one failing the schema, is deleted and reported. */
+  decode(key: string, raw: string, schema: ValueSchema | undefined, source: EventSource): unknown {
+    const value = decodeEntry(raw, this.#ctx.serializer);
+    if (value === UNREADABLE) return this.#discard(key, raw, 'unreadable entry', source);
+    if (schema === undefined) return value;
+    const checked = schema['~standard'].validate(value);
+    const settle = (result: Awaited<typeof checked>) =>
+      result.issues === undefined
+        ? result.value
+        : this.#discard(key, raw, `schema: ${result.issues[0]?.message ?? 'invalid'}`, source);
+    return isThenable(checked) ? checked.then(settle) : settle(checked);
+  }
+
+  /**
+   * What an entry read from the store is worth: its value (fresh, or stale within `staleMs`,
+   * then refreshed in the background), or MISS. A fresh value may start an early refresh.
+   */
+  #use(
+    key: string,
+    raw: string,
+    plan: ReadPlan,
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+  ): Maybe<unknown> {
+    const expiresAt = entryExpiresAt(raw);
+    const now = Date.now();
+    if (now >= expiresAt + plan.staleMs) return MISS;
+    const value = this.decode(key, raw, plan.schema, plan.source);
+    const { events } = this.#ctx;
+    const accept = (decoded: unknown): unknown => {
+      if (decoded === MISS) return MISS;
+      if (now >= expiresAt) {
+        if (events.has('stale')) events.emit('stale', { source: plan.source, key });
+        this.#refresh(key, raw, plan, fn, thisArg, args, 'stale');
+      } else {
+        if (events.has('hit')) events.emit('hit', { source: plan.source, key });
+        // XFetch: recompute early with a probability that grows as expiry nears, scaled by how
+        // long the value takes to compute, so hot keys do not all expire at once.
+        if (
+          plan.beta > 0 &&
+          now - entryComputeMs(raw) * plan.beta * Math.log(Math.random()) >= expiresAt
+        ) {
+          this.#refresh(key, raw, plan, fn, thisArg, args, 'early');
+        }
+      }
+      return decoded;
+    };
+    return isThenable(value) ? value.then(accept) : accept(value);
+  }
+
+  #start(
+    key: string,
+    seen: string | undefined,
+    plan: ReadPlan,
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+  ): Promise<Outcome> {
+    const flight: Flight = {
+      promise: Promise.resolve({ value: undefined, confirmed: false }),
+      stale: false,
+    };
+    flight.promise = this.#compute(key, seen, plan, fn, thisArg, args, flight);
+    this.#flights.set(key, flight);
+    return flight.promise;
+  }
+
+  async #compute(
+    key: string,
+    seen: string | undefined,
+    plan: ReadPlan,
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+    flight: Flight,
+  ): Promise<Outcome> {
+    // Let the caller register the flight before anything else happens.
+    await undefined;
+    try {
+      const { atomic, events, leaseWaitMs } = this.#ctx;
+      if (atomic === undefined)
+        return await this.#computeAndSet(key, plan, fn, thisArg, args, flight);
+      const waitUntil = Date.now() + leaseWaitMs;
+      // `seen` has been judged by the caller already; text read again here is judged anew.
+      let current = seen;
+      let reread = false;
+      let delay = 5;
+      let waiting = false;
+      for (;;) {
+        if (current !== undefined && isLease(current)) {
+          if (Date.now() >= waitUntil) return await this.#computeOnly(fn, thisArg, args, flight);
+          if (!waiting && events.has('wait')) events.emit('wait', { source: plan.source, key });
+          waiting = true;
+          await sleep(delay);
+          delay = Math.min(delay * 2, 50);
+          current = await this.#get(key, plan.source);
+          reread = true;
+          continue;
+        }
+        if (reread && current !== undefined && isEntry(current)) {
+          let value = this.#use(key, current, plan, fn, thisArg, args);
+          if (isThenable(value)) value = await value;
+          if (value !== MISS) return { value, confirmed: true };
+        }
+        const marker = LEASE_MARK + randomBytes(12).toString('base64url');
+        let acquired: boolean;
+        try {
+          const expected = current;
+          acquired = await this.#ctx.guard.run(() =>
+            expected === undefined
+              ? atomic.setIfAbsent(key, marker, this.#ctx.leaseTtlMs)
+              : atomic.compareAndSet(key, expected, marker, this.#ctx.leaseTtlMs),
+          );
+        } catch (error) {
+          this.#ctx.report('lease', key, error, plan.source);
+          return await this.#computeOnly(fn, thisArg, args, flight);
+        }
+        if (acquired)
+          return await this.#computeLeased(key, marker, plan, fn, thisArg, args, flight);
+        current = await this.#get(key, plan.source);
+        reread = true;
+      }
+    } finally {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    }
+  }
+
+  /** Computes holding the lease `marker`, then replaces the marker with the value if it is still there. */
+  async #computeLeased(
+    key: string,
+    marker: string,
+    plan: ReadPlan,
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+    flight: Flight,
+  ): Promise<Outcome> {
+    const { atomic, guard, leaseTtlMs } = this.#ctx as ReaderContext & { atomic: AtomicStore };
+    const release = () =>
+      Promise.resolve(guard.run(() => atomic.compareAndDelete(key, marker))).catch((error) =>
+        this.#ctx.report('release', key, error, plan.source),
+      );
+    // A long computation keeps its lease: extended (by token) every half lease.
+    const extender = setInterval(() => {
+      Promise.resolve(guard.run(() => atomic.compareAndSet(key, marker, marker, leaseTtlMs))).catch(
+        noop,
+      );
+    }, leaseTtlMs / 2);
+    extender.unref?.();
+    const started = performance.now();
+    let value: unknown;
+    try {
+      value = await Reflect.apply(fn, thisArg, args);
+    } catch (error) {
+      clearInterval(extender);
+      await release();
+      throw error;
+    }
+    clearInterval(extender);
+    const text = flight.stale ? undefined : this.#encode(key, value, plan, started);
+    if (text === undefined) {
+      await release();
+      return { value, confirmed: !flight.stale };
+    }
+    let filled = false;
+    try {
+      filled = await guard.run(() => atomic.compareAndSet(key, marker, text, this.#storeTtl(plan)));
+    } catch (error) {
+      this.#ctx.report('set', key, error, plan.source);
+    }
+    this.#reportFill(key, plan, filled);
+    return { value, confirmed: filled };
+  }
+
+  /** Computes without storing (the store is failing, or another process's lease outlived the wait). */
+  async #computeOnly(
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+    flight: Flight,
+  ): Promise<Outcome> {
+    const value = await Reflect.apply(fn, thisArg, args);
+    return { value, confirmed: !flight.stale };
+  }
+
+  /** Without an atomic store: compute, then store unless an invalidation in this process overtook it. */
+  async #computeAndSet(
+    key: string,
+    plan: ReadPlan,
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+    flight: Flight,
+  ): Promise<Outcome> {
+    const started = performance.now();
+    const value = await Reflect.apply(fn, thisArg, args);
+    const text = flight.stale ? undefined : this.#encode(key, value, plan, started);
+    if (text !== undefined) await this.#write(key, text, plan);
+    return { value, confirmed: !flight.stale };
+  }
+
+  /**
+   * Recomputes a stale (or soon stale) entry in the background, once in this process. With an
+   * atomic store, the refresher first claims the entry by rewriting it with a later logical expiry
+   * (compare-and-set against what it read), so other processes keep serving it instead of
+   * refreshing too; the new value then replaces the claimed entry only if it is still there, so
+   * an invalidation meanwhile wins. A failing refresh leaves the stale value in place and is
+   * reported.
+   */
+  #refresh(
+    key: string,
+    raw: string,
+    plan: ReadPlan,
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+    reason: 'stale' | 'early',
+  ): void {
+    if (this.#refreshes.has(key) || this.#flights.has(key)) return;
+    const job: Refresh = { stale: false };
+    this.#refreshes.set(key, job);
+    const { atomic, events, guard, leaseTtlMs, store } = this.#ctx;
+    if (events.has('refresh')) events.emit('refresh', { source: plan.source, key, reason });
+    const run = async () => {
+      let current = raw;
+      if (atomic !== undefined) {
+        const claim = withExpiresAt(raw, Date.now() + leaseTtlMs);
+        if (!(await guard.run(() => atomic.compareAndSet(key, raw, claim, undefined)))) return;
+        current = claim;
+      }
+      const started = performance.now();
+      const value = await Reflect.apply(fn, thisArg, args);
+      const text = job.stale ? undefined : this.#encode(key, value, plan, started);
+      if (text === undefined) return;
+      const ttl = this.#storeTtl(plan);
+      if (atomic === undefined) {
+        await guard.run(() => store.set(key, text, ttl));
+        this.#reportFill(key, plan, true);
+      } else {
+        this.#reportFill(
+          key,
+          plan,
+          await guard.run(() => atomic.compareAndSet(key, current, text, ttl)),
+        );
+      }
+    };
+    run()
+      .catch((error) => this.#ctx.report('refresh', key, error, plan.source))
+      .finally(() => {
+        if (this.#refreshes.get(key) === job) this.#refreshes.delete(key);
+      });
+  }
+
+  #reportFill(key: string, plan: ReadPlan, filled: boolean): void {
+    const { events } = this.#ctx;
+    if (filled) {
+      if (events.has('set')) events.emit('set', { source: plan.source, key, ttlMs: plan.ttlMs });
+    } else if (events.has('skip')) {
+      events.emit('skip', { source: plan.source, key, reason: 'invalidated while computing' });
+    }
+  }
+
+  /** Stored text for a computed value, or `undefined` if `shouldCache` declines or it cannot be encoded. */
+  #encode(key: string, value: unknown, plan: ReadPlan, started: number): string | undefined {
+    const { events } = this.#ctx;
+    if (plan.shouldCache !== undefined && !(plan.shouldCache as (v: unknown) => boolean)(value)) {
+      if (events.has('skip'))
+        events.emit('skip', { source: plan.source, key, reason: 'shouldCache returned false' });
+      return undefined;
+    }
+    const ttlMs = plan.jitter > 0 ? plan.ttlMs * (1 - plan.jitter * Math.random()) : plan.ttlMs;
+    try {
+      return encodeEntry(
+        value,
+        { expiresAt: Date.now() + ttlMs, computeMs: performance.now() - started },
+        this.#ctx.serializer,
+      );
+    } catch (error) {
+      this.#ctx.report('serialize', key, new SerializationError(key, error), plan.source);
+      return undefined;
+    }
+  }
+
+  /** How long the store keeps an entry: its TTL plus the stale grace. */
+  #storeTtl(plan: ReadPlan): number {
+    return plan.ttlMs + plan.staleMs;
+  }
+
+  /** Plain write (stores without atomic writes, synchronous fills); failures are reported. */
+  #write(key: string, text: string, plan: ReadPlan): Maybe<void> {
+    const ttl = this.#storeTtl(plan);
+    try {
+      const done = this.#ctx.guard.run(() => this.#ctx.store.set(key, text, ttl));
+      if (!isThenable(done)) {
+        this.#reportFill(key, plan, true);
+        return;
+      }
+      return done.then(
+        () => this.#reportFill(key, plan, true),
+        (error) => this.#ctx.report('set', key, error, plan.source),
+      );
+    } catch (error) {
+      this.#ctx.report('set', key, error, plan.source);
+    }
+  }
+
+  /** Raw text of a key; `undefined` when absent and when the store fails (reported). */
+  async #get(key: string, source: EventSource): Promise<string | undefined> {
+    try {
+      const raw = await this.#ctx.guard.run(() => this.#ctx.store.get(key));
+      return typeof raw === 'string' ? raw : undefined;
+    } catch (error) {
+      this.#ctx.report('get', key, error, source);
+      return undefined;
+    }
+  }
+
+  /** Text under our key that is neither an entry nor a lease: deleted and reported; now absent. */
+  #foreign(key: string, raw: string, source: EventSource): undefined {
+    this.#discard(key, raw, 'not a cache entry', source);
+    return undefined;
+  }
+
+  /** Deletes an unusable entry (only if it is still the same text) and reports it; returns MISS. */
+  #discard(key: string, raw: string, reason: string, source: EventSource): typeof MISS {
+    const { atomic, events, guard, store } = this.#ctx;
+    if (events.has('invalid')) events.emit('invalid', { source, key, reason });
+    try {
+      const removal = guard.run(() =>
+        atomic === undefined ? store.delete(key) : atomic.compareAndDelete(key, raw),
+      );
+      if (isThenable(removal))
+        removal.then(undefined, (error) => this.#ctx.report('delete', key, error, source));
+    } catch (error) {
+      this.#ctx.report('delete', key, error, source);
+    }
+    return MISS;
+  }
+}
