@@ -136,7 +136,7 @@ export class StoreUnavailableError extends CacheError {
     super(
       ErrorCode.StoreUnavailable,
       reason === 'timeout'
-        ? `The store did not answer within ${timeoutMs} ms (the \`timeout\` option). Check that it is up and reachable, or raise \`timeout\`.`
+        ? `The store did not answer within ${timeoutMs} ms (the \`timeout\` or \`invalidationTimeout\` option). Check that it is up and reachable, or raise the timeout.`
         : 'The store is skipped for a cool-down after repeated failures (the `breaker` option); it is asked again once the cool-down ends.',
       cause === undefined ? undefined : { cause },
     );

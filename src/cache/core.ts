@@ -78,6 +78,7 @@ export class CacheCore<S extends Store = MemoryStore> {
   readonly #guard: StoreGuard;
   readonly #atomic: (Store & AtomicStore) | undefined;
   readonly #manual: EventSource;
+  readonly #invalidationTimeoutMs: number;
   #debugListening = false;
 
   constructor(options: CacheOptions<S> = {}) {
@@ -113,6 +114,7 @@ export class CacheCore<S extends Store = MemoryStore> {
       },
     );
     this.#atomic = options.lease === false ? undefined : atomicOf(this.store);
+    this.#invalidationTimeoutMs = options.invalidationTimeout ?? 5000;
     this.#manual = { name: 'manual', template: '', debug: this.debug };
     this.reader = new Reader({
       store: this.store,
@@ -189,7 +191,7 @@ export class CacheCore<S extends Store = MemoryStore> {
     const full = this.#keyOf(key, context);
     let raw: string | null | undefined;
     try {
-      raw = await this.#guard.run(() => this.store.get(full));
+      raw = await this.#guard.get(this.store, full);
     } catch (error) {
       this.report('get', full, error, this.#manual);
     }
@@ -365,7 +367,7 @@ export class CacheCore<S extends Store = MemoryStore> {
     this.reader.abandon(pattern);
     if (base !== undefined) this.reader.abandon(base);
     return chain(
-      this.#guard.run(() => this.store.deletePattern(pattern)),
+      this.#guard.run(() => this.store.deletePattern(pattern), this.#invalidationTimeoutMs),
       (removed) =>
         chain(base === undefined ? 0 : this.#deleteBase(base), (baseRemoved) => {
           const count = removed + baseRemoved;
@@ -397,7 +399,9 @@ export class CacheCore<S extends Store = MemoryStore> {
   }
 
   #deleteBase(base: string): Maybe<number> {
-    if (GLOB_SPECIAL.test(base)) return this.#guard.run(() => this.store.deletePattern(base));
+    if (GLOB_SPECIAL.test(base)) {
+      return this.#guard.run(() => this.store.deletePattern(base), this.#invalidationTimeoutMs);
+    }
     return chain(
       this.#guard.run(() => this.store.delete(base)),
       (removed) => (removed ? 1 : 0),

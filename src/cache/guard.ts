@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '../errors.js';
+import type { MaybePromise, Store } from '../stores/store.js';
 import { isThenable } from '../util/maybe-promise.js';
 
 /** Circuit breaker settings. */
@@ -17,7 +18,9 @@ export interface BreakerOptions {
 
 /** Deadlines are shared by the calls that start within the same few milliseconds. */
 const GRANULARITY_MS = 5;
-const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** Rejects a bounded call that is not settled yet. */
+type Reject = (error: unknown) => void;
 
 /**
  * Bounds every asynchronous store call by a deadline and counts failures for a circuit breaker.
@@ -37,7 +40,7 @@ export class StoreGuard {
   readonly #threshold: number;
   readonly #cooldownMs: number;
   readonly #onChange: (state: 'open' | 'closed', failures: number, error?: unknown) => void;
-  readonly #deadlines = new Map<number, Promise<never>>();
+  readonly #deadlines = new Map<number, Set<Reject>>();
   #failures = 0;
   #openUntil = 0;
   #probing = false;
@@ -58,14 +61,10 @@ export class StoreGuard {
     return this.#openUntil > 0;
   }
 
-  /** Runs one store call within the deadline and the breaker's rules. */
-  run<T>(call: () => T | Promise<T>): T | Promise<T> {
-    if (this.#openUntil > 0) {
-      if (Date.now() < this.#openUntil || this.#probing) {
-        return Promise.reject(new StoreUnavailableError('breaker-open', this.timeoutMs));
-      }
-      this.#probing = true;
-    }
+  /** Runs one store call within the deadline (`timeoutMs`, or another) and the breaker's rules. */
+  run<T>(call: () => T | Promise<T>, timeoutMs = this.timeoutMs): T | Promise<T> {
+    const refused = this.#refusal();
+    if (refused !== undefined) return refused;
     let result: T | Promise<T>;
     try {
       result = call();
@@ -73,39 +72,87 @@ export class StoreGuard {
       this.#failed(error);
       throw error;
     }
+    return this.#bound(result, timeoutMs);
+  }
+
+  /** `store.get(key)` within the deadline: `run` without a closure, for the hit path. */
+  get(store: Store, key: string): string | null | undefined | Promise<string | null | undefined> {
+    const refused = this.#refusal();
+    if (refused !== undefined) return refused;
+    let result: MaybePromise<string | null | undefined>;
+    try {
+      result = store.get(key);
+    } catch (error) {
+      this.#failed(error);
+      throw error;
+    }
+    return this.#bound(result, this.timeoutMs);
+  }
+
+  /** A rejection while the breaker is open and it is not this call's turn to probe. */
+  #refusal(): Promise<never> | undefined {
+    if (this.#openUntil === 0) return undefined;
+    if (Date.now() < this.#openUntil || this.#probing) {
+      return Promise.reject(new StoreUnavailableError('breaker-open', this.timeoutMs));
+    }
+    this.#probing = true;
+    return undefined;
+  }
+
+  /**
+   * The call's result, settled by the call or by its deadline, whichever comes first. (A custom
+   * promise rather than Promise.race: racing against a shared deadline promise piles a reaction
+   * onto it per call, several times slower.)
+   */
+  #bound<T>(result: T | Promise<T>, timeoutMs: number): T | Promise<T> {
     if (!isThenable(result)) {
       this.#succeeded();
       return result;
     }
-    return Promise.race([result, this.#deadline()]).then(
-      (value) => {
-        this.#succeeded();
-        return value;
-      },
-      (error: unknown) => {
-        const failure =
-          error === TIMED_OUT ? new StoreUnavailableError('timeout', this.timeoutMs) : error;
-        this.#failed(failure);
-        throw failure;
-      },
-    );
+    return new Promise<T>((resolve, reject) => {
+      // Membership in the deadline's set is the "not settled yet" flag: whoever removes the
+      // call from it (the store's answer or the timer) settles it.
+      const due = this.#deadline(timeoutMs);
+      due.add(reject);
+      result.then(
+        (value) => {
+          if (!due.delete(reject)) return;
+          this.#succeeded();
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (!due.delete(reject)) return;
+          this.#failed(error);
+          reject(error);
+        },
+      );
+    });
   }
 
-  #deadline(): Promise<never> {
-    const due = Math.ceil((Date.now() + this.timeoutMs) / GRANULARITY_MS) * GRANULARITY_MS;
-    let deadline = this.#deadlines.get(due);
-    if (deadline === undefined) {
-      deadline = new Promise<never>((_, reject) => {
-        const timer = setTimeout(() => {
-          this.#deadlines.delete(due);
-          reject(TIMED_OUT);
-        }, due - Date.now());
-        timer.unref?.();
-      });
-      deadline.catch(() => undefined);
-      this.#deadlines.set(due, deadline);
+  /**
+   * The calls due at the same 5 ms tick share one timer, which fails those still unsettled.
+   * Settled calls leave the set at once, so nothing outlives its call (a call kept until its
+   * deadline would survive into the old generation and cost the garbage collector dearly).
+   */
+  #deadline(timeoutMs: number): Set<Reject> {
+    const due = Math.ceil((Date.now() + timeoutMs) / GRANULARITY_MS) * GRANULARITY_MS;
+    let calls = this.#deadlines.get(due);
+    if (calls === undefined) {
+      const unsettled = new Set<Reject>();
+      calls = unsettled;
+      this.#deadlines.set(due, unsettled);
+      const timer = setTimeout(() => {
+        this.#deadlines.delete(due);
+        for (const reject of unsettled) {
+          const error = new StoreUnavailableError('timeout', timeoutMs);
+          this.#failed(error);
+          reject(error);
+        }
+        unsettled.clear();
+      }, due - Date.now());
+      timer.unref?.();
     }
-    return deadline;
+    return calls;
   }
 
   #succeeded(): void {

@@ -52,6 +52,12 @@ export interface CacheOptions<S extends Store = Store> {
    */
   timeout?: number | undefined;
   /**
+   * Longest wait for one pattern delete, in ms. A pattern delete walks the whole keyspace (SCAN),
+   * so it takes longer than single-key calls: about 0.1 s per 100,000 keys in Redis.
+   * @default 5000
+   */
+  invalidationTimeout?: number | undefined;
+  /**
    * Circuit breaker: after `failures` consecutive failed store calls, the store is skipped for
    * `cooldown` ms (reads are misses at once), then probed by one call. `false` turns it off.
    * @default { failures: 5, cooldown: 2000 }
@@ -113,6 +119,7 @@ const cacheOptionsSchema = z.strictObject({
   logger: methods(['debug', 'info', 'warn', 'error'], 'a logger with debug, info, warn and error'),
   serializer: methods(['serialize', 'deserialize'], 'a Serializer with serialize and deserialize'),
   timeout: z.number().positive().optional(),
+  invalidationTimeout: z.number().positive().optional(),
   breaker: z
     .union([
       z.literal(false),
@@ -140,6 +147,7 @@ const cacheOptionSentences: Record<string, string> = {
   ttl: optionRules.ttl[1],
   debug: optionRules.debug[1],
   timeout: 'must be a positive number of milliseconds',
+  invalidationTimeout: 'must be a positive number of milliseconds',
   breaker: 'must be false or { failures?: positive integer, cooldown?: positive ms }',
   lease: 'must be false or { ttl?: positive ms, wait?: ms }',
   invalidationErrors: "must be 'report' or 'throw'",

@@ -122,7 +122,13 @@ export class Reader {
         if (outcome.confirmed || round >= 2) return outcome.value;
         continue;
       }
-      let raw = await this.#get(key, plan.source);
+      let raw: string | undefined;
+      try {
+        const got = await this.#ctx.guard.get(this.#ctx.store, key);
+        if (typeof got === 'string') raw = got;
+      } catch (error) {
+        this.#ctx.report('get', key, error, plan.source);
+      }
       if (raw !== undefined && isEntry(raw)) {
         let value = this.#use(key, raw, plan, fn, thisArg, args);
         if (isThenable(value)) value = await value;
@@ -232,26 +238,43 @@ export class Reader {
     const now = Date.now();
     if (now >= expiresAt + plan.staleMs) return MISS;
     const value = this.decode(key, raw, plan.schema, plan.source);
+    if (isThenable(value)) {
+      return value.then((decoded) =>
+        this.#accept(key, raw, decoded, expiresAt, now, plan, fn, thisArg, args),
+      );
+    }
+    return this.#accept(key, raw, value, expiresAt, now, plan, fn, thisArg, args);
+  }
+
+  /** A decoded value's fate: a hit (maybe refreshed early), stale (refreshed), or MISS. */
+  #accept(
+    key: string,
+    raw: string,
+    decoded: unknown,
+    expiresAt: number,
+    now: number,
+    plan: ReadPlan,
+    fn: Fn,
+    thisArg: unknown,
+    args: readonly unknown[],
+  ): unknown {
+    if (decoded === MISS) return MISS;
     const { events } = this.#ctx;
-    const accept = (decoded: unknown): unknown => {
-      if (decoded === MISS) return MISS;
-      if (now >= expiresAt) {
-        if (events.has('stale')) events.emit('stale', { source: plan.source, key });
-        this.#refresh(key, raw, plan, fn, thisArg, args, 'stale');
-      } else {
-        if (events.has('hit')) events.emit('hit', { source: plan.source, key });
-        // XFetch: recompute early with a probability that grows as expiry nears, scaled by how
-        // long the value takes to compute, so hot keys do not all expire at once.
-        if (
-          plan.beta > 0 &&
-          now - entryComputeMs(raw) * plan.beta * Math.log(Math.random()) >= expiresAt
-        ) {
-          this.#refresh(key, raw, plan, fn, thisArg, args, 'early');
-        }
+    if (now >= expiresAt) {
+      if (events.has('stale')) events.emit('stale', { source: plan.source, key });
+      this.#refresh(key, raw, plan, fn, thisArg, args, 'stale');
+    } else {
+      if (events.has('hit')) events.emit('hit', { source: plan.source, key });
+      // XFetch: recompute early with a probability that grows as expiry nears, scaled by how
+      // long the value takes to compute, so hot keys do not all expire at once.
+      if (
+        plan.beta > 0 &&
+        now - entryComputeMs(raw) * plan.beta * Math.log(Math.random()) >= expiresAt
+      ) {
+        this.#refresh(key, raw, plan, fn, thisArg, args, 'early');
       }
-      return decoded;
-    };
-    return isThenable(value) ? value.then(accept) : accept(value);
+    }
+    return decoded;
   }
 
   #start(
@@ -513,7 +536,7 @@ export class Reader {
   /** Raw text of a key; `undefined` when absent and when the store fails (reported). */
   async #get(key: string, source: EventSource): Promise<string | undefined> {
     try {
-      const raw = await this.#ctx.guard.run(() => this.#ctx.store.get(key));
+      const raw = await this.#ctx.guard.get(this.#ctx.store, key);
       return typeof raw === 'string' ? raw : undefined;
     } catch (error) {
       this.#ctx.report('get', key, error, source);
