@@ -313,7 +313,7 @@ export class Reader {
       // `seen` has been judged by the caller already; text read again here is judged anew.
       let current = seen;
       let reread = false;
-      let delay = 5;
+      let delay = 2;
       let waiting = false;
       for (;;) {
         if (current !== undefined && isLease(current)) {
@@ -321,7 +321,7 @@ export class Reader {
           if (!waiting && events.has('wait')) events.emit('wait', { source: plan.source, key });
           waiting = true;
           await sleep(delay);
-          delay = Math.min(delay * 2, 50);
+          delay = Math.min(delay * 2, 25);
           current = await this.#get(key, plan.source);
           reread = true;
           continue;

@@ -95,6 +95,41 @@ export async function startStandaloneRedis(): Promise<RunningRedis> {
   };
 }
 
+/** A Redis server of one test's own, to break on purpose, and how to stop it. */
+export interface FaultRedis extends RedisEndpoint {
+  container: StartedTestContainer;
+  /** Stops and removes the container (a second call does nothing). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a standalone server in a container of its own, for fault tests (stop, pause, `DEBUG
+ * SLEEP`, `CLIENT KILL`), so that faults never reach the servers other test files share. Its port
+ * survives a restart of the container: in the host network it is the server's `--port`; otherwise
+ * port 6379 is mapped to a fixed host port. `DEBUG` is enabled (Redis 7 refuses it by default).
+ */
+export async function startFaultRedis(): Promise<FaultRedis> {
+  const image = process.env.QUICKPOST_REDIS_IMAGE ?? 'redis:7-alpine';
+  const hostNetwork = process.env.QUICKPOST_DOCKER_NETWORK === 'host';
+  const port = await freePort();
+  const debug = ['--enable-debug-command', 'yes'];
+  const container = hostNetwork
+    ? await redisContainer(image, ['--port', String(port), '--bind', '127.0.0.1', ...debug])
+        .withNetworkMode('host')
+        .start()
+    : await redisContainer(image, ['--protected-mode', 'no', ...debug])
+        .withExposedPorts({ container: 6379, host: port })
+        .start();
+  return {
+    host: hostNetwork ? '127.0.0.1' : container.getHost(),
+    port,
+    container,
+    stop: async () => {
+      await container.stop();
+    },
+  };
+}
+
 function endpointOf(url: string): RedisEndpoint {
   const parsed = new URL(url);
   return { host: parsed.hostname, port: Number(parsed.port || 6379) };
