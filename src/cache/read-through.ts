@@ -76,6 +76,8 @@ interface Refresh {
 
 /** A read found nothing usable. */
 export const MISS: unique symbol = Symbol('miss');
+/** The store failed to answer the read. */
+const FAILED: unique symbol = Symbol('store failed');
 type Fn = (...args: never[]) => unknown;
 type Maybe<T> = T | PromiseLike<T>;
 
@@ -123,10 +125,12 @@ export class Reader {
         continue;
       }
       let raw: string | undefined;
+      let failed = false;
       try {
         const got = await this.#ctx.guard.get(this.#ctx.store, key);
         if (typeof got === 'string') raw = got;
       } catch (error) {
+        failed = true;
         this.#ctx.report('get', key, error, plan.source);
       }
       if (raw !== undefined && isEntry(raw)) {
@@ -138,7 +142,9 @@ export class Reader {
       }
       if (this.#flights.has(key)) continue;
       if (events.has('miss')) events.emit('miss', { source: plan.source, key });
-      return (await this.#start(key, raw, plan, fn, thisArg, args)).value;
+      // A store that failed to answer gets no lease request and no fill: the caller waits for
+      // at most one store timeout plus the function.
+      return (await this.#start(key, failed ? FAILED : raw, plan, fn, thisArg, args)).value;
     }
   }
 
@@ -279,7 +285,7 @@ export class Reader {
 
   #start(
     key: string,
-    seen: string | undefined,
+    seen: string | undefined | typeof FAILED,
     plan: ReadPlan,
     fn: Fn,
     thisArg: unknown,
@@ -296,7 +302,7 @@ export class Reader {
 
   async #compute(
     key: string,
-    seen: string | undefined,
+    seen: string | undefined | typeof FAILED,
     plan: ReadPlan,
     fn: Fn,
     thisArg: unknown,
@@ -306,6 +312,7 @@ export class Reader {
     // Let the caller register the flight before anything else happens.
     await undefined;
     try {
+      if (seen === FAILED) return await this.#computeOnly(fn, thisArg, args, flight);
       const { atomic, events, leaseWaitMs } = this.#ctx;
       if (atomic === undefined)
         return await this.#computeAndSet(key, plan, fn, thisArg, args, flight);

@@ -88,13 +88,30 @@ export function decodeEntry(raw: string, serializer?: Serializer): unknown {
   if (afterExpiry === -1 || payloadStart === 0) return UNREADABLE;
   const payload = raw.slice(payloadStart);
   try {
-    if (kind === KIND_JSON) return JSON.parse(payload);
-    if (kind === KIND_TAGGED) return fromTagged(JSON.parse(payload));
+    if (kind === KIND_JSON) return parseJson(payload);
+    if (kind === KIND_TAGGED) return fromTagged(parseJson(payload));
     if (kind === KIND_CUSTOM && serializer !== undefined) return serializer.deserialize(payload);
   } catch {
     return UNREADABLE;
   }
   return UNREADABLE;
+}
+
+/**
+ * JSON.parse, dropping keys that prototype pollution works through: `__proto__`, and
+ * `constructor` holding an object (`{"constructor":{"prototype":…}}` reaches Object.prototype
+ * through a naive deep merge). JSON.parse alone keeps them as own properties, harmless until an
+ * application merges the value somewhere. The reviver runs only when such a key appears.
+ */
+function parseJson(payload: string): unknown {
+  if (!payload.includes('"__proto__"') && !payload.includes('"constructor"')) {
+    return JSON.parse(payload);
+  }
+  return JSON.parse(payload, (key, value: unknown) =>
+    key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null)
+      ? undefined
+      : value,
+  );
 }
 
 /** The logical expiry of an entry, in epoch ms; `NaN` when the header is not version 1. */

@@ -81,3 +81,36 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   });
   return { promise, resolve };
 }
+
+/** A store whose chosen methods never answer (a frozen server); the others use memory. */
+export class HangingStore implements Store {
+  readonly inner = new MemoryStore();
+  readonly hanging: Set<StoreMethod>;
+  /** How many calls each method received. */
+  readonly calls: Record<StoreMethod, number> = { get: 0, set: 0, delete: 0, deletePattern: 0 };
+
+  constructor(hanging: StoreMethod[]) {
+    this.hanging = new Set(hanging);
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return this.#answer('get', () => this.inner.get(key));
+  }
+
+  set(key: string, value: string, ttlMs: number): Promise<void> {
+    return this.#answer('set', () => this.inner.set(key, value, ttlMs));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#answer('delete', () => this.inner.delete(key));
+  }
+
+  deletePattern(pattern: string): Promise<number> {
+    return this.#answer('deletePattern', () => this.inner.deletePattern(pattern));
+  }
+
+  #answer<T>(method: StoreMethod, run: () => T): Promise<T> {
+    this.calls[method] += 1;
+    return this.hanging.has(method) ? new Promise<T>(() => undefined) : Promise.resolve(run());
+  }
+}

@@ -106,7 +106,7 @@ describe('stored entries', () => {
     expect(decodeEntry(text)).toBe(UNREADABLE);
   });
 
-  it('never let __proto__ in stored JSON reach a prototype', () => {
+  it('drop __proto__ keys from stored JSON, so they never reach a prototype', () => {
     const hostile = '{"__proto__":{"polluted":true},"nested":{"__proto__":{"polluted":true}}}';
     for (const kind of ['j', 't']) {
       const value = decodeEntry(`\x011${kind}|1|1|${hostile}`) as Record<string, unknown>;
@@ -118,8 +118,6 @@ describe('stored entries', () => {
       '\x011t|1|1|{"__proto__":{"$qc":"D","v":"2024-01-01T00:00:00.000Z"}}',
     ) as Record<string, unknown>;
     expect(Object.getPrototypeOf(tagged)).toBe(Object.prototype);
-    expect(Object.getOwnPropertyDescriptor(tagged, '__proto__')?.value).toEqual(
-      new Date('2024-01-01T00:00:00.000Z'),
-    );
+    expect(Object.keys(tagged)).toEqual([]);
   });
 });
