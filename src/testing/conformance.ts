@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGlobMatcher } from '../glob.js';
-import type { Store } from '../stores/store.js';
+import { atomicOf, type Store } from '../stores/store.js';
 import { GLOB_KEYS, GLOB_MATCHES } from './glob-table.js';
 
 /** How {@link describeStoreConformance} gets, and disposes of, the store under test. */
@@ -24,7 +24,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * The `Store` contract as a vitest suite, for the stores this package ships and for your own:
  * every method, TTL expiry, Redis glob semantics (a table of patterns × keys recorded from Redis),
- * 1 MB values, unusual strings and concurrent use. Every key it writes is under a random
+ * 1 MB values, unusual strings, concurrent use, and the optional atomic writes when the store has
+ * them. Every key it writes is under a random
  * namespace, so it can run against a store that holds other data.
  *
  * @example
@@ -162,6 +163,64 @@ export function describeStoreConformance<S extends Store>(
       await store.set(key(suffix), value, 60_000);
       expect(await store.get(key(suffix))).toBe(value);
       expect(await store.deletePattern(key('*'))).toBe(1);
+    });
+
+    describe('atomic writes (optional: setIfAbsent, compareAndSet, compareAndDelete)', () => {
+      const atomic = () => {
+        const capable = atomicOf(store);
+        if (capable === undefined) {
+          expect(
+            ['setIfAbsent', 'compareAndSet', 'compareAndDelete'].filter((m) => m in store),
+            'a store has all three atomic methods or none',
+          ).toEqual([]);
+        }
+        return capable;
+      };
+
+      it('writes only absent keys with setIfAbsent, one winner among concurrent callers', async () => {
+        fresh();
+        const capable = atomic();
+        if (capable === undefined) return;
+        const wins = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => capable.setIfAbsent(key('lease'), `t${i}`, 10_000)),
+        );
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        const winner = wins.indexOf(true);
+        expect(await store.get(key('lease'))).toBe(`t${winner}`);
+        await store.set(key('gone'), 'v', 100);
+        await sleep(300);
+        expect(await capable.setIfAbsent(key('gone'), 'again', 10_000)).toBe(true);
+      });
+
+      it('replaces only the expected text with compareAndSet, keeping the TTL when asked', async () => {
+        fresh();
+        const capable = atomic();
+        if (capable === undefined) return;
+        await store.set(key('a'), 'one', 300);
+        expect(await capable.compareAndSet(key('a'), 'other', 'two', 10_000)).toBe(false);
+        expect(await capable.compareAndSet(key('absent'), 'one', 'two', 10_000)).toBe(false);
+        expect(isAbsent(await store.get(key('absent')))).toBe(true);
+        expect(await capable.compareAndSet(key('a'), 'one', 'two', undefined)).toBe(true);
+        expect(await store.get(key('a'))).toBe('two');
+        await sleep(500);
+        expect(isAbsent(await store.get(key('a')))).toBe(true);
+        await store.set(key('b'), 'one', 100);
+        expect(await capable.compareAndSet(key('b'), 'one', 'two', 60_000)).toBe(true);
+        await sleep(300);
+        expect(await store.get(key('b'))).toBe('two');
+      });
+
+      it('deletes only the expected text with compareAndDelete', async () => {
+        fresh();
+        const capable = atomic();
+        if (capable === undefined) return;
+        await store.set(key('a'), 'mine', 10_000);
+        expect(await capable.compareAndDelete(key('a'), 'theirs')).toBe(false);
+        expect(await store.get(key('a'))).toBe('mine');
+        expect(await capable.compareAndDelete(key('a'), 'mine')).toBe(true);
+        expect(isAbsent(await store.get(key('a')))).toBe(true);
+        expect(await capable.compareAndDelete(key('a'), 'mine')).toBe(false);
+      });
     });
 
     it('serves concurrent callers consistently', async () => {
