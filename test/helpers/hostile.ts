@@ -48,12 +48,11 @@ export function hostileValueTests(newCache: () => Cache<Store>): void {
 
   it('lets a hostile value invalidate only its own keys', async () => {
     const cache = newCache();
-    const keys = (id: string) =>
-      [
-        ['posts:{{slug}}', { slug: id }],
-        ['posts:{{slug}}:comments', { slug: id }],
-        ['users:{{user}}:posts:{{page}}', { user: id, page: 1 }],
-      ] as const;
+    const keys = (id: string): [string, Record<string, string | number>][] => [
+      ['posts:{{slug}}', { slug: id }],
+      ['posts:{{slug}}:comments', { slug: id }],
+      ['users:{{user}}:posts:{{page}}', { user: id, page: 1 }],
+    ];
     for (const id of bystanders) {
       for (const [template, context] of keys(id)) await cache.set(template, id, { context });
     }
