@@ -10,8 +10,6 @@ export const ErrorCode = {
   InvalidContextValue: 'E_INVALID_CONTEXT_VALUE',
   /** A value could not be turned into text for the store. */
   Serialization: 'E_SERIALIZATION',
-  /** A store broke the `Store` contract. */
-  StoreContract: 'E_STORE_CONTRACT',
   /** The store did not answer within the operation timeout, or the circuit breaker is open. */
   StoreUnavailable: 'E_STORE_UNAVAILABLE',
   /** A mutation succeeded but its invalidation failed (with `invalidationErrors: 'throw'`). */
@@ -114,15 +112,6 @@ export class SerializationError extends CacheError {
       { cause },
     );
     this.key = key;
-  }
-}
-
-/** A store returned something the `Store` contract does not allow. */
-export class StoreContractError extends CacheError {
-  override name = 'StoreContractError' as const;
-
-  constructor(message: string) {
-    super(ErrorCode.StoreContract, message);
   }
 }
 

@@ -26,7 +26,6 @@ export {
   isCacheError,
   MissingContextValueError,
   SerializationError,
-  StoreContractError,
   StoreUnavailableError,
   TemplateSyntaxError,
 } from './errors.js';
