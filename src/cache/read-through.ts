@@ -76,8 +76,8 @@ interface Refresh {
 
 /** A read found nothing usable. */
 export const MISS: unique symbol = Symbol('miss');
-/** The store failed to answer the read. */
-const FAILED: unique symbol = Symbol('store failed');
+/** Compute without a lease and store nothing (the read failed, or the function ran unleased). */
+const COMPUTE_ONLY: unique symbol = Symbol('compute only');
 type Fn = (...args: never[]) => unknown;
 type Maybe<T> = T | PromiseLike<T>;
 
@@ -144,7 +144,7 @@ export class Reader {
       if (events.has('miss')) events.emit('miss', { source: plan.source, key });
       // A store that failed to answer gets no lease request and no fill: the caller waits for
       // at most one store timeout plus the function.
-      return (await this.#start(key, failed ? FAILED : raw, plan, fn, thisArg, args)).value;
+      return (await this.#start(key, failed ? COMPUTE_ONLY : raw, plan, fn, thisArg, args)).value;
     }
   }
 
@@ -187,7 +187,9 @@ export class Reader {
     const started = performance.now();
     const value = Reflect.apply(fn, thisArg, args);
     if (isThenable(value)) {
-      return this.#start(key, raw, plan, () => value, undefined, []).then((o) => o.value);
+      // The function is async after all, and already running without a lease: an invalidation
+      // may have come between its read and now, so this one result is not stored.
+      return this.#start(key, COMPUTE_ONLY, plan, () => value, undefined, []).then((o) => o.value);
     }
     // A lease marker means an async computation of this key is running: leave the key to it.
     if (raw === undefined || !isLease(raw)) {
@@ -285,7 +287,7 @@ export class Reader {
 
   #start(
     key: string,
-    seen: string | undefined | typeof FAILED,
+    seen: string | undefined | typeof COMPUTE_ONLY,
     plan: ReadPlan,
     fn: Fn,
     thisArg: unknown,
@@ -302,7 +304,7 @@ export class Reader {
 
   async #compute(
     key: string,
-    seen: string | undefined | typeof FAILED,
+    seen: string | undefined | typeof COMPUTE_ONLY,
     plan: ReadPlan,
     fn: Fn,
     thisArg: unknown,
@@ -312,7 +314,7 @@ export class Reader {
     // Let the caller register the flight before anything else happens.
     await undefined;
     try {
-      if (seen === FAILED) return await this.#computeOnly(fn, thisArg, args, flight);
+      if (seen === COMPUTE_ONLY) return await this.#computeOnly(fn, thisArg, args, flight);
       const { atomic, events, leaseWaitMs } = this.#ctx;
       if (atomic === undefined)
         return await this.#computeAndSet(key, plan, fn, thisArg, args, flight);
