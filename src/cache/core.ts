@@ -1,5 +1,5 @@
 import { encodeEntry, entryExpiresAt, isEntry, type Serializer } from '../codec/index.js';
-import { InvalidOptionError, SerializationError } from '../errors.js';
+import { InvalidOptionError, SerializationError, StoreUnavailableError } from '../errors.js';
 import { MemoryStore } from '../stores/memory.js';
 import { type AtomicStore, atomicOf, type Store, type SyncStore } from '../stores/store.js';
 import {
@@ -384,10 +384,13 @@ export class CacheCore<S extends Store = MemoryStore> {
    * and an `error` event.
    */
   report(operation: string, key: string, error: unknown, source: EventSource): void {
-    this.logger.warn(
-      `[Cache] ERROR: ${operation} ${key} failed; continuing without the cache`,
-      error,
-    );
+    // While the breaker is open, its own BREAKER OPEN line says it all; no line per call.
+    if (!(error instanceof StoreUnavailableError && error.reason === 'breaker-open')) {
+      this.logger.warn(
+        `[Cache] ERROR: ${operation} ${key} failed; continuing without the cache`,
+        error,
+      );
+    }
     if (this.#events.has('error')) this.#events.emit('error', { source, operation, key, error });
   }
 

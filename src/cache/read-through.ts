@@ -351,6 +351,10 @@ export class Reader {
           );
         } catch (error) {
           this.#ctx.report('lease', key, error, plan.source);
+          // A request that timed out may still reach the store (a socket buffer, the client's
+          // offline queue) and leave a lease nobody holds, making every caller wait. Remove it
+          // once it lands: sent on the same connection, this runs after the late request.
+          Promise.resolve(atomic.compareAndDelete(key, marker)).catch(noop);
           return await this.#computeOnly(fn, thisArg, args, flight);
         }
         if (acquired)

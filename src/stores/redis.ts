@@ -27,6 +27,14 @@ const SHAS = {
 } as const;
 
 /**
+ * Defaults of a connection the store opens (your `redis` options override them):
+ * `maxRetriesPerRequest: 1` fails commands queued while Redis is unreachable after the second
+ * reconnection attempt instead of the 21st (about a minute), so few abandoned commands replay when
+ * it returns. The cache bounds every call by its own `timeout` either way.
+ */
+const OWNED_DEFAULTS = { maxRetriesPerRequest: 1 } as const;
+
+/**
  * ioredis options for a connection the store opens. `replyMapping` is left out: the store reads
  * replies in ioredis's default (legacy) shapes.
  */
@@ -98,10 +106,10 @@ export class RedisStore implements Store, AtomicStore {
       this.client = options.client;
       this.#owned = false;
     } else if ('url' in options) {
-      this.client = new Redis(options.url, options.redis ?? {});
+      this.client = new Redis(options.url, { ...OWNED_DEFAULTS, ...options.redis });
       this.#owned = true;
     } else {
-      this.client = new Redis(options.redis);
+      this.client = new Redis({ ...OWNED_DEFAULTS, ...options.redis });
       this.#owned = true;
     }
     refuseKeyPrefix(this.client);

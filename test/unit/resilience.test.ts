@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  type AtomicStore,
   type CacheEventMap,
   createCache,
   InvalidationError,
   MemoryStore,
+  type Store,
   StoreUnavailableError,
 } from '../../src/index.js';
 import {
@@ -107,6 +109,54 @@ describe('fail-open with bounded latency', () => {
     const error = await strict('a').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidationError);
     expect(error).toMatchObject({ result, patterns: ['quickpost:posts:a:*'], cause: store.error });
+  });
+});
+
+/**
+ * An atomic store that runs its operations one after another, as one Redis connection does, and
+ * can delay lease requests (SET NX) past the cache's timeout: the request still lands, late.
+ */
+class SerialStore implements Store, AtomicStore {
+  readonly inner = new MemoryStore();
+  leaseDelayMs = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  #run<T>(operation: () => T, delayMs = 0): Promise<T> {
+    const next = this.#queue.then(async () => {
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return operation();
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  get = (key: string) => this.#run(() => this.inner.get(key));
+  set = (key: string, value: string, ttlMs: number) =>
+    this.#run(() => this.inner.set(key, value, ttlMs));
+  delete = (key: string) => this.#run(() => this.inner.delete(key));
+  deletePattern = (pattern: string) => this.#run(() => this.inner.deletePattern(pattern));
+  setIfAbsent = (key: string, value: string, ttlMs: number) =>
+    this.#run(() => this.inner.setIfAbsent(key, value, ttlMs), this.leaseDelayMs);
+  compareAndSet = (key: string, expected: string, value: string, ttlMs: number | undefined) =>
+    this.#run(() => this.inner.compareAndSet(key, expected, value, ttlMs));
+  compareAndDelete = (key: string, expected: string) =>
+    this.#run(() => this.inner.compareAndDelete(key, expected));
+}
+
+describe('leases when the store is slow', () => {
+  it('removes a lease whose request timed out but landed late, so nobody waits for it', async () => {
+    const store = new SerialStore();
+    store.leaseDelayMs = 150;
+    const cache = createCache({ store, timeout: 50, logger: recordingLogger() });
+    const waits: CacheEventMap['wait'][] = [];
+    cache.on('wait', (event) => waits.push(event));
+    const get = cache.cacheable(async () => 'value', { key: 'k' });
+    expect(await get()).toBe('value');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(store.inner.get('quickpost:k')).toBeUndefined();
+    store.leaseDelayMs = 0;
+    expect(await get()).toBe('value');
+    expect(waits).toEqual([]);
   });
 });
 
