@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       );
       results.push(
         ...(await compare(workers, OPS / 4, [
-          ['cacheable miss (GET + SET)', () => getPost(`miss-${missCounter++}`)],
+          ['cacheable miss', () => getPost(`miss-${missCounter++}`)],
         ])),
       );
     }
