@@ -95,9 +95,11 @@ export class CacheCore<S extends Store = MemoryStore> {
     this.#events = new Emitter((error) =>
       this.logger.error('[Cache] ERROR: an event listener threw', error),
     );
+    // A synchronous store cannot hang and fails at once: it gets no breaker (which would also
+    // have to answer with promises).
     this.#guard = new StoreGuard(
       options.timeout ?? 150,
-      options.breaker ?? {},
+      this.isSync ? false : (options.breaker ?? {}),
       (state, failures, error) => {
         if (state === 'open') {
           this.logger.warn(
@@ -201,6 +203,7 @@ export class CacheCore<S extends Store = MemoryStore> {
 
   /** The value of a manual read: decoded if it is a fresh entry, else `undefined`. */
   #accepted<T>(full: string, raw: string | null | undefined): T | undefined {
+    // A corrupt expiry (NaN) is not fresh either: the comparison is false.
     const usable = typeof raw === 'string' && isEntry(raw) && Date.now() < entryExpiresAt(raw);
     const value = usable ? this.reader.decode(full, raw, undefined, this.#manual) : MISS;
     const event = value === MISS ? 'miss' : 'hit';
@@ -294,7 +297,7 @@ export class CacheCore<S extends Store = MemoryStore> {
     }
     return (
       sync
-        ? this.reader.readSync(full, plan, compute, undefined, [], undefined)
+        ? this.reader.readSync(full, plan, compute, undefined, [], undefined, true)
         : this.reader.readAsync(full, plan, compute, undefined, [], undefined)
     ) as Result;
   }

@@ -14,7 +14,7 @@ import {
 import { InvalidOptionError, SerializationError } from '../errors.js';
 import { createGlobMatcher } from '../glob.js';
 import type { AtomicStore, Store } from '../stores/store.js';
-import { isThenable } from '../util/maybe-promise.js';
+import { attempt, isThenable } from '../util/maybe-promise.js';
 import type { Emitter, EventSource } from './events.js';
 import type { StoreGuard } from './guard.js';
 import type { ValueSchema } from './schema.js';
@@ -78,6 +78,16 @@ interface Refresh {
 export const MISS: unique symbol = Symbol('miss');
 /** Compute without a lease and store nothing (the read failed, or the function ran unleased). */
 const COMPUTE_ONLY: unique symbol = Symbol('compute only');
+/**
+ * How a computation starts: from what the read saw (absent, a lease, an expired entry), with a
+ * lease already taken, or compute-only.
+ */
+type Start = string | undefined | typeof COMPUTE_ONLY | { readonly marker: string };
+
+/** A new lease marker: the lease mark and a random token. */
+function newLease(): string {
+  return LEASE_MARK + randomBytes(12).toString('base64url');
+}
 type Fn = (...args: never[]) => unknown;
 type Maybe<T> = T | PromiseLike<T>;
 
@@ -186,7 +196,7 @@ export class Reader {
   /** Nothing usable was read: join a computation that started meanwhile, or start one. */
   #miss(
     key: string,
-    seen: string | undefined | typeof COMPUTE_ONLY,
+    seen: Start,
     plan: ReadPlan,
     fn: Fn,
     thisArg: unknown,
@@ -230,18 +240,15 @@ export class Reader {
     thisArg: unknown,
     args: readonly unknown[],
     context: unknown,
+    join = false,
   ): unknown {
-    const { events, store } = this.#ctx;
+    const { atomic, events } = this.#ctx;
     if (context !== undefined && events.has('lookup')) {
       events.emit('lookup', { source: plan.source, key, context });
     }
-    let raw: string | undefined;
-    try {
-      const got = store.get(key);
-      raw = typeof got === 'string' ? got : undefined;
-    } catch (error) {
-      this.#ctx.report('get', key, error, plan.source);
-    }
+    // Only `getOrSet` joins: a wrapper of a synchronous function must stay synchronous.
+    if (join && this.#flights.has(key)) return this.#join(key, plan, fn, thisArg, args, 0);
+    let raw = this.#readNow(key, plan.source);
     if (raw !== undefined && !isEntry(raw) && !isLease(raw))
       raw = this.#foreign(key, raw, plan.source);
     if (raw !== undefined && isEntry(raw)) {
@@ -253,21 +260,67 @@ export class Reader {
         );
       }
       if (value !== MISS) return value;
+      // Deleted as unusable, or expired: see what the key holds now.
+      raw = this.#readNow(key, plan.source);
     }
     if (events.has('miss')) events.emit('miss', { source: plan.source, key });
-    const started = performance.now();
-    const value = Reflect.apply(fn, thisArg, args);
-    if (isThenable(value)) {
-      // The function is async after all, and already running without a lease: an invalidation
-      // may have come between its read and now, so this one result is not stored.
-      return this.#start(key, COMPUTE_ONLY, plan, () => value, undefined, []).then((o) => o.value);
+    // On a synchronous atomic store the lease is taken synchronously, before the function runs,
+    // so the fill below is as safe as an asynchronous one. (A lease held by an asynchronous
+    // computation elsewhere is left alone: a synchronous caller cannot wait for it.)
+    let marker: string | undefined;
+    if (atomic !== undefined && (raw === undefined || !isLease(raw))) {
+      const candidate = newLease();
+      try {
+        const taken =
+          raw === undefined
+            ? atomic.setIfAbsent(key, candidate, this.#ctx.leaseTtlMs)
+            : atomic.compareAndSet(key, raw, candidate, this.#ctx.leaseTtlMs);
+        if (taken === true) marker = candidate;
+      } catch (error) {
+        this.#ctx.report('lease', key, error, plan.source);
+      }
     }
-    // A lease marker means an async computation of this key is running: leave the key to it.
-    if (raw === undefined || !isLease(raw)) {
-      const text = this.#encode(key, value, plan, started);
-      if (text !== undefined) this.#write(key, text, plan);
+    const started = performance.now();
+    let value: unknown;
+    try {
+      value = Reflect.apply(fn, thisArg, args);
+    } catch (error) {
+      if (marker !== undefined) this.#dropLease(key, marker);
+      throw error;
+    }
+    if (isThenable(value)) {
+      // The function is async after all: it becomes a computation others can join, stored under
+      // the lease if one was taken, else not stored (it ran unprotected).
+      const start = marker === undefined ? COMPUTE_ONLY : { marker };
+      return this.#start(key, start, plan, () => value, undefined, []).then((o) => o.value);
+    }
+    const text = this.#encode(key, value, plan, started);
+    if (marker !== undefined && atomic !== undefined) {
+      let filled = false;
+      try {
+        filled =
+          text !== undefined &&
+          atomic.compareAndSet(key, marker, text, this.#storeTtl(plan)) === true;
+      } catch (error) {
+        this.#ctx.report('set', key, error, plan.source);
+      }
+      if (!filled) this.#dropLease(key, marker);
+      if (text !== undefined) this.#reportFill(key, plan, filled);
+    } else if (text !== undefined && atomic === undefined) {
+      this.#write(key, text, plan);
     }
     return value;
+  }
+
+  /** A synchronous store's text for a key; `undefined` when absent or failing (reported). */
+  #readNow(key: string, source: EventSource): string | undefined {
+    try {
+      const got = this.#ctx.store.get(key);
+      return typeof got === 'string' ? got : undefined;
+    } catch (error) {
+      this.#ctx.report('get', key, error, source);
+      return undefined;
+    }
   }
 
   /**
@@ -314,6 +367,8 @@ export class Reader {
     args: readonly unknown[],
   ): Maybe<unknown> {
     const expiresAt = entryExpiresAt(raw);
+    if (!Number.isFinite(expiresAt))
+      return this.#discard(key, raw, 'unreadable entry', plan.source);
     const now = Date.now();
     if (now >= expiresAt + plan.staleMs) return MISS;
     const value = this.decode(key, raw, plan.schema, plan.source);
@@ -358,7 +413,7 @@ export class Reader {
 
   #start(
     key: string,
-    seen: string | undefined | typeof COMPUTE_ONLY,
+    seen: Start,
     plan: ReadPlan,
     fn: Fn,
     thisArg: unknown,
@@ -375,7 +430,7 @@ export class Reader {
 
   async #compute(
     key: string,
-    seen: string | undefined | typeof COMPUTE_ONLY,
+    seen: Start,
     plan: ReadPlan,
     fn: Fn,
     thisArg: unknown,
@@ -386,6 +441,9 @@ export class Reader {
     await undefined;
     try {
       if (seen === COMPUTE_ONLY) return await this.#computeOnly(fn, thisArg, args, flight);
+      if (typeof seen === 'object') {
+        return await this.#computeLeased(key, seen.marker, plan, fn, thisArg, args, flight);
+      }
       const { atomic, events, leaseWaitMs } = this.#ctx;
       if (atomic === undefined)
         return await this.#computeAndSet(key, plan, fn, thisArg, args, flight);
@@ -411,7 +469,7 @@ export class Reader {
           if (isThenable(value)) value = await value;
           if (value !== MISS) return { value, confirmed: true };
         }
-        const marker = LEASE_MARK + randomBytes(12).toString('base64url');
+        const marker = newLease();
         let acquired: boolean;
         try {
           const expected = current;
@@ -423,9 +481,8 @@ export class Reader {
         } catch (error) {
           this.#ctx.report('lease', key, error, plan.source);
           // A request that timed out may still reach the store (a socket buffer, the client's
-          // offline queue) and leave a lease nobody holds, making every caller wait. Remove it
-          // once it lands: sent on the same connection, this runs after the late request.
-          Promise.resolve(atomic.compareAndDelete(key, marker)).catch(noop);
+          // offline queue) and leave a lease nobody holds.
+          this.#dropLease(key, marker);
           return await this.#computeOnly(fn, thisArg, args, flight);
         }
         if (acquired)
@@ -448,16 +505,18 @@ export class Reader {
     args: readonly unknown[],
     flight: Flight,
   ): Promise<Outcome> {
-    const { atomic, guard, leaseTtlMs } = this.#ctx as ReaderContext & { atomic: AtomicStore };
-    const release = () =>
-      Promise.resolve(guard.run(() => atomic.compareAndDelete(key, marker))).catch((error) =>
-        this.#ctx.report('release', key, error, plan.source),
-      );
-    // A long computation keeps its lease: extended (by token) every half lease.
+    const { atomic, guard, leaseTtlMs, leaseWaitMs } = this.#ctx as ReaderContext & {
+      atomic: AtomicStore;
+    };
+    // A long computation keeps its lease, extended by token every half lease, but not beyond
+    // the time others wait for it (`lease.wait`): a hung function must not hold a key forever.
+    const extendUntil = Date.now() + Math.max(leaseWaitMs, leaseTtlMs);
     const extender = setInterval(() => {
-      Promise.resolve(guard.run(() => atomic.compareAndSet(key, marker, marker, leaseTtlMs))).catch(
-        noop,
-      );
+      if (Date.now() > extendUntil) {
+        clearInterval(extender);
+        return;
+      }
+      attempt(() => guard.run(() => atomic.compareAndSet(key, marker, marker, leaseTtlMs)), noop);
     }, leaseTtlMs / 2);
     extender.unref?.();
     const started = performance.now();
@@ -466,13 +525,13 @@ export class Reader {
       value = await Reflect.apply(fn, thisArg, args);
     } catch (error) {
       clearInterval(extender);
-      await release();
+      this.#dropLease(key, marker);
       throw error;
     }
     clearInterval(extender);
     const text = flight.stale ? undefined : this.#encode(key, value, plan, started);
     if (text === undefined) {
-      await release();
+      this.#dropLease(key, marker);
       return { value, confirmed: !flight.stale };
     }
     let filled = false;
@@ -480,12 +539,33 @@ export class Reader {
       filled = await guard.run(() => atomic.compareAndSet(key, marker, text, this.#storeTtl(plan)));
     } catch (error) {
       this.#ctx.report('set', key, error, plan.source);
+      // The fill may still land late; if it does not, the lease must not outlive it.
+      this.#dropLease(key, marker);
+      return { value, confirmed: false };
     }
     this.#reportFill(key, plan, filled);
     return { value, confirmed: filled };
   }
 
-  /** Computes without storing (the store is failing, or another process's lease outlived the wait). */
+  /**
+   * Removes this caller's lease if it is still there, best effort and bypassing the breaker: a
+   * lease nobody holds would make every caller of the key wait `lease.wait`. Sent on the same
+   * connection as the earlier requests, it also runs after any of them that land late.
+   */
+  #dropLease(key: string, marker: string): void {
+    const atomic = this.#ctx.atomic;
+    if (atomic === undefined) return;
+    attempt(
+      () => atomic.compareAndDelete(key, marker),
+      () => false,
+    );
+  }
+
+  /**
+   * Computes without storing (the store is failing, or another process's lease outlived the
+   * wait). With leases, the value is never "confirmed": nothing checked it against invalidations
+   * made by other processes, so callers that joined read again.
+   */
   async #computeOnly(
     fn: Fn,
     thisArg: unknown,
@@ -493,7 +573,7 @@ export class Reader {
     flight: Flight,
   ): Promise<Outcome> {
     const value = await Reflect.apply(fn, thisArg, args);
-    return { value, confirmed: !flight.stale };
+    return { value, confirmed: this.#ctx.atomic === undefined && !flight.stale };
   }
 
   /** Without an atomic store: compute, then store unless an invalidation in this process overtook it. */
@@ -537,8 +617,15 @@ export class Reader {
     const run = async () => {
       let current = raw;
       if (atomic !== undefined) {
-        const claim = withExpiresAt(raw, Date.now() + leaseTtlMs);
-        if (!(await guard.run(() => atomic.compareAndSet(key, raw, claim, undefined)))) return;
+        // A stale entry keeps its remaining time (the grace does not grow); a fresh one, refreshed
+        // early, must outlive the refresh, or the refresh would find it gone.
+        const expiresAt = entryExpiresAt(raw);
+        const claim = withExpiresAt(raw, Math.max(expiresAt, Date.now() + leaseTtlMs));
+        const keep =
+          reason === 'stale'
+            ? undefined
+            : Math.max(0, expiresAt - Date.now()) + plan.staleMs + leaseTtlMs;
+        if (!(await guard.run(() => atomic.compareAndSet(key, raw, claim, keep)))) return;
         current = claim;
       }
       const started = performance.now();
@@ -569,7 +656,11 @@ export class Reader {
     if (filled) {
       if (events.has('set')) events.emit('set', { source: plan.source, key, ttlMs: plan.ttlMs });
     } else if (events.has('skip')) {
-      events.emit('skip', { source: plan.source, key, reason: 'invalidated while computing' });
+      events.emit('skip', {
+        source: plan.source,
+        key,
+        reason: 'lease lost while computing (invalidated, or expired)',
+      });
     }
   }
 

@@ -98,17 +98,26 @@ export function decodeEntry(raw: string, serializer?: Serializer): unknown {
 }
 
 /**
- * JSON.parse, dropping keys that prototype pollution works through: `__proto__`, and
- * `constructor` holding an object (`{"constructor":{"prototype":…}}` reaches Object.prototype
- * through a naive deep merge). JSON.parse alone keeps them as own properties, harmless until an
- * application merges the value somewhere. The reviver runs only when such a key appears.
+ * JSON.parse, dropping what prototype pollution works through: `__proto__` keys, and
+ * `constructor` keys whose value has a `prototype` (`{"constructor":{"prototype":{…}}}` reaches
+ * Object.prototype through a naive deep merge). JSON.parse alone keeps them as own properties,
+ * harmless until an application merges the value somewhere. The reviver runs only when such a
+ * key may appear (escapes included: `"\u005f_proto__"` is `"__proto__"` too).
  */
 function parseJson(payload: string): unknown {
-  if (!payload.includes('"__proto__"') && !payload.includes('"constructor"')) {
+  if (
+    !payload.includes('__proto__') &&
+    !payload.includes('prototype') &&
+    !payload.includes('\\u')
+  ) {
     return JSON.parse(payload);
   }
   return JSON.parse(payload, (key, value: unknown) =>
-    key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null)
+    key === '__proto__' ||
+    (key === 'constructor' &&
+      typeof value === 'object' &&
+      value !== null &&
+      Object.hasOwn(value, 'prototype'))
       ? undefined
       : value,
   );

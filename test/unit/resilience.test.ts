@@ -431,3 +431,152 @@ describe('stampede protection on a shared in-process store', () => {
     expect(value).not.toBeInstanceOf(StoreUnavailableError);
   });
 });
+
+describe('review findings on leases and decoding', () => {
+  it('does not hand a value computed without a lease to callers that arrive after an invalidation elsewhere', async () => {
+    const store = new MemoryStore();
+    const holder = createCache({ store });
+    const reader = createCache({ store, lease: { wait: 10 } });
+    const writer = createCache({ store });
+    let row = 'v1';
+    const holding = deferred<void>();
+    const releaseHolder = deferred<void>();
+    const hold = holder.cacheable(
+      async () => {
+        holding.resolve();
+        await releaseHolder.promise;
+        return 'holder';
+      },
+      { key: 'posts:a' },
+    );
+    const reading = deferred<void>();
+    const finishRead = deferred<void>();
+    let first = true;
+    const read = reader.cacheable(
+      async () => {
+        const seen = row;
+        if (first) {
+          first = false;
+          reading.resolve();
+          await finishRead.promise;
+        }
+        return seen;
+      },
+      { key: 'posts:a' },
+    );
+    const update = writer.invalidating(
+      async () => {
+        row = 'v2';
+      },
+      { patterns: ['posts:a:*'] },
+    );
+    const held = hold();
+    await holding.promise;
+    const early = read();
+    await reading.promise;
+    await update();
+    const late = read();
+    finishRead.resolve();
+    expect(await early).toBe('v1');
+    expect(await late).toBe('v2');
+    releaseHolder.resolve();
+    await held;
+  });
+
+  it('caches and shares getOrSet of a plain function returning a promise on a synchronous store', async () => {
+    const cache = createCache();
+    let runs = 0;
+    const compute = () => {
+      runs += 1;
+      return new Promise<string>((resolve) => setTimeout(() => resolve('v'), 10));
+    };
+    const results = await Promise.all([cache.getOrSet('k', compute), cache.getOrSet('k', compute)]);
+    expect(results).toEqual(['v', 'v']);
+    expect(await cache.getOrSet('k', compute)).toBe('v');
+    expect(runs).toBe(1);
+  });
+
+  it('leaves no lease behind when the fill fails', async () => {
+    const store = new SerialStore();
+    const cache = createCache({ store, logger: recordingLogger() });
+    const cas = store.compareAndSet;
+    store.compareAndSet = async () => {
+      throw new Error('fill failed');
+    };
+    const get = cache.cacheable(async () => 'v', { key: 'k' });
+    expect(await get()).toBe('v');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(store.inner.get('quickpost:k')).toBeUndefined();
+    store.compareAndSet = cas;
+  });
+
+  it('treats an entry with a corrupt expiry as unreadable, deletes and reports it', () => {
+    const store = new MemoryStore();
+    const cache = createCache({ store });
+    const invalid: CacheEventMap['invalid'][] = [];
+    cache.on('invalid', (event) => invalid.push(event));
+    store.set('quickpost:k', '\x011j|oops|0|"old"', 60_000);
+    const get = cache.cacheable(() => 'fresh', { key: 'k' });
+    expect(get()).toBe('fresh');
+    expect(invalid).toEqual([expect.objectContaining({ reason: 'unreadable entry' })]);
+    expect(cache.get('k')).toBe('fresh');
+  });
+
+  it('drops __proto__ written with escapes, and keeps ordinary constructor fields', () => {
+    const store = new MemoryStore();
+    const cache = createCache({ store });
+    store.set(
+      'quickpost:a',
+      '\x011j|9999999999999|0|{"\\u005f_proto__":{"polluted":1},"x":1}',
+      60_000,
+    );
+    const value = cache.get<Record<string, unknown>>('a') as Record<string, unknown>;
+    deepMerge({}, value);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(value).toEqual({ x: 1 });
+    cache.set('b', { team: 'a', constructor: { name: 'Ferrari' } });
+    expect(cache.get('b')).toEqual({ team: 'a', constructor: { name: 'Ferrari' } });
+  });
+
+  it('keeps a synchronous store synchronous when it throws (no breaker promises)', () => {
+    const inner = new MemoryStore();
+    const broken: Store & { sync: true } = {
+      sync: true,
+      get: (key) => inner.get(key),
+      set: () => {
+        throw new Error('disk full');
+      },
+      delete: (key) => inner.delete(key),
+      deletePattern: (pattern) => inner.deletePattern(pattern),
+    };
+    const cache = createCache({ store: broken, logger: recordingLogger() });
+    for (let i = 0; i < 10; i += 1) expect(() => cache.set('k', 1)).toThrow('disk full');
+    expect(cache.deletePattern('k:*')).toBe(0);
+  });
+
+  it('lets an early refresh finish even when it outlasts the entry’s remaining time', async () => {
+    vi.useFakeTimers();
+    const cache = createCache({ store: new AsyncMemoryStore() });
+    const misses: string[] = [];
+    cache.on('miss', ({ key }) => misses.push(key));
+    let version = 0;
+    const get = cache.cacheable(
+      async () => {
+        version += 1;
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        return version;
+      },
+      { key: 'k', ttl: 10, earlyRefresh: true },
+    );
+    const first = get();
+    await vi.advanceTimersByTimeAsync(3000);
+    await first;
+    await vi.advanceTimersByTimeAsync(9000);
+    vi.spyOn(Math, 'random').mockReturnValue(0.001);
+    expect(await get()).toBe(1);
+    vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    await vi.advanceTimersByTimeAsync(3001);
+    expect(await get()).toBe(2);
+    expect(misses).toEqual(['quickpost:k']);
+  });
+});
