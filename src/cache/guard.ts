@@ -135,7 +135,8 @@ export class StoreGuard {
    * deadline would survive into the old generation and cost the garbage collector dearly).
    */
   #deadline(timeoutMs: number): Set<Reject> {
-    const due = Math.ceil((Date.now() + timeoutMs) / GRANULARITY_MS) * GRANULARITY_MS;
+    // The monotonic clock: a wall-clock jump must not move deadlines.
+    const due = Math.ceil((performance.now() + timeoutMs) / GRANULARITY_MS) * GRANULARITY_MS;
     let calls = this.#deadlines.get(due);
     if (calls === undefined) {
       const unsettled = new Set<Reject>();
@@ -149,7 +150,7 @@ export class StoreGuard {
           reject(error);
         }
         unsettled.clear();
-      }, due - Date.now());
+      }, due - performance.now());
       timer.unref?.();
     }
     return calls;

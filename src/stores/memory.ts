@@ -83,13 +83,14 @@ export class MemoryStore implements SyncStore, AtomicStore {
   setIfAbsent(key: string, value: string, ttlMs: number): boolean {
     if (this.#entries.has(key)) return false;
     this.#entries.set(key, value, { ttl: ttlMs });
-    return true;
+    return this.#entries.has(key);
   }
 
   compareAndSet(key: string, expected: string, value: string, ttlMs: number | undefined): boolean {
     if (this.#entries.get(key) !== expected) return false;
     this.#entries.set(key, value, ttlMs === undefined ? { noUpdateTTL: true } : { ttl: ttlMs });
-    return true;
+    // A value larger than `maxBytes` is not kept (lru-cache drops it): then nothing was written.
+    return this.#entries.has(key);
   }
 
   compareAndDelete(key: string, expected: string): boolean {

@@ -91,3 +91,13 @@ describe('MemoryStore', () => {
     expect(store.size).toBe(0);
   });
 });
+
+describe('MemoryStore atomic writes', () => {
+  it('report no write for a value larger than maxBytes', () => {
+    const store = new MemoryStore({ maxBytes: 100 });
+    expect(store.setIfAbsent('k', 'x'.repeat(200), 10_000)).toBe(false);
+    store.set('k', 'small', 10_000);
+    expect(store.compareAndSet('k', 'small', 'x'.repeat(200), 10_000)).toBe(false);
+    expect(store.get('k')).toBeUndefined();
+  });
+});
