@@ -1,6 +1,12 @@
 import { defineConfig } from 'tsup';
 
-const common = { dts: true, sourcemap: true, target: 'node20', outDir: 'dist' } as const;
+// Members marked @internal (used by the wrappers) stay out of the published declarations.
+const common = {
+  dts: { compilerOptions: { stripInternal: true } },
+  sourcemap: true,
+  target: 'node20',
+  outDir: 'dist',
+} as const;
 
 export default defineConfig([
   // The library: ESM and CommonJS.

@@ -13,6 +13,10 @@ describe('published declarations', () => {
     // @ts-expect-error the template needs {{n}}
     cache.cacheable((n: number) => n, { key: 'sq:{{n}}', context: () => ({}) });
     expectTypeOf(cache.store).toEqualTypeOf<MemoryStore>();
+    // @ts-expect-error internals used by the wrappers are not part of the published API
+    cache.reader;
+    // @ts-expect-error internals used by the wrappers are not part of the published API
+    cache.invalidate;
     const remote = createCache({ store: {} as Store });
     expectTypeOf(remote.get<number>('k')).toEqualTypeOf<Promise<number | undefined>>();
   });
