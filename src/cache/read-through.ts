@@ -529,7 +529,7 @@ export class Reader {
       throw error;
     }
     clearInterval(extender);
-    const text = flight.stale ? undefined : this.#encode(key, value, plan, started);
+    const text = this.#encodeUnlessOvertaken(key, value, plan, started, flight);
     if (text === undefined) {
       this.#dropLease(key, marker);
       return { value, confirmed: !flight.stale };
@@ -587,7 +587,7 @@ export class Reader {
   ): Promise<Outcome> {
     const started = performance.now();
     const value = await Reflect.apply(fn, thisArg, args);
-    const text = flight.stale ? undefined : this.#encode(key, value, plan, started);
+    const text = this.#encodeUnlessOvertaken(key, value, plan, started, flight);
     if (text !== undefined) await this.#write(key, text, plan);
     return { value, confirmed: !flight.stale };
   }
@@ -662,6 +662,22 @@ export class Reader {
         reason: 'lease lost while computing (invalidated, or expired)',
       });
     }
+  }
+
+  /** Stored text for a computed value, or `undefined` (with a `skip` event) if an invalidation in this instance overtook it. */
+  #encodeUnlessOvertaken(
+    key: string,
+    value: unknown,
+    plan: ReadPlan,
+    started: number,
+    flight: Flight,
+  ): string | undefined {
+    if (!flight.stale) return this.#encode(key, value, plan, started);
+    const { events } = this.#ctx;
+    if (events.has('skip')) {
+      events.emit('skip', { source: plan.source, key, reason: 'invalidated while computing' });
+    }
+    return undefined;
   }
 
   /** Stored text for a computed value, or `undefined` if `shouldCache` declines or it cannot be encoded. */
