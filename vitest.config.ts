@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print a one-line summary after the run.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results.json' },
     projects: [
       {
         test: {
