@@ -30,14 +30,21 @@ export class AsyncMemoryStore implements Store {
 /** Methods of a {@link Store}, for choosing which ones fail. */
 type StoreMethod = 'get' | 'set' | 'delete' | 'deletePattern';
 
-/** A store whose chosen methods fail (reject, or throw when `sync`); the others use memory. */
-export class FailingStore implements Store {
+/**
+ * A store whose chosen methods fail (reject) or hang (never answer, like a frozen server); the
+ * others answer from memory. Both sets can be changed during a test.
+ */
+export class ChaosStore implements Store {
   readonly inner = new MemoryStore();
   readonly failing: Set<StoreMethod>;
+  readonly hanging: Set<StoreMethod>;
   readonly error = new Error('store is down');
+  /** How many calls each method received. */
+  readonly calls: Record<StoreMethod, number> = { get: 0, set: 0, delete: 0, deletePattern: 0 };
 
-  constructor(failing: StoreMethod[]) {
-    this.failing = new Set(failing);
+  constructor(chaos: { failing?: StoreMethod[]; hanging?: StoreMethod[] }) {
+    this.failing = new Set(chaos.failing);
+    this.hanging = new Set(chaos.hanging);
   }
 
   get(key: string): Promise<string | undefined> {
@@ -57,6 +64,8 @@ export class FailingStore implements Store {
   }
 
   #answer<T>(method: StoreMethod, run: () => T): Promise<T> {
+    this.calls[method] += 1;
+    if (this.hanging.has(method)) return new Promise<T>(() => undefined);
     return this.failing.has(method) ? Promise.reject(this.error) : Promise.resolve(run());
   }
 }
@@ -80,37 +89,4 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
     resolve = done;
   });
   return { promise, resolve };
-}
-
-/** A store whose chosen methods never answer (a frozen server); the others use memory. */
-export class HangingStore implements Store {
-  readonly inner = new MemoryStore();
-  readonly hanging: Set<StoreMethod>;
-  /** How many calls each method received. */
-  readonly calls: Record<StoreMethod, number> = { get: 0, set: 0, delete: 0, deletePattern: 0 };
-
-  constructor(hanging: StoreMethod[]) {
-    this.hanging = new Set(hanging);
-  }
-
-  get(key: string): Promise<string | undefined> {
-    return this.#answer('get', () => this.inner.get(key));
-  }
-
-  set(key: string, value: string, ttlMs: number): Promise<void> {
-    return this.#answer('set', () => this.inner.set(key, value, ttlMs));
-  }
-
-  delete(key: string): Promise<boolean> {
-    return this.#answer('delete', () => this.inner.delete(key));
-  }
-
-  deletePattern(pattern: string): Promise<number> {
-    return this.#answer('deletePattern', () => this.inner.deletePattern(pattern));
-  }
-
-  #answer<T>(method: StoreMethod, run: () => T): Promise<T> {
-    this.calls[method] += 1;
-    return this.hanging.has(method) ? new Promise<T>(() => undefined) : Promise.resolve(run());
-  }
 }

@@ -6,7 +6,7 @@ import {
   MemoryStore,
   TemplateSyntaxError,
 } from '../../src/index.js';
-import { AsyncMemoryStore, deferred, FailingStore, recordingLogger } from '../helpers/stores.js';
+import { AsyncMemoryStore, ChaosStore, deferred, recordingLogger } from '../helpers/stores.js';
 
 type Req = { user: string };
 const req: Req = { user: 'u1' };
@@ -314,7 +314,7 @@ describe('cacheable with a schema', () => {
 describe('cacheable when the store fails', () => {
   it('calls the function, returns its result and reports the failures', async () => {
     const logger = recordingLogger();
-    const store = new FailingStore(['get', 'set']);
+    const store = new ChaosStore({ failing: ['get', 'set'] });
     const cache = createCache({ store, logger });
     const load = vi.fn(async (slug: string) => `post ${slug}`);
     const getPost = cache.cacheable(load, { key: 'posts:{{slug}}', context: (slug) => ({ slug }) });

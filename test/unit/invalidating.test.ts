@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createCache, InvalidOptionError, MemoryStore } from '../../src/index.js';
-import { AsyncMemoryStore, FailingStore, recordingLogger } from '../helpers/stores.js';
+import { AsyncMemoryStore, ChaosStore, recordingLogger } from '../helpers/stores.js';
 
 type Req = { user: string };
 const req: Req = { user: 'u1' };
@@ -162,7 +162,10 @@ describe('invalidating', () => {
 
   it('returns the result and reports when the deletes fail', async () => {
     const logger = recordingLogger();
-    const cache = createCache({ store: new FailingStore(['deletePattern', 'delete']), logger });
+    const cache = createCache({
+      store: new ChaosStore({ failing: ['deletePattern', 'delete'] }),
+      logger,
+    });
     const updatePost = cache.invalidating(async (slug: string) => `saved ${slug}`, {
       patterns: ['posts:{{slug}}:*'],
       context: (slug) => ({ slug }),

@@ -6,7 +6,7 @@ import {
   SerializationError,
   TemplateSyntaxError,
 } from '../../src/index.js';
-import { AsyncMemoryStore, FailingStore, recordingLogger } from '../helpers/stores.js';
+import { AsyncMemoryStore, ChaosStore, recordingLogger } from '../helpers/stores.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -147,7 +147,7 @@ describe('manual API on an asynchronous store', () => {
 
   it('reads through store failures as misses, but rejects failed writes', async () => {
     const logger = recordingLogger();
-    const store = new FailingStore(['get', 'set', 'delete', 'deletePattern']);
+    const store = new ChaosStore({ failing: ['get', 'set', 'delete', 'deletePattern'] });
     const cache = createCache({ store, logger });
     expect(await cache.get('a')).toBeUndefined();
     expect(logger.lines.warn).toHaveLength(1);

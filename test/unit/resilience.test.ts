@@ -8,13 +8,7 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../../src/index.js';
-import {
-  AsyncMemoryStore,
-  deferred,
-  FailingStore,
-  HangingStore,
-  recordingLogger,
-} from '../helpers/stores.js';
+import { AsyncMemoryStore, ChaosStore, deferred, recordingLogger } from '../helpers/stores.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -29,7 +23,7 @@ async function flush(): Promise<void> {
 describe('fail-open with bounded latency', () => {
   it('answers from the function once the store has not answered within `timeout`', async () => {
     vi.useFakeTimers();
-    const store = new HangingStore(['get', 'set']);
+    const store = new ChaosStore({ hanging: ['get', 'set'] });
     const cache = createCache({ store, timeout: 100, logger: recordingLogger() });
     const getPost = cache.cacheable(async (slug: string) => `post ${slug}`, {
       key: 'posts:{{slug}}',
@@ -48,7 +42,7 @@ describe('fail-open with bounded latency', () => {
 
   it('rejects a manual write with StoreUnavailableError when the store hangs', async () => {
     vi.useFakeTimers();
-    const cache = createCache({ store: new HangingStore(['set']), timeout: 100 });
+    const cache = createCache({ store: new ChaosStore({ hanging: ['set'] }), timeout: 100 });
     const write = cache.set('k', 1);
     const check = expect(write).rejects.toMatchObject({
       code: 'E_STORE_UNAVAILABLE',
@@ -60,7 +54,7 @@ describe('fail-open with bounded latency', () => {
 
   it('opens the breaker after repeated failures, skips the store, and closes when it answers', async () => {
     vi.useFakeTimers();
-    const store = new FailingStore(['get']);
+    const store = new ChaosStore({ failing: ['get'] });
     const logger = recordingLogger();
     const cache = createCache({ store, logger, breaker: { failures: 3, cooldown: 1000 } });
     const states: CacheEventMap['breaker'][] = [];
@@ -86,7 +80,7 @@ describe('fail-open with bounded latency', () => {
 
   it('reports an invalidation that failed after its mutation, or throws with invalidationErrors', async () => {
     const logger = recordingLogger();
-    const store = new FailingStore(['deletePattern', 'delete']);
+    const store = new ChaosStore({ failing: ['deletePattern', 'delete'] });
     const errors: CacheEventMap['error'][] = [];
     const cache = createCache({ store, logger });
     cache.on('error', (event) => errors.push(event));
