@@ -22,7 +22,8 @@ describe.each([
   ): Cache<RedisStore> {
     const client = connect();
     clients.push(client);
-    return createCache({ store: new RedisStore({ client }), prefix, ...options });
+    // A generous timeout: these tests are about features, not about a busy machine's latency.
+    return createCache({ store: new RedisStore({ client }), prefix, timeout: 2000, ...options });
   }
   const uniquePrefix = () => `it-${randomUUID().slice(0, 8)}`;
 

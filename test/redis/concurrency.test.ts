@@ -37,7 +37,14 @@ describe.each([
       clients.push(client);
       const redis = new RedisStore({ client });
       const store: Store = options.atomic === false ? withoutAtomics(redis) : redis;
-      return createCache({ store, prefix, ...(options.lease === false ? { lease: false } : {}) });
+      // A generous timeout: these tests are about leases, and a read timed out by a busy CI
+      // machine would (correctly) compute without one.
+      return createCache({
+        store,
+        prefix,
+        timeout: 2000,
+        ...(options.lease === false ? { lease: false } : {}),
+      });
     });
   }
 

@@ -19,6 +19,7 @@ describe.each([
     return createCache({
       store: new RedisStore({ client }),
       prefix: `h-${randomUUID().slice(0, 8)}`,
+      timeout: 2000,
     });
   });
 });
