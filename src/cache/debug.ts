@@ -40,7 +40,7 @@ export function debugLogger(cache: Listenable, logger: CacheLogger): void {
 }
 
 /** JSON for debug lines that survives bigints and cycles. */
-export function contextJson(context: unknown): string {
+function contextJson(context: unknown): string {
   try {
     return JSON.stringify(context, (_key, value) =>
       typeof value === 'bigint' ? `${value}n` : value,
