@@ -72,7 +72,15 @@ export class StoreGuard {
       this.#failed(error);
       throw error;
     }
-    return this.#bound(result, timeoutMs);
+    return this.#bound(result, timeoutMs, true);
+  }
+
+  /**
+   * Runs one call within the deadline, outside the breaker: never refused, never counted. For
+   * clean-ups that must be tried even while the breaker is open (removing a lease nobody holds).
+   */
+  bound<T>(call: () => T | Promise<T>, timeoutMs = this.timeoutMs): T | Promise<T> {
+    return this.#bound(call(), timeoutMs, false);
   }
 
   /** `store.get(key)` within the deadline: `run` without a closure, for the hit path. */
@@ -86,7 +94,7 @@ export class StoreGuard {
       this.#failed(error);
       throw error;
     }
-    return this.#bound(result, this.timeoutMs);
+    return this.#bound(result, this.timeoutMs, true);
   }
 
   /** A rejection while the breaker is open and it is not this call's turn to probe. */
@@ -104,25 +112,25 @@ export class StoreGuard {
    * promise rather than Promise.race: racing against a shared deadline promise piles a reaction
    * onto it per call, several times slower.)
    */
-  #bound<T>(result: T | Promise<T>, timeoutMs: number): T | Promise<T> {
+  #bound<T>(result: T | Promise<T>, timeoutMs: number, counted: boolean): T | Promise<T> {
     if (!isThenable(result)) {
-      this.#succeeded();
+      if (counted) this.#succeeded();
       return result;
     }
     return new Promise<T>((resolve, reject) => {
       // Membership in the deadline's set is the "not settled yet" flag: whoever removes the
       // call from it (the store's answer or the timer) settles it.
-      const due = this.#deadline(timeoutMs);
+      const due = this.#deadline(timeoutMs, counted);
       due.add(reject);
       result.then(
         (value) => {
           if (!due.delete(reject)) return;
-          this.#succeeded();
+          if (counted) this.#succeeded();
           resolve(value);
         },
         (error: unknown) => {
           if (!due.delete(reject)) return;
-          this.#failed(error);
+          if (counted) this.#failed(error);
           reject(error);
         },
       );
@@ -133,20 +141,22 @@ export class StoreGuard {
    * The calls due at the same 5 ms tick share one timer, which fails those still unsettled.
    * Settled calls leave the set at once, so nothing outlives its call (a call kept until its
    * deadline would survive into the old generation and cost the garbage collector dearly).
+   * Calls outside the breaker get timers of their own (keyed by the negated tick).
    */
-  #deadline(timeoutMs: number): Set<Reject> {
+  #deadline(timeoutMs: number, counted: boolean): Set<Reject> {
     // The monotonic clock: a wall-clock jump must not move deadlines.
     const due = Math.ceil((performance.now() + timeoutMs) / GRANULARITY_MS) * GRANULARITY_MS;
-    let calls = this.#deadlines.get(due);
+    const slot = counted ? due : -due;
+    let calls = this.#deadlines.get(slot);
     if (calls === undefined) {
       const unsettled = new Set<Reject>();
       calls = unsettled;
-      this.#deadlines.set(due, unsettled);
+      this.#deadlines.set(slot, unsettled);
       const timer = setTimeout(() => {
-        this.#deadlines.delete(due);
+        this.#deadlines.delete(slot);
         for (const reject of unsettled) {
           const error = new StoreUnavailableError('timeout', timeoutMs);
-          this.#failed(error);
+          if (counted) this.#failed(error);
           reject(error);
         }
         unsettled.clear();

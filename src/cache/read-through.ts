@@ -51,15 +51,41 @@ export interface ReaderContext {
   report(operation: string, key: string, error: unknown, source: EventSource): void;
 }
 
-/** The result of one computation, and whether it is known not to predate an invalidation. */
+/**
+ * The result of one computation, and from when on it is known not to predate an invalidation.
+ *
+ * `confirmedAt` is the tick (see {@link tick}) at which the store operation that vouches for the
+ * value was sent: the GET that read it, the compare-and-set that stored it, or the
+ * compare-and-delete that found its lease still in place. Anything the store applied before that
+ * operation, every invalidation that had returned by then included, was already applied when it
+ * vouched. So a caller may take the value only if it arrived before that tick: an invalidation
+ * that returned before the caller arrived cannot have been missed. `UNCONFIRMED` vouches for no
+ * caller; `ALWAYS` is for stores without leases, which promise only in-process coherence (no
+ * invalidation in this process overtook the computation).
+ */
 interface Outcome {
   readonly value: unknown;
-  /**
-   * True when the value was stored (so no invalidation overtook it) or, without leases, when no
-   * invalidation in this process touched it. Callers that joined an unconfirmed computation read
-   * again: an invalidation may have returned between its start and their arrival.
-   */
-  readonly confirmed: boolean;
+  readonly confirmedAt: number;
+}
+
+const UNCONFIRMED = Number.NEGATIVE_INFINITY;
+const ALWAYS = Number.POSITIVE_INFINITY;
+
+/**
+ * How many times a caller that joined computations whose results did not vouch for it reads
+ * again before it runs the function itself (storing nothing).
+ */
+const JOIN_ROUNDS = 2;
+
+let clock = 0;
+/**
+ * A process-wide logical clock: callers take a tick when they arrive, store operations that can
+ * vouch for a shared result take one just before they are sent. Strictly increasing, so "sent
+ * after the caller arrived" is a comparison of two numbers.
+ */
+function tick(): number {
+  clock += 1;
+  return clock;
 }
 
 /** A computation in progress for one key, shared by the callers that missed meanwhile. */
@@ -67,6 +93,8 @@ interface Flight {
   promise: Promise<Outcome>;
   /** Set by an invalidation in this process: the result must not be stored. */
   stale: boolean;
+  /** How many callers joined it (besides the one that started it). */
+  joiners: number;
 }
 
 /** A background refresh of a stale (or soon stale) entry. */
@@ -130,9 +158,10 @@ export class Reader {
     if (context !== undefined && events.has('lookup')) {
       events.emit('lookup', { source: plan.source, key, context });
     }
+    const arrived = tick();
     return this.#flights.has(key)
-      ? this.#join(key, plan, fn, thisArg, args, 0)
-      : this.#readOnce(key, plan, fn, thisArg, args, 0);
+      ? this.#join(key, plan, fn, thisArg, args, 0, arrived)
+      : this.#readOnce(key, plan, fn, thisArg, args, 0, arrived);
   }
 
   /** One store read and what follows from it. */
@@ -143,6 +172,7 @@ export class Reader {
     thisArg: unknown,
     args: readonly unknown[],
     round: number,
+    arrived: number,
   ): Promise<unknown> {
     let got: ReturnType<StoreGuard['get']>;
     try {
@@ -160,12 +190,13 @@ export class Reader {
           thisArg,
           args,
           round,
+          arrived,
         ),
       (error: unknown) => {
         this.#ctx.report('get', key, error, plan.source);
         // A store that failed to answer gets no lease request and no fill: the caller waits for
         // at most one store timeout plus the function.
-        return this.#miss(key, COMPUTE_ONLY, plan, fn, thisArg, args, round);
+        return this.#miss(key, COMPUTE_ONLY, plan, fn, thisArg, args, round, arrived);
       },
     );
   }
@@ -178,19 +209,21 @@ export class Reader {
     thisArg: unknown,
     args: readonly unknown[],
     round: number,
+    arrived: number,
   ): unknown {
-    if (raw === undefined) return this.#miss(key, undefined, plan, fn, thisArg, args, round);
+    if (raw === undefined)
+      return this.#miss(key, undefined, plan, fn, thisArg, args, round, arrived);
     if (!isEntry(raw)) {
       const seen = isLease(raw) ? raw : this.#foreign(key, raw, plan.source);
-      return this.#miss(key, seen, plan, fn, thisArg, args, round);
+      return this.#miss(key, seen, plan, fn, thisArg, args, round, arrived);
     }
     const value = this.#use(key, raw, plan, fn, thisArg, args);
     if (isThenable(value)) {
       return value.then((decoded) =>
-        decoded === MISS ? this.#miss(key, raw, plan, fn, thisArg, args, round) : decoded,
+        decoded === MISS ? this.#miss(key, raw, plan, fn, thisArg, args, round, arrived) : decoded,
       );
     }
-    return value === MISS ? this.#miss(key, raw, plan, fn, thisArg, args, round) : value;
+    return value === MISS ? this.#miss(key, raw, plan, fn, thisArg, args, round, arrived) : value;
   }
 
   /** Nothing usable was read: join a computation that started meanwhile, or start one. */
@@ -202,17 +235,20 @@ export class Reader {
     thisArg: unknown,
     args: readonly unknown[],
     round: number,
+    arrived: number,
   ): Promise<unknown> {
-    if (this.#flights.has(key)) return this.#join(key, plan, fn, thisArg, args, round);
+    if (this.#flights.has(key)) return this.#join(key, plan, fn, thisArg, args, round, arrived);
     const { events } = this.#ctx;
     if (events.has('miss')) events.emit('miss', { source: plan.source, key });
     return this.#start(key, seen, plan, fn, thisArg, args).then((outcome) => outcome.value);
   }
 
   /**
-   * Waits for the computation in flight. If an invalidation overtook it (its value was not
-   * stored), reads again: the invalidation may have returned before this caller arrived. At most
-   * two more rounds, so a storm of invalidations cannot keep a caller waiting.
+   * Waits for the computation in flight and takes its value only if the store operation that
+   * vouched for it was sent after this caller arrived (see {@link Outcome}); otherwise an
+   * invalidation that returned before the caller arrived may not be reflected in it, so the
+   * caller reads again. After {@link JOIN_ROUNDS} such rounds, so that a storm of invalidations
+   * cannot keep it waiting, it runs the function itself and stores nothing.
    */
   async #join(
     key: string,
@@ -221,12 +257,16 @@ export class Reader {
     thisArg: unknown,
     args: readonly unknown[],
     round: number,
+    arrived: number,
   ): Promise<unknown> {
-    const outcome = await (this.#flights.get(key) as Flight).promise;
-    if (outcome.confirmed || round >= 2) return outcome.value;
+    const flight = this.#flights.get(key) as Flight;
+    flight.joiners += 1;
+    const outcome = await flight.promise;
+    if (outcome.confirmedAt > arrived) return outcome.value;
+    if (round >= JOIN_ROUNDS) return Reflect.apply(fn, thisArg, args);
     return this.#flights.has(key)
-      ? this.#join(key, plan, fn, thisArg, args, round + 1)
-      : this.#readOnce(key, plan, fn, thisArg, args, round + 1);
+      ? this.#join(key, plan, fn, thisArg, args, round + 1, arrived)
+      : this.#readOnce(key, plan, fn, thisArg, args, round + 1, arrived);
   }
 
   /**
@@ -247,7 +287,9 @@ export class Reader {
       events.emit('lookup', { source: plan.source, key, context });
     }
     // Only `getOrSet` joins: a wrapper of a synchronous function must stay synchronous.
-    if (join && this.#flights.has(key)) return this.#join(key, plan, fn, thisArg, args, 0);
+    if (join && this.#flights.has(key)) {
+      return this.#join(key, plan, fn, thisArg, args, 0, tick());
+    }
     let raw = this.#readNow(key, plan.source);
     if (raw !== undefined && !isEntry(raw) && !isLease(raw))
       raw = this.#foreign(key, raw, plan.source);
@@ -420,8 +462,9 @@ export class Reader {
     args: readonly unknown[],
   ): Promise<Outcome> {
     const flight: Flight = {
-      promise: Promise.resolve({ value: undefined, confirmed: false }),
+      promise: Promise.resolve({ value: undefined, confirmedAt: UNCONFIRMED }),
       stale: false,
+      joiners: 0,
     };
     flight.promise = this.#compute(key, seen, plan, fn, thisArg, args, flight);
     this.#flights.set(key, flight);
@@ -451,6 +494,7 @@ export class Reader {
       // `seen` has been judged by the caller already; text read again here is judged anew.
       let current = seen;
       let reread = false;
+      let readAt = UNCONFIRMED;
       let delay = 2;
       let waiting = false;
       for (;;) {
@@ -460,6 +504,7 @@ export class Reader {
           waiting = true;
           await sleep(delay);
           delay = Math.min(delay * 2, 25);
+          readAt = tick();
           current = await this.#get(key, plan.source);
           reread = true;
           continue;
@@ -467,7 +512,7 @@ export class Reader {
         if (reread && current !== undefined && isEntry(current)) {
           let value = this.#use(key, current, plan, fn, thisArg, args);
           if (isThenable(value)) value = await value;
-          if (value !== MISS) return { value, confirmed: true };
+          if (value !== MISS) return { value, confirmedAt: readAt };
         }
         const marker = newLease();
         let acquired: boolean;
@@ -487,6 +532,7 @@ export class Reader {
         }
         if (acquired)
           return await this.#computeLeased(key, marker, plan, fn, thisArg, args, flight);
+        readAt = tick();
         current = await this.#get(key, plan.source);
         reread = true;
       }
@@ -531,20 +577,29 @@ export class Reader {
     clearInterval(extender);
     const text = this.#encodeUnlessOvertaken(key, value, plan, started, flight);
     if (text === undefined) {
-      this.#dropLease(key, marker);
-      return { value, confirmed: !flight.stale };
+      if (flight.stale || flight.joiners === 0) {
+        this.#dropLease(key, marker);
+        return { value, confirmedAt: UNCONFIRMED };
+      }
+      // Not stored (`shouldCache` declined, or the value cannot be encoded), yet callers joined:
+      // the value may be shared only if no invalidation removed the lease meanwhile, which the
+      // lease's own removal tells.
+      const sentAt = tick();
+      const kept = await this.#dropLeaseAndTell(key, marker);
+      return { value, confirmedAt: kept && !flight.stale ? sentAt : UNCONFIRMED };
     }
     let filled = false;
+    const sentAt = tick();
     try {
       filled = await guard.run(() => atomic.compareAndSet(key, marker, text, this.#storeTtl(plan)));
     } catch (error) {
       this.#ctx.report('set', key, error, plan.source);
       // The fill may still land late; if it does not, the lease must not outlive it.
       this.#dropLease(key, marker);
-      return { value, confirmed: false };
+      return { value, confirmedAt: UNCONFIRMED };
     }
     this.#reportFill(key, plan, filled);
-    return { value, confirmed: filled };
+    return { value, confirmedAt: filled ? sentAt : UNCONFIRMED };
   }
 
   /**
@@ -553,10 +608,18 @@ export class Reader {
    * connection as the earlier requests, it also runs after any of them that land late.
    */
   #dropLease(key: string, marker: string): void {
+    this.#dropLeaseAndTell(key, marker);
+  }
+
+  /**
+   * {@link #dropLease}, answering whether the lease was still there (`false` also when the store
+   * failed or took longer than `timeout`).
+   */
+  #dropLeaseAndTell(key: string, marker: string): Maybe<boolean> {
     const atomic = this.#ctx.atomic;
-    if (atomic === undefined) return;
-    attempt(
-      () => atomic.compareAndDelete(key, marker),
+    if (atomic === undefined) return false;
+    return attempt(
+      () => this.#ctx.guard.bound(() => atomic.compareAndDelete(key, marker)),
       () => false,
     );
   }
@@ -573,7 +636,10 @@ export class Reader {
     flight: Flight,
   ): Promise<Outcome> {
     const value = await Reflect.apply(fn, thisArg, args);
-    return { value, confirmed: this.#ctx.atomic === undefined && !flight.stale };
+    return {
+      value,
+      confirmedAt: this.#ctx.atomic === undefined && !flight.stale ? ALWAYS : UNCONFIRMED,
+    };
   }
 
   /** Without an atomic store: compute, then store unless an invalidation in this process overtook it. */
@@ -589,7 +655,7 @@ export class Reader {
     const value = await Reflect.apply(fn, thisArg, args);
     const text = this.#encodeUnlessOvertaken(key, value, plan, started, flight);
     if (text !== undefined) await this.#write(key, text, plan);
-    return { value, confirmed: !flight.stale };
+    return { value, confirmedAt: flight.stale ? UNCONFIRMED : ALWAYS };
   }
 
   /**

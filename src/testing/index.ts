@@ -1,2 +1,9 @@
+export {
+  type ChaosFilter,
+  type ChaosMethod,
+  ChaosStore,
+  type HeldCall,
+  type HoldOptions,
+} from './chaos.js';
 export { describeStoreConformance, type StoreConformanceOptions } from './conformance.js';
 export { GLOB_KEYS, GLOB_MATCHES } from './glob-table.js';
