@@ -1,4 +1,4 @@
-import { encodeEntry, entryExpiresAt, isEntry, type Serializer } from '../codec/index.js';
+import { encodeEntry, type Serializer } from '../codec/index.js';
 import { InvalidOptionError, SerializationError, StoreUnavailableError } from '../errors.js';
 import { MemoryStore } from '../stores/memory.js';
 import { type AtomicStore, atomicOf, type Store, type SyncStore } from '../stores/store.js';
@@ -14,7 +14,10 @@ import { debugLogger } from './debug.js';
 import { type CacheEventName, type CacheListener, Emitter, type EventSource } from './events.js';
 import { StoreGuard } from './guard.js';
 import { type CacheLogger, type CacheOptions, checkCacheOptions } from './options.js';
-import { MISS, Reader, type ReadPlan } from './read-through.js';
+import type { ReadPlan } from './read/call.js';
+import { tick } from './read/flights.js';
+import { ReadThrough } from './read/read-through.js';
+import { MISS } from './read/verdict.js';
 
 /** What a cache operation returns: the value itself on a synchronous store, else a promise of it. */
 export type StoreResult<S extends Store, T> = S extends SyncStore ? T : Promise<T>;
@@ -71,7 +74,7 @@ export class CacheCore<S extends Store = MemoryStore> {
   /** What an invalidation failure after a successful mutation does by default. */
   readonly invalidationErrors: 'report' | 'throw';
   /** @internal Read-through for the wrappers. */
-  readonly reader: Reader;
+  readonly reader: ReadThrough;
   readonly #serializer: Serializer | undefined;
   readonly #keyStart: string;
   readonly #events: Emitter;
@@ -118,7 +121,7 @@ export class CacheCore<S extends Store = MemoryStore> {
     this.#atomic = options.lease === false ? undefined : atomicOf(this.store);
     this.#invalidationTimeoutMs = options.invalidationTimeout ?? 5000;
     this.#manual = { name: 'manual', template: '', debug: this.debug };
-    this.reader = new Reader({
+    this.reader = new ReadThrough({
       store: this.store,
       atomic: this.#atomic,
       guard: this.#guard,
@@ -186,7 +189,7 @@ export class CacheCore<S extends Store = MemoryStore> {
     } catch (error) {
       this.report('get', full, error, this.#manual);
     }
-    return this.#accepted<T>(full, raw) as StoreResult<S, T | undefined>;
+    return this.#accepted<T>(full, raw ?? undefined) as StoreResult<S, T | undefined>;
   }
 
   async #getAsync<T>(key: string, context: object | undefined): Promise<T | undefined> {
@@ -197,15 +200,13 @@ export class CacheCore<S extends Store = MemoryStore> {
     } catch (error) {
       this.report('get', full, error, this.#manual);
     }
-    const value = this.#accepted<T>(full, raw);
+    const value = this.#accepted<T>(full, raw ?? undefined);
     return isThenable(value) ? await value : value;
   }
 
   /** The value of a manual read: decoded if it is a fresh entry, else `undefined`. */
-  #accepted<T>(full: string, raw: string | null | undefined): T | undefined {
-    // A corrupt expiry (NaN) is not fresh either: the comparison is false.
-    const usable = typeof raw === 'string' && isEntry(raw) && Date.now() < entryExpiresAt(raw);
-    const value = usable ? this.reader.decode(full, raw, undefined, this.#manual) : MISS;
+  #accepted<T>(full: string, raw: string | undefined): T | undefined {
+    const value = this.reader.verdicts.read(full, raw, this.#manual);
     const event = value === MISS ? 'miss' : 'hit';
     if (this.#events.has(event)) this.#events.emit(event, { source: this.#manual, key: full });
     return value === MISS ? undefined : (value as T);
@@ -295,11 +296,8 @@ export class CacheCore<S extends Store = MemoryStore> {
       if (sync) throw error;
       return Promise.reject(error) as Result;
     }
-    return (
-      sync
-        ? this.reader.readSync(full, plan, compute, undefined, [], undefined, true)
-        : this.reader.readAsync(full, plan, compute, undefined, [], undefined)
-    ) as Result;
+    const call = { key: full, plan, fn: compute, thisArg: undefined, args: [], arrived: tick() };
+    return (sync ? this.reader.readSync(call, true) : this.reader.read(call)) as Result;
   }
 
   /** @internal A read plan from wrapper options (seconds), with the cache's defaults. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type CacheCore, EMPTY_CONTEXT } from '../cache/core.js';
 import { optionRules } from '../cache/options.js';
+import { tick } from '../cache/read/flights.js';
 import type { ValueSchema } from '../cache/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
@@ -155,11 +156,17 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       } catch (error) {
         return Promise.reject(error);
       }
-      return reader.readAsync(key, plan, fn, this, args, context);
+      if (cache.hasListeners('lookup')) {
+        cache.emit('lookup', { source: plan.source, key, context });
+      }
+      return reader.read({ key, plan, fn, thisArg: this, args, arrived: tick() });
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
     const key = cache.fullKey(render(context as TemplateContext<T>));
-    const result = reader.readSync(key, plan, fn, this, args, context);
+    if (cache.hasListeners('lookup')) {
+      cache.emit('lookup', { source: plan.source, key, context });
+    }
+    const result = reader.readSync({ key, plan, fn, thisArg: this, args, arrived: tick() });
     if (isThenable(result)) async = true;
     return result;
   };

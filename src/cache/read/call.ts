@@ -1,0 +1,62 @@
+import type { Serializer } from '../../codec/index.js';
+import type { AtomicStore, Store } from '../../stores/store.js';
+import type { Emitter, EventSource } from '../events.js';
+import type { StoreGuard } from '../guard.js';
+import type { ValueSchema } from '../schema.js';
+
+/** How one read-through behaves; built once per wrapper, never per call. */
+export interface ReadPlan {
+  /** Who the events are about. */
+  readonly source: EventSource;
+  /** Logical time to live, ms. */
+  readonly ttlMs: number;
+  /** How long after `ttlMs` a stale value may still be served while it is refreshed, ms. */
+  readonly staleMs: number;
+  /** Fraction of `ttlMs` by which each entry's TTL is shortened at random (0 = none). */
+  readonly jitter: number;
+  /** XFetch's β for probabilistic early refresh (0 = off). */
+  readonly beta: number;
+  /** Checks values read back; `undefined` takes them as they are. */
+  readonly schema: ValueSchema | undefined;
+  /** Decides per computed value whether to store it; `undefined` stores every value. */
+  readonly shouldCache: ((value: never) => boolean) | undefined;
+}
+
+/** A function the cache calls on a miss. */
+export type Fn = (...args: never[]) => unknown;
+
+/** One call of a read-through: what to read, what to run on a miss, and when the caller came. */
+export interface ReadCall {
+  /** The full key (prefix included). */
+  readonly key: string;
+  readonly plan: ReadPlan;
+  readonly fn: Fn;
+  readonly thisArg: unknown;
+  readonly args: readonly unknown[];
+  /** The caller's arrival on the process's logical clock (see `tick` in flights.ts). */
+  readonly arrived: number;
+}
+
+/** Runs the call's function with its `this` and arguments. */
+export function runFunction(call: ReadCall): unknown {
+  return Reflect.apply(call.fn, call.thisArg, call.args);
+}
+
+/** What the read-through parts need from the cache. */
+export interface ReadServices {
+  readonly store: Store;
+  /** The store's atomic capability, when it has one and leases are enabled. */
+  readonly atomic: (Store & AtomicStore) | undefined;
+  readonly guard: StoreGuard;
+  readonly events: Emitter;
+  readonly serializer: Serializer | undefined;
+  /** How long a lease lives unless its holder extends it, ms. */
+  readonly leaseTtlMs: number;
+  /** How long a caller waits for another process's computation before computing itself, ms. */
+  readonly leaseWaitMs: number;
+  /** Reports a failure the cache carries on after. */
+  report(operation: string, key: string, error: unknown, source: EventSource): void;
+}
+
+/** A value, or a promise of it. */
+export type Maybe<T> = T | PromiseLike<T>;

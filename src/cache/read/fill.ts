@@ -1,0 +1,95 @@
+/**
+ * Turning a computed value into stored text for a plan (`shouldCache`, jitter, the entry header),
+ * writing it on stores without atomic writes, and reporting fills.
+ */
+import { encodeEntry } from '../../codec/index.js';
+import { SerializationError } from '../../errors.js';
+import { isThenable } from '../../util/maybe-promise.js';
+import type { Maybe, ReadPlan, ReadServices } from './call.js';
+
+/** Encodes and writes computed values. */
+export class Filler {
+  readonly #services: ReadServices;
+
+  constructor(services: ReadServices) {
+    this.#services = services;
+  }
+
+  /**
+   * Stored text for a value computed since `started` (performance.now()), or `undefined` when
+   * `shouldCache` declines it or it cannot be encoded (both reported).
+   */
+  encode(key: string, value: unknown, plan: ReadPlan, started: number): string | undefined {
+    const { events } = this.#services;
+    if (plan.shouldCache !== undefined && !(plan.shouldCache as (v: unknown) => boolean)(value)) {
+      if (events.has('skip'))
+        events.emit('skip', { source: plan.source, key, reason: 'shouldCache returned false' });
+      return undefined;
+    }
+    const ttlMs = plan.jitter > 0 ? plan.ttlMs * (1 - plan.jitter * Math.random()) : plan.ttlMs;
+    try {
+      return encodeEntry(
+        value,
+        { expiresAt: Date.now() + ttlMs, computeMs: performance.now() - started },
+        this.#services.serializer,
+      );
+    } catch (error) {
+      this.#services.report('serialize', key, new SerializationError(key, error), plan.source);
+      return undefined;
+    }
+  }
+
+  /** `encode`, unless an invalidation in this instance overtook the computation (reported). */
+  encodeUnlessOvertaken(
+    key: string,
+    value: unknown,
+    plan: ReadPlan,
+    started: number,
+    overtaken: boolean,
+  ): string | undefined {
+    if (!overtaken) return this.encode(key, value, plan, started);
+    const { events } = this.#services;
+    if (events.has('skip')) {
+      events.emit('skip', { source: plan.source, key, reason: 'invalidated while computing' });
+    }
+    return undefined;
+  }
+
+  /** How long the store keeps an entry: its TTL plus the stale grace. */
+  storeTtl(plan: ReadPlan): number {
+    return plan.ttlMs + plan.staleMs;
+  }
+
+  /** Plain write (stores without atomic writes); failures are reported, not thrown. */
+  write(key: string, text: string, plan: ReadPlan): Maybe<void> {
+    const { guard, store } = this.#services;
+    const ttl = this.storeTtl(plan);
+    try {
+      const done = guard.run(() => store.set(key, text, ttl));
+      if (!isThenable(done)) {
+        this.reported(key, plan, true);
+        return;
+      }
+      return done.then(
+        () => this.reported(key, plan, true),
+        (error) => this.#services.report('set', key, error, plan.source),
+      );
+    } catch (error) {
+      this.#services.report('set', key, error, plan.source);
+    }
+  }
+
+  /** Emits `set` for a stored value, or `skip` when a compare-and-set fill found its lease gone. */
+  reported(key: string, plan: ReadPlan, filled: boolean): void {
+    const { events } = this.#services;
+    if (filled) {
+      if (events.has('set')) events.emit('set', { source: plan.source, key, ttlMs: plan.ttlMs });
+    } else if (events.has('skip')) {
+      events.emit('skip', {
+        source: plan.source,
+        key,
+        reason: 'lease lost while computing (invalidated, or expired)',
+      });
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Joining in-process callers: while one caller computes a key, the others that miss it share
+ * that computation (single-flight), under the rule that keeps invalidation exact.
+ *
+ * The rule: a caller may take a shared result only if the store operation that vouched for it
+ * was sent after the caller arrived. That operation (the GET that read it, the compare-and-set
+ * that stored it, the compare-and-delete that found its lease in place) saw everything the store
+ * had applied before it, every invalidation that had returned by then included. A result vouched
+ * for before a caller arrived may predate an invalidation that returned before the caller came.
+ */
+
+/** The result of one computation, and from when on it vouches for callers. */
+export interface Outcome {
+  readonly value: unknown;
+  /**
+   * The tick at which the store operation vouching for `value` was sent; callers that arrived
+   * before it may take the value. {@link UNCONFIRMED} vouches for nobody; {@link ALWAYS} is for
+   * stores without leases, which promise only in-process coherence.
+   */
+  readonly confirmedAt: number;
+}
+
+/** Vouches for no caller. */
+export const UNCONFIRMED = Number.NEGATIVE_INFINITY;
+/** Vouches for every caller that joined (in-process coherence only: stores without leases). */
+export const ALWAYS = Number.POSITIVE_INFINITY;
+
+let clock = 0;
+
+/**
+ * The process-wide logical clock: callers take a tick when they arrive, store operations that
+ * can vouch for a shared result take one just before they are sent. Strictly increasing, so
+ * "sent after the caller arrived" is a comparison of two numbers.
+ */
+export function tick(): number {
+  clock += 1;
+  return clock;
+}
+
+/** Whether `outcome` may be handed to a caller that arrived at tick `arrived`. */
+export function vouchesFor(outcome: Outcome, arrived: number): boolean {
+  return outcome.confirmedAt > arrived;
+}
+
+/** A computation in progress for one key. */
+export interface Flight {
+  readonly promise: Promise<Outcome>;
+  /** Set by an invalidation in this process: the result must not be stored. */
+  overtaken: boolean;
+  /** How many callers joined it besides the one that started it. */
+  joiners: number;
+}
+
+/** The computations in progress in this cache instance, one per key. */
+export class Flights {
+  readonly #flights = new Map<string, Flight>();
+
+  /** The computation of `key` in progress, if any. */
+  get(key: string): Flight | undefined {
+    return this.#flights.get(key);
+  }
+
+  /**
+   * Starts the computation of `key` (`compute` runs after the current synchronous code, so the
+   * flight is registered first); it leaves the table when it settles.
+   */
+  start(key: string, compute: (flight: Flight) => Promise<Outcome>): Promise<Outcome> {
+    const flight = { overtaken: false, joiners: 0 } as { -readonly [K in keyof Flight]: Flight[K] };
+    flight.promise = Promise.resolve()
+      .then(() => compute(flight))
+      .finally(() => {
+        if (this.#flights.get(key) === flight) this.#flights.delete(key);
+      });
+    this.#flights.set(key, flight);
+    return flight.promise;
+  }
+
+  /**
+   * Marks the computations of matching keys as overtaken by an invalidation: they store nothing,
+   * and callers arriving from now on start afresh instead of joining them.
+   */
+  abandon(matches: (key: string) => boolean): void {
+    for (const [key, flight] of this.#flights) {
+      if (matches(key)) {
+        flight.overtaken = true;
+        this.#flights.delete(key);
+      }
+    }
+  }
+
+  /** How many computations are in progress. */
+  get size(): number {
+    return this.#flights.size;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Leases over the store's atomic writes: the one caller computing a missing key writes a lease
+ * marker into the key itself (`SET key <\x02token> NX PX`) before its function runs, keeps it
+ * alive while computing, and replaces it with the value only if it is still there
+ * (compare-and-set). An invalidation meanwhile deletes the marker like any matching key, so a
+ * value computed before an invalidation is never written after it. Callers elsewhere that find
+ * the marker wait for the value, with backoff, up to `lease.wait`.
+ */
+import { randomBytes } from 'node:crypto';
+import { isEntry, isLease, LEASE_MARK } from '../../codec/index.js';
+import type { AtomicStore, Store } from '../../stores/store.js';
+import { attempt, isThenable } from '../../util/maybe-promise.js';
+import type { EventSource } from '../events.js';
+import type { Maybe, ReadCall, ReadServices } from './call.js';
+import { tick } from './flights.js';
+import { MISS, textOf } from './verdict.js';
+
+/** How a caller gets to compute a key. */
+export type Acquired =
+  /** It holds the lease `marker`: compute, then fill. */
+  | { readonly kind: 'leased'; readonly marker: string }
+  /** Another caller's value arrived while waiting, read by a GET sent at tick `readAt`. */
+  | { readonly kind: 'value'; readonly value: unknown; readonly readAt: number }
+  /** No lease (the wait ran out, or the store failed): compute and store nothing. */
+  | { readonly kind: 'alone' };
+
+const ALONE: Acquired = { kind: 'alone' };
+const noop = () => undefined;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A new lease marker: the lease mark and a random token. */
+function newMarker(): string {
+  return LEASE_MARK + randomBytes(12).toString('base64url');
+}
+
+/** Leases on one cache's store. */
+export class Leases {
+  readonly #services: ReadServices;
+  readonly #atomic: Store & AtomicStore;
+
+  constructor(services: ReadServices, atomic: Store & AtomicStore) {
+    this.#services = services;
+    this.#atomic = atomic;
+  }
+
+  /**
+   * Takes the lease of `call.key`, starting from what the caller read (`seen`: `undefined` when
+   * absent, a lease marker, or an expired or foreign text to replace). While another caller holds
+   * it, polls for its value with backoff until `lease.wait` has passed. `accept` judges an entry
+   * read meanwhile: its value, or MISS (expired, unreadable).
+   */
+  async acquire(
+    call: ReadCall,
+    seen: string | undefined,
+    accept: (raw: string) => Maybe<unknown>,
+  ): Promise<Acquired> {
+    const { events, guard, leaseTtlMs, leaseWaitMs } = this.#services;
+    const { key, plan } = call;
+    const atomic = this.#atomic;
+    const waitUntil = Date.now() + leaseWaitMs;
+    let current = seen;
+    let reread = false;
+    let readAt = 0;
+    let delay = 2;
+    let waiting = false;
+    for (;;) {
+      if (current !== undefined && isLease(current)) {
+        if (Date.now() >= waitUntil) return ALONE;
+        if (!waiting && events.has('wait')) events.emit('wait', { source: plan.source, key });
+        waiting = true;
+        await sleep(delay);
+        delay = Math.min(delay * 2, 25);
+      } else {
+        if (reread && current !== undefined && isEntry(current)) {
+          let value = accept(current);
+          if (isThenable(value)) value = await value;
+          if (value !== MISS) return { kind: 'value', value, readAt };
+        }
+        // Taking the lease keeps failing while no lease is seen (keys expiring, or replaced by
+        // other writers): bounded by the same wait.
+        if (reread && Date.now() >= waitUntil) return ALONE;
+        const marker = newMarker();
+        const expected = current;
+        let taken: boolean;
+        try {
+          taken = await guard.run(() =>
+            expected === undefined
+              ? atomic.setIfAbsent(key, marker, leaseTtlMs)
+              : atomic.compareAndSet(key, expected, marker, leaseTtlMs),
+          );
+        } catch (error) {
+          this.#services.report('lease', key, error, plan.source);
+          // A request that timed out may still reach the store (a socket buffer, the client's
+          // offline queue) and leave a lease nobody holds.
+          this.release(key, marker);
+          return ALONE;
+        }
+        if (taken) return { kind: 'leased', marker };
+      }
+      readAt = tick();
+      try {
+        current = textOf(await guard.get(this.#services.store, key));
+      } catch (error) {
+        // A store that fails to answer gets no more lease requests: compute alone.
+        this.#services.report('get', key, error, plan.source);
+        return ALONE;
+      }
+      reread = true;
+    }
+  }
+
+  /**
+   * Keeps a lease alive while its holder computes: extended by token every half lease, but not
+   * beyond the time others wait for it (`lease.wait`), so a hung function cannot hold a key
+   * forever. Returns the function that stops it.
+   */
+  keepAlive(key: string, marker: string): () => void {
+    const { guard, leaseTtlMs, leaseWaitMs } = this.#services;
+    const atomic = this.#atomic;
+    const extendUntil = Date.now() + Math.max(leaseWaitMs, leaseTtlMs);
+    const extender = setInterval(() => {
+      if (Date.now() > extendUntil) {
+        clearInterval(extender);
+        return;
+      }
+      attempt(() => guard.run(() => atomic.compareAndSet(key, marker, marker, leaseTtlMs)), noop);
+    }, leaseTtlMs / 2);
+    extender.unref?.();
+    return () => clearInterval(extender);
+  }
+
+  /** Replaces the lease with the value if the lease is still there; throws what the store throws. */
+  fill(key: string, marker: string, text: string, ttlMs: number): Maybe<boolean> {
+    return this.#services.guard.run(() => this.#atomic.compareAndSet(key, marker, text, ttlMs));
+  }
+
+  /**
+   * Removes this caller's lease if it is still there, best effort, outside the breaker and within
+   * `timeout`: a lease nobody holds would make every caller of the key wait `lease.wait`. Sent on
+   * the same connection as the earlier requests, it also runs after any of them that land late.
+   */
+  release(key: string, marker: string): void {
+    this.releaseAndTell(key, marker);
+  }
+
+  /** {@link release}, answering whether the lease was still there (`false` when unsure). */
+  releaseAndTell(key: string, marker: string): Maybe<boolean> {
+    return attempt(
+      () => this.#services.guard.bound(() => this.#atomic.compareAndDelete(key, marker)),
+      () => false,
+    );
+  }
+
+  /**
+   * Takes a lease synchronously on a synchronous store, replacing what the caller read (`seen`);
+   * the marker, or `undefined` when another caller holds the key or the store failed (reported).
+   */
+  takeNow(key: string, seen: string | undefined, source: EventSource): string | undefined {
+    const marker = newMarker();
+    const { leaseTtlMs } = this.#services;
+    try {
+      const taken =
+        seen === undefined
+          ? this.#atomic.setIfAbsent(key, marker, leaseTtlMs)
+          : this.#atomic.compareAndSet(key, seen, marker, leaseTtlMs);
+      return taken === true ? marker : undefined;
+    } catch (error) {
+      this.#services.report('lease', key, error, source);
+      return undefined;
+    }
+  }
+}

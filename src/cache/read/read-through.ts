@@ -1,0 +1,354 @@
+/**
+ * Read-through, the orchestrator: a hit is one store read, judged and decoded; a miss joins the
+ * computation of the key already in flight in this instance (flights.ts), or takes the key's
+ * lease (lease.ts), runs the function and fills; an entry past its TTL within the stale grace is
+ * served while it is refreshed (refresh.ts).
+ */
+import { entryComputeMs, entryExpiresAt, isLease } from '../../codec/index.js';
+import { InvalidOptionError } from '../../errors.js';
+import { createGlobMatcher } from '../../glob.js';
+import { isThenable } from '../../util/maybe-promise.js';
+import type { EventSource } from '../events.js';
+import { type Maybe, type ReadCall, type ReadServices, runFunction } from './call.js';
+import { Filler } from './fill.js';
+import {
+  ALWAYS,
+  type Flight,
+  Flights,
+  type Outcome,
+  tick,
+  UNCONFIRMED,
+  vouchesFor,
+} from './flights.js';
+import { Leases } from './lease.js';
+import { Refresher } from './refresh.js';
+import { MISS, reasonOf, State, stateOf, textOf, Verdicts } from './verdict.js';
+
+/** How a computation starts. */
+type Start =
+  /** From what the caller read: absent, another caller's lease, or an entry to replace. */
+  | { readonly kind: 'read'; readonly raw: string | undefined }
+  /** With the lease already taken (a synchronous call whose function turned out async). */
+  | { readonly kind: 'leased'; readonly marker: string }
+  /** The read failed: compute and store nothing, so the caller waits one timeout at most. */
+  | { readonly kind: 'unprotected' };
+
+const ABSENT: Start = { kind: 'read', raw: undefined };
+const UNPROTECTED: Start = { kind: 'unprotected' };
+
+/**
+ * How many times a caller that joined computations whose results did not vouch for it reads
+ * again before it runs the function itself (storing nothing): a storm of invalidations must not
+ * keep it waiting.
+ */
+const JOIN_ROUNDS = 2;
+
+/** Read-through for one cache instance. */
+export class ReadThrough {
+  /** Decodes and judges stored text; also used by the manual `get`. */
+  readonly verdicts: Verdicts;
+  readonly #services: ReadServices;
+  readonly #flights = new Flights();
+  readonly #filler: Filler;
+  readonly #leases: Leases | undefined;
+  readonly #refresher: Refresher;
+
+  constructor(services: ReadServices) {
+    this.#services = services;
+    this.verdicts = new Verdicts(services);
+    this.#filler = new Filler(services);
+    this.#leases =
+      services.atomic === undefined ? undefined : new Leases(services, services.atomic);
+    this.#refresher = new Refresher(services, this.#filler);
+  }
+
+  /**
+   * Read-through on any store, answering with a promise. Written as a `.then` chain rather than an
+   * async function: a hit costs one bounded store read, one decode and one promise reaction.
+   */
+  read(call: ReadCall): Promise<unknown> {
+    return this.#flights.get(call.key) === undefined
+      ? this.#readOnce(call, 0)
+      : this.#join(call, 0);
+  }
+
+  /**
+   * Read-through of a synchronous function on a synchronous store: synchronous, unless the
+   * function turns out to return a promise. Only `getOrSet` passes `join`: a wrapper of a
+   * synchronous function must stay synchronous, so it never waits for another computation.
+   */
+  readSync(call: ReadCall, join = false): unknown {
+    const { key, plan } = call;
+    if (join && this.#flights.get(key) !== undefined) return this.#join(call, 0);
+    let raw = this.#readNow(key, plan.source);
+    const state = stateOf(raw, plan.staleMs, Date.now());
+    if (state === State.Fresh || state === State.Stale) {
+      const value = this.#serve(call, raw as string, state);
+      if (isThenable(value)) {
+        throw new InvalidOptionError(
+          'schema',
+          '`schema` must validate synchronously when a synchronous function is cached on a synchronous store',
+        );
+      }
+      if (value !== MISS) return value;
+      // Deleted as unusable: see what the key holds now.
+      raw = this.#readNow(key, plan.source);
+    } else if (state === State.Unusable) {
+      this.verdicts.discard(key, raw as string, reasonOf(raw as string), plan.source);
+      raw = this.#readNow(key, plan.source);
+    }
+    this.#emitMiss(call);
+    // On a synchronous atomic store the lease is taken synchronously, before the function runs,
+    // so the fill below is as safe as an asynchronous one. A lease held by another computation is
+    // left alone: a synchronous caller cannot wait for it, so it stores nothing.
+    const leases = this.#leases;
+    const marker =
+      leases !== undefined && (raw === undefined || !isLease(raw))
+        ? leases.takeNow(key, raw, plan.source)
+        : undefined;
+    const started = performance.now();
+    let value: unknown;
+    try {
+      value = runFunction(call);
+    } catch (error) {
+      if (marker !== undefined) leases?.release(key, marker);
+      throw error;
+    }
+    if (isThenable(value)) {
+      // The function is async after all: it becomes a computation others can join, stored under
+      // the lease if one was taken.
+      const pending = value;
+      const continued: ReadCall = { ...call, fn: () => pending, thisArg: undefined, args: [] };
+      const start: Start = marker === undefined ? UNPROTECTED : { kind: 'leased', marker };
+      return this.#flights
+        .start(key, (flight) => this.#compute(continued, start, flight))
+        .then((outcome) => outcome.value);
+    }
+    const text = this.#filler.encode(key, value, plan, started);
+    if (leases !== undefined && marker !== undefined) {
+      let filled = false;
+      try {
+        filled =
+          text !== undefined &&
+          leases.fill(key, marker, text, this.#filler.storeTtl(plan)) === true;
+      } catch (error) {
+        this.#services.report('set', key, error, plan.source);
+      }
+      if (!filled) leases.release(key, marker);
+      if (text !== undefined) this.#filler.reported(key, plan, filled);
+    } else if (text !== undefined && leases === undefined) {
+      this.#filler.write(key, text, plan);
+    }
+    return value;
+  }
+
+  /**
+   * Marks computations and refreshes of keys matching `pattern` as overtaken by an invalidation:
+   * they store nothing, and callers arriving from now on do not join them.
+   */
+  abandon(pattern: string): void {
+    if (this.#flights.size === 0 && this.#refresher.size === 0) return;
+    const matches = createGlobMatcher(pattern);
+    this.#flights.abandon(matches);
+    this.#refresher.abandon(matches);
+  }
+
+  /** One store read and what follows from it. */
+  #readOnce(call: ReadCall, round: number): Promise<unknown> {
+    const { guard, store } = this.#services;
+    let got: ReturnType<typeof guard.get>;
+    try {
+      got = guard.get(store, call.key);
+    } catch (error) {
+      got = Promise.reject(error);
+    }
+    return Promise.resolve(got).then(
+      (raw) => this.#afterRead(call, textOf(raw), round),
+      (error: unknown) => {
+        this.#services.report('get', call.key, error, call.plan.source);
+        return this.#miss(call, UNPROTECTED, round);
+      },
+    );
+  }
+
+  #afterRead(call: ReadCall, raw: string | undefined, round: number): unknown {
+    const state = stateOf(raw, call.plan.staleMs, Date.now());
+    switch (state) {
+      case State.Absent:
+        return this.#miss(call, ABSENT, round);
+      case State.Fresh:
+      case State.Stale: {
+        const value = this.#serve(call, raw as string, state);
+        if (isThenable(value)) {
+          return value.then((decoded) =>
+            decoded === MISS ? this.#miss(call, { kind: 'read', raw }, round) : decoded,
+          );
+        }
+        return value === MISS ? this.#miss(call, { kind: 'read', raw }, round) : value;
+      }
+      case State.Unusable:
+        this.verdicts.discard(call.key, raw as string, reasonOf(raw as string), call.plan.source);
+        return this.#miss(call, ABSENT, round);
+      default:
+        return this.#miss(call, { kind: 'read', raw }, round);
+    }
+  }
+
+  /**
+   * The value of a fresh or stale entry for this call, or MISS when it is unusable (deleted). A
+   * stale value starts a refresh; a fresh one may start an early refresh (XFetch).
+   */
+  #serve(call: ReadCall, raw: string, state: State): Maybe<unknown> {
+    const { key, plan } = call;
+    const value = this.verdicts.decode(key, raw, plan.schema, plan.source);
+    if (isThenable(value)) return value.then((decoded) => this.#accept(call, raw, state, decoded));
+    return this.#accept(call, raw, state, value);
+  }
+
+  #accept(call: ReadCall, raw: string, state: State, decoded: unknown): unknown {
+    if (decoded === MISS) return MISS;
+    const { key, plan } = call;
+    const { events } = this.#services;
+    const idle = this.#flights.get(key) === undefined;
+    if (state === State.Stale) {
+      if (events.has('stale')) events.emit('stale', { source: plan.source, key });
+      if (idle) this.#refresher.start(call, raw, 'stale');
+    } else {
+      if (events.has('hit')) events.emit('hit', { source: plan.source, key });
+      // XFetch: recompute early with a probability that grows as expiry nears, scaled by how
+      // long the value takes to compute, so hot keys do not all expire at once.
+      if (plan.beta > 0 && idle && xfetchDue(raw, plan.beta)) {
+        this.#refresher.start(call, raw, 'early');
+      }
+    }
+    return decoded;
+  }
+
+  /** Nothing usable was read: join a computation that started meanwhile, or start one. */
+  #miss(call: ReadCall, start: Start, round: number): Promise<unknown> {
+    if (this.#flights.get(call.key) !== undefined) return this.#join(call, round);
+    this.#emitMiss(call);
+    return this.#flights
+      .start(call.key, (flight) => this.#compute(call, start, flight))
+      .then((outcome) => outcome.value);
+  }
+
+  /**
+   * Waits for the computation in flight and takes its value only if it vouches for this caller
+   * (see flights.ts); otherwise reads again, and after {@link JOIN_ROUNDS} rounds runs the
+   * function itself, storing nothing.
+   */
+  async #join(call: ReadCall, round: number): Promise<unknown> {
+    const flight = this.#flights.get(call.key) as Flight;
+    flight.joiners += 1;
+    const outcome = await flight.promise;
+    if (vouchesFor(outcome, call.arrived)) return outcome.value;
+    if (round >= JOIN_ROUNDS) return runFunction(call);
+    return this.#flights.get(call.key) === undefined
+      ? this.#readOnce(call, round + 1)
+      : this.#join(call, round + 1);
+  }
+
+  async #compute(call: ReadCall, start: Start, flight: Flight): Promise<Outcome> {
+    if (start.kind === 'unprotected') return this.#alone(call, flight);
+    if (start.kind === 'leased') return this.#computeLeased(call, start.marker, flight);
+    if (this.#leases === undefined) return this.#computeAndSet(call, flight);
+    const acquired = await this.#leases.acquire(call, start.raw, (raw) => this.#reuse(call, raw));
+    if (acquired.kind === 'value') return { value: acquired.value, confirmedAt: acquired.readAt };
+    if (acquired.kind === 'leased') return this.#computeLeased(call, acquired.marker, flight);
+    return this.#alone(call, flight);
+  }
+
+  /** An entry read while waiting for another caller's lease: its value, or MISS. */
+  #reuse(call: ReadCall, raw: string): Maybe<unknown> {
+    const state = stateOf(raw, call.plan.staleMs, Date.now());
+    if (state === State.Fresh || state === State.Stale) return this.#serve(call, raw, state);
+    if (state === State.Unusable) {
+      return this.verdicts.discard(call.key, raw, reasonOf(raw), call.plan.source);
+    }
+    return MISS;
+  }
+
+  /** Computes holding the lease `marker`, then replaces the marker with the value if it is still there. */
+  async #computeLeased(call: ReadCall, marker: string, flight: Flight): Promise<Outcome> {
+    const leases = this.#leases as Leases;
+    const { key, plan } = call;
+    const stop = leases.keepAlive(key, marker);
+    const started = performance.now();
+    let value: unknown;
+    try {
+      value = await runFunction(call);
+    } catch (error) {
+      stop();
+      leases.release(key, marker);
+      throw error;
+    }
+    stop();
+    const text = this.#filler.encodeUnlessOvertaken(key, value, plan, started, flight.overtaken);
+    if (text === undefined) {
+      if (flight.overtaken || flight.joiners === 0) {
+        leases.release(key, marker);
+        return { value, confirmedAt: UNCONFIRMED };
+      }
+      // Not stored (`shouldCache` declined, or the value cannot be encoded), yet callers joined:
+      // the value vouches for them only if no invalidation removed the lease meanwhile, which the
+      // lease's own removal tells.
+      const sentAt = tick();
+      const kept = await leases.releaseAndTell(key, marker);
+      return { value, confirmedAt: kept && !flight.overtaken ? sentAt : UNCONFIRMED };
+    }
+    const sentAt = tick();
+    let filled: boolean;
+    try {
+      filled = await leases.fill(key, marker, text, this.#filler.storeTtl(plan));
+    } catch (error) {
+      this.#services.report('set', key, error, plan.source);
+      // The fill may still land late; if it does not, the lease must not outlive it.
+      leases.release(key, marker);
+      return { value, confirmedAt: UNCONFIRMED };
+    }
+    this.#filler.reported(key, plan, filled);
+    return { value, confirmedAt: filled ? sentAt : UNCONFIRMED };
+  }
+
+  /**
+   * Computes without storing (the store is failing, or another caller's lease outlived the
+   * wait). With leases, the value vouches for nobody else: nothing checked it against
+   * invalidations made by other processes.
+   */
+  async #alone(call: ReadCall, flight: Flight): Promise<Outcome> {
+    const value = await runFunction(call);
+    const inProcessOnly = this.#leases === undefined && !flight.overtaken;
+    return { value, confirmedAt: inProcessOnly ? ALWAYS : UNCONFIRMED };
+  }
+
+  /** Without atomic writes: compute, then store unless an invalidation in this process overtook it. */
+  async #computeAndSet(call: ReadCall, flight: Flight): Promise<Outcome> {
+    const { key, plan } = call;
+    const started = performance.now();
+    const value = await runFunction(call);
+    const text = this.#filler.encodeUnlessOvertaken(key, value, plan, started, flight.overtaken);
+    if (text !== undefined) await this.#filler.write(key, text, plan);
+    return { value, confirmedAt: flight.overtaken ? UNCONFIRMED : ALWAYS };
+  }
+
+  /** A synchronous store's text for a key; `undefined` when absent or failing (reported). */
+  #readNow(key: string, source: EventSource): string | undefined {
+    try {
+      return textOf(this.#services.store.get(key));
+    } catch (error) {
+      this.#services.report('get', key, error, source);
+      return undefined;
+    }
+  }
+
+  #emitMiss(call: ReadCall): void {
+    const { events } = this.#services;
+    if (events.has('miss')) events.emit('miss', { source: call.plan.source, key: call.key });
+  }
+}
+
+/** XFetch's test: `now − Δ·β·ln(rand) ≥ expiry`, with Δ the entry's compute time. */
+function xfetchDue(raw: string, beta: number): boolean {
+  return Date.now() - entryComputeMs(raw) * beta * Math.log(Math.random()) >= entryExpiresAt(raw);
+}
