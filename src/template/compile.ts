@@ -1,7 +1,7 @@
 import { InvalidContextValueError, MissingContextValueError } from '../errors.js';
 import { encodeKeyValue } from './encode.js';
-import { type ParsedTemplate, parseTemplate, type TemplateMode } from './parse.js';
-import type { PlaceholderNames, TemplateContext } from './types.js';
+import { type ParsedTemplate, parseTemplate } from './parse.js';
+import type { PlaceholderNames, TemplateContext, TemplateMode } from './types.js';
 
 /** A compiled template: call it with a context to get the rendered text (without any prefix). */
 export interface CompiledTemplate<T extends string = string> {

@@ -1,11 +1,15 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import {
+  type CheckedTemplate,
   type CompiledTemplate,
   type ContextValue,
   compileTemplate,
   type PlaceholderNames,
   type TemplateContext,
+  type TemplateError,
+  type TemplateMode,
 } from '../../src/index.js';
+import type { TemplateCase } from '../helpers/template-cases.js';
 
 describe('template types', () => {
   it('find the placeholders of a literal template', () => {
@@ -42,5 +46,79 @@ describe('template types', () => {
     const template: string = 'posts:{{slug}}';
     const render = compileTemplate(template);
     expectTypeOf(render).parameter(0).toEqualTypeOf<Readonly<Record<string, ContextValue>>>();
+  });
+});
+
+/** The compiler's verdict on a template: `'ok'`, or its error message. */
+type Verdict<T extends string, M extends TemplateMode> = [TemplateError<T, M>] extends [never]
+  ? 'ok'
+  : TemplateError<T, M>;
+
+/** Whether a verdict is the expected one: `'ok'`, or an error containing the expected phrase. */
+type Agrees<Got extends string, Expected extends string> = Expected extends 'ok'
+  ? Got extends 'ok'
+    ? true
+    : false
+  : Got extends `${string}${Expected}${string}`
+    ? true
+    : false;
+
+/** The rows of the shared table where the compiler disagrees with the parser, by mode. */
+type Disagreements<Row extends TemplateCase> = Row extends TemplateCase
+  ?
+      | (Agrees<Verdict<Row['template'], 'key'>, Row['key']> extends true
+          ? never
+          : `${Row['template']} (key)`)
+      | (Agrees<Verdict<Row['template'], 'pattern'>, Row['pattern']> extends true
+          ? never
+          : `${Row['template']} (pattern)`)
+  : never;
+
+describe('the type-level grammar', () => {
+  it('agrees with the runtime parser on the shared table (test/helpers/template-cases.ts)', () => {
+    expectTypeOf<Disagreements<TemplateCase>>().toEqualTypeOf<never>();
+  });
+
+  it('explains each problem in the parameter type', () => {
+    expectTypeOf<TemplateError<''>>().toEqualTypeOf<'template error: a template cannot be empty'>();
+    expectTypeOf<
+      TemplateError<'x:{{a'>
+    >().toEqualTypeOf<"template error: '{{' is never closed by '}}'">();
+    expectTypeOf<
+      TemplateError<'x:{{}}'>
+    >().toEqualTypeOf<'template error: a placeholder needs a name, as in {{slug}}'>();
+    expectTypeOf<
+      TemplateError<'{{1a}}'>
+    >().toEqualTypeOf<"template error: '1a' is not a valid placeholder name (letters, digits and _, not starting with a digit)">();
+    expectTypeOf<
+      TemplateError<'x:{a}'>
+    >().toEqualTypeOf<"template error: a lone '{' is not allowed; braces only appear as {{name}} placeholders">();
+    expectTypeOf<
+      TemplateError<'x: y'>
+    >().toEqualTypeOf<'template error: whitespace and control characters are not allowed'>();
+    expectTypeOf<
+      TemplateError<'x:[a]'>
+    >().toEqualTypeOf<"template error: '[' is a wildcard character; it belongs in invalidation patterns, not in key templates">();
+    expectTypeOf<
+      TemplateError<'x:{{a}}{{b}}'>
+    >().toEqualTypeOf<"template error: {{a}} and {{b}} need a separator that values cannot contain, such as ':'">();
+    expectTypeOf<TemplateError<'x:[a]', 'pattern'>>().toEqualTypeOf<never>();
+  });
+
+  it('is the template itself when valid, the reason otherwise', () => {
+    expectTypeOf<CheckedTemplate<'posts:{{slug}}'>>().toEqualTypeOf<'posts:{{slug}}'>();
+    expectTypeOf<CheckedTemplate<'posts:*'>>().toEqualTypeOf<TemplateError<'posts:*'>>();
+    expectTypeOf<CheckedTemplate<'posts:*', 'pattern'>>().toEqualTypeOf<'posts:*'>();
+    expectTypeOf<CheckedTemplate<string>>().toEqualTypeOf<string>();
+  });
+
+  it('leaves templates the compiler cannot read to the run-time check', () => {
+    expectTypeOf<TemplateError<string>>().toEqualTypeOf<never>();
+    expectTypeOf<TemplateError<`posts:${string}`>>().toEqualTypeOf<never>();
+    expectTypeOf<TemplateError<`{{a}}${number}{{b}}`>>().toEqualTypeOf<never>();
+  });
+
+  it('leaves names that cannot be placeholders out of the context', () => {
+    expectTypeOf<PlaceholderNames<'x:{{a}}:{{}}:{{1b}}'>>().toEqualTypeOf<'a'>();
   });
 });
