@@ -41,6 +41,7 @@ export type { AtomicStore, MaybePromise, Store, SyncStore } from './stores/store
 export {
   type CheckedTemplate,
   type CompiledTemplate,
+  type ContextFor,
   type ContextValue,
   compilePattern,
   compileTemplate,

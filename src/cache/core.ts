@@ -3,10 +3,11 @@ import { InvalidOptionError, SerializationError, StoreUnavailableError } from '.
 import { MemoryStore } from '../stores/memory.js';
 import { type AtomicStore, atomicOf, type Store, type SyncStore } from '../stores/store.js';
 import {
+  type ContextFor,
   compilePattern,
   compileTemplate,
-  type IsStaticTemplate,
   type TemplateContext,
+  type TemplateMode,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { describe } from '../util/options.js';
@@ -20,21 +21,29 @@ import { MISS, Reader, type ReadPlan } from './read-through.js';
 export type StoreResult<S extends Store, T> = S extends SyncStore ? T : Promise<T>;
 
 /**
- * The context argument of a manual operation on key `K`: required when `K` is a template with
- * placeholders, absent when it has none, optional when the key is only known at run time.
+ * The context argument of a manual operation on key `K` (a pattern when `M` is `'pattern'`):
+ * required when `K` has placeholders, absent when it has none, optional when it is only known at
+ * run time.
  */
-export type ContextArgs<K extends string> = string extends K
-  ? [context?: TemplateContext<K>]
-  : IsStaticTemplate<K> extends true
-    ? []
-    : [context: TemplateContext<K>];
+export type ContextArgs<K extends string, M extends TemplateMode = 'key'> = ContextFor<
+  K,
+  {
+    required: [context: TemplateContext<K>];
+    none: [];
+    runtime: [context?: TemplateContext<K>];
+  },
+  M
+>;
 
 /** Options of `set` and `getOrSet`, with the key template's context when it has placeholders. */
-export type WriteOptionsArgs<K extends string> = string extends K
-  ? [options?: WriteOptions & { context?: TemplateContext<K> }]
-  : IsStaticTemplate<K> extends true
-    ? [options?: WriteOptions]
-    : [options: WriteOptions & { context: TemplateContext<K> }];
+export type WriteOptionsArgs<K extends string> = ContextFor<
+  K,
+  {
+    required: [options: WriteOptions & { context: TemplateContext<K> }];
+    none: [options?: WriteOptions];
+    runtime: [options?: WriteOptions & { context?: TemplateContext<K> }];
+  }
+>;
 
 /** Options of a manual write. */
 export interface WriteOptions {
@@ -266,7 +275,7 @@ export class CacheCore<S extends Store = MemoryStore> {
    */
   deletePattern<const K extends string>(
     pattern: K,
-    ...context: ContextArgs<K>
+    ...context: ContextArgs<K, 'pattern'>
   ): StoreResult<S, number> {
     return this.#settle(() => {
       const full = this.fullKey(compilePattern<string>(pattern)(context[0] ?? EMPTY_CONTEXT));

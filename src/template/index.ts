@@ -3,6 +3,7 @@ export { encodeKeyValue, LONG_VALUE_PREFIX, MAX_VALUE_LENGTH } from './encode.js
 export { type ParsedTemplate, parseTemplate } from './parse.js';
 export type {
   CheckedTemplate,
+  ContextFor,
   ContextValue,
   IsStaticTemplate,
   PlaceholderNames,

@@ -46,6 +46,25 @@ export type IsStaticTemplate<T extends string> = string extends T
     : false;
 
 /**
+ * Picks the shape of a context argument or option for template `T`: `required` when `T` has
+ * placeholders, `none` when it has none, `runtime` when `T` is only known at run time (`string`)
+ * or is malformed in mode `M`.
+ */
+// Malformed templates get the `runtime` shape because a required context left out would make
+// "Expected 2 arguments" the error shown, hiding the template's own, readable one.
+export type ContextFor<
+  T extends string,
+  Shapes extends { required: unknown; none: unknown; runtime: unknown },
+  M extends TemplateMode = 'key',
+> = string extends T
+  ? Shapes['runtime']
+  : [TemplateError<T, M>] extends [never]
+    ? [PlaceholderNames<T>] extends [never]
+      ? Shapes['none']
+      : Shapes['required']
+    : Shapes['runtime'];
+
+/**
  * Why `parseTemplate` would reject template `T` in mode `M`, as a readable string literal type;
  * `never` when it would accept it. Templates not fully known to the compiler (`string`,
  * `` `posts:${string}` ``) give `never`: they are checked at run time only.

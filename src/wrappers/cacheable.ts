@@ -4,7 +4,7 @@ import { optionRules } from '../cache/options.js';
 import type { ValueSchema } from '../cache/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
-import { compileTemplate, type IsStaticTemplate, type TemplateContext } from '../template/index.js';
+import { type ContextFor, compileTemplate, type TemplateContext } from '../template/index.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { checkOptions } from '../util/options.js';
 import { looksLike, type WrappedFunction } from './shared.js';
@@ -64,11 +64,14 @@ export type ContextExtractor<A extends unknown[], T extends string> = (
 ) => TemplateContext<T>;
 
 /** The `context` option: required when the template has placeholders, optional otherwise. */
-export type CacheableContextOption<A extends unknown[], T extends string> = string extends T
-  ? { context?: ContextExtractor<A, T> | undefined }
-  : IsStaticTemplate<T> extends true
-    ? { context?: ContextExtractor<A, T> }
-    : { context: ContextExtractor<A, T> };
+export type CacheableContextOption<A extends unknown[], T extends string> = ContextFor<
+  T,
+  {
+    required: { context: ContextExtractor<A, T> };
+    none: { context?: ContextExtractor<A, T> };
+    runtime: { context?: ContextExtractor<A, T> | undefined };
+  }
+>;
 
 /** Options of `cacheable`: the key template, how to fill it, and caching behaviour. */
 export type CacheableOptions<A extends unknown[], R, T extends string> = CacheableBaseOptions<R> & {

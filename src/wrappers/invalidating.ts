@@ -5,8 +5,8 @@ import { InvalidationError, InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
   type CompiledTemplate,
+  type ContextFor,
   compilePattern,
-  type IsStaticTemplate,
   type TemplateContext,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
@@ -28,11 +28,15 @@ export type InvalidatingContextOption<A extends unknown[], R, P extends string> 
       contextFromResult: (result: Awaited<R>, ...args: A) => TemplateContext<P>;
       context?: never;
     }
-  | (string extends P
-      ? { context?: never; contextFromResult?: never }
-      : IsStaticTemplate<P> extends true
-        ? { context?: never; contextFromResult?: never }
-        : never);
+  | ContextFor<
+      P,
+      {
+        required: never;
+        none: { context?: never; contextFromResult?: never };
+        runtime: { context?: never; contextFromResult?: never };
+      },
+      'pattern'
+    >;
 
 /** Options of `invalidating`: which patterns to delete once the mutation succeeds. */
 export type InvalidatingOptions<A extends unknown[], R, P extends string> = {

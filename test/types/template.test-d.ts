@@ -2,6 +2,8 @@ import { describe, expectTypeOf, it } from 'vitest';
 import {
   type CheckedTemplate,
   type CompiledTemplate,
+  type ContextArgs,
+  type ContextFor,
   type ContextValue,
   compileTemplate,
   type PlaceholderNames,
@@ -120,5 +122,31 @@ describe('the type-level grammar', () => {
 
   it('leaves names that cannot be placeholders out of the context', () => {
     expectTypeOf<PlaceholderNames<'x:{{a}}:{{}}:{{1b}}'>>().toEqualTypeOf<'a'>();
+  });
+});
+
+describe('ContextFor', () => {
+  type Shapes = { required: 'required'; none: 'none'; runtime: 'runtime' };
+
+  it('picks one shape by whether the template has placeholders', () => {
+    expectTypeOf<ContextFor<'posts:{{slug}}', Shapes>>().toEqualTypeOf<'required'>();
+    expectTypeOf<ContextFor<'posts:all', Shapes>>().toEqualTypeOf<'none'>();
+    expectTypeOf<ContextFor<string, Shapes>>().toEqualTypeOf<'runtime'>();
+  });
+
+  it('leaves the context optional for a malformed template, so its own error is the one shown', () => {
+    expectTypeOf<ContextFor<'x:{{a}}{{b}}', Shapes>>().toEqualTypeOf<'runtime'>();
+    expectTypeOf<ContextFor<'x:{{a}}:*', Shapes>>().toEqualTypeOf<'runtime'>();
+    expectTypeOf<ContextFor<'x:{{a}}:*', Shapes, 'pattern'>>().toEqualTypeOf<'required'>();
+  });
+
+  it('is what ContextArgs is built on', () => {
+    expectTypeOf<ContextArgs<'posts:{{slug}}'>>().toEqualTypeOf<
+      [context: { readonly slug: ContextValue }]
+    >();
+    expectTypeOf<ContextArgs<'posts:all'>>().toEqualTypeOf<[]>();
+    expectTypeOf<ContextArgs<string>>().toEqualTypeOf<
+      [context?: Readonly<Record<string, ContextValue>>]
+    >();
   });
 });
