@@ -8,6 +8,8 @@ import {
   compileTemplate,
   type TemplateContext,
   type TemplateMode,
+  type ValidPattern,
+  type ValidTemplate,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { describe } from '../util/options.js';
@@ -184,7 +186,7 @@ export class CacheCore<S extends Store = MemoryStore> {
    * what a `cacheable` with that template stored.
    */
   get<T = unknown, const K extends string = string>(
-    key: K,
+    key: ValidTemplate<K>,
     ...context: ContextArgs<K>
   ): StoreResult<S, T | undefined> {
     if (!this.isSync) return this.#getAsync<T>(key, context[0]) as StoreResult<S, T | undefined>;
@@ -222,7 +224,7 @@ export class CacheCore<S extends Store = MemoryStore> {
 
   /** Stores a value for `ttl` seconds (default: the cache's). A store failure rejects/throws. */
   set<const K extends string>(
-    key: K,
+    key: ValidTemplate<K>,
     value: unknown,
     ...options: WriteOptionsArgs<K>
   ): StoreResult<S, void> {
@@ -252,7 +254,10 @@ export class CacheCore<S extends Store = MemoryStore> {
   }
 
   /** Removes one key; resolves to whether it existed. A store failure rejects/throws. */
-  delete<const K extends string>(key: K, ...context: ContextArgs<K>): StoreResult<S, boolean> {
+  delete<const K extends string>(
+    key: ValidTemplate<K>,
+    ...context: ContextArgs<K>
+  ): StoreResult<S, boolean> {
     return this.#settle(() => {
       const full = this.#keyOf(key, context[0]);
       this.reader.abandon(full);
@@ -274,7 +279,7 @@ export class CacheCore<S extends Store = MemoryStore> {
    * are literal. A pattern ending in `:*` also removes the key without that suffix.
    */
   deletePattern<const K extends string>(
-    pattern: K,
+    pattern: ValidPattern<K>,
     ...context: ContextArgs<K, 'pattern'>
   ): StoreResult<S, number> {
     return this.#settle(() => {
@@ -288,7 +293,7 @@ export class CacheCore<S extends Store = MemoryStore> {
    * share one computation. A store failure is a miss (the computed value is still returned).
    */
   getOrSet<T, const K extends string>(
-    key: K,
+    key: ValidTemplate<K>,
     compute: () => T,
     ...options: WriteOptionsArgs<K>
   ): T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T> {

@@ -4,7 +4,12 @@ import { optionRules } from '../cache/options.js';
 import type { ValueSchema } from '../cache/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
-import { type ContextFor, compileTemplate, type TemplateContext } from '../template/index.js';
+import {
+  type ContextFor,
+  compileTemplate,
+  type TemplateContext,
+  type ValidTemplate,
+} from '../template/index.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { checkOptions } from '../util/options.js';
 import { looksLike, type WrappedFunction } from './shared.js';
@@ -75,8 +80,11 @@ export type CacheableContextOption<A extends unknown[], T extends string> = Cont
 
 /** Options of `cacheable`: the key template, how to fill it, and caching behaviour. */
 export type CacheableOptions<A extends unknown[], R, T extends string> = CacheableBaseOptions<R> & {
-  /** Key template such as `posts:{{slug}}`; the cache's prefix is put in front of it. */
-  key: T;
+  /**
+   * Key template such as `posts:{{slug}}`; the cache's prefix is put in front of it. A malformed
+   * template is a compile error naming the problem.
+   */
+  key: ValidTemplate<T>;
 } & CacheableContextOption<A, T>;
 
 const cacheableOptionsSchema = z.strictObject({
@@ -125,7 +133,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
     );
   }
   checkOptions(cacheableOptionsSchema, options, cacheableSentences, 'cacheable');
-  const render = compileTemplate(options.key);
+  const render = compileTemplate<string>(options.key);
   const extract = options.context as ((...args: A) => object) | undefined;
   if (extract === undefined && render.placeholders.length > 0) {
     throw new InvalidOptionError(
@@ -154,14 +162,14 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       let key: string;
       try {
         context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-        key = cache.fullKey(render(context as TemplateContext<T>));
+        key = cache.fullKey(render(context as TemplateContext<string>));
       } catch (error) {
         return Promise.reject(error);
       }
       return reader.readAsync(key, plan, fn, this, args, context);
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-    const key = cache.fullKey(render(context as TemplateContext<T>));
+    const key = cache.fullKey(render(context as TemplateContext<string>));
     const result = reader.readSync(key, plan, fn, this, args, context);
     if (isThenable(result)) async = true;
     return result;

@@ -8,6 +8,7 @@ import {
   type ContextFor,
   compilePattern,
   type TemplateContext,
+  type ValidPattern,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { checkOptions } from '../util/options.js';
@@ -43,9 +44,10 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
   /**
    * Patterns to delete, as templates: `posts:{{slug}}:*`. Their own `*`, `?`, `[...]` are
    * wildcards; rendered values are literal. A pattern ending in `:*` also deletes the key
-   * without that suffix (`posts:a:*` deletes `posts:a` too).
+   * without that suffix (`posts:a:*` deletes `posts:a` too). A malformed pattern is a compile
+   * error naming the problem.
    */
-  patterns: readonly P[];
+  patterns: readonly ValidPattern<P>[];
   /**
    * Log the context, patterns and INVALIDATE counts through the cache's logger.
    * @default the cache's `debug`

@@ -5,6 +5,7 @@ import {
   type ContextArgs,
   type ContextFor,
   type ContextValue,
+  compilePattern,
   compileTemplate,
   type PlaceholderNames,
   type TemplateContext,
@@ -122,6 +123,86 @@ describe('the type-level grammar', () => {
 
   it('leaves names that cannot be placeholders out of the context', () => {
     expectTypeOf<PlaceholderNames<'x:{{a}}:{{}}:{{1b}}'>>().toEqualTypeOf<'a'>();
+  });
+});
+
+describe('compileTemplate and compilePattern', () => {
+  it('reject every malformed key template at compile time', () => {
+    // @ts-expect-error empty
+    compileTemplate('');
+    // @ts-expect-error unclosed
+    compileTemplate('posts:{{slug');
+    // @ts-expect-error empty name
+    compileTemplate('posts:{{}}');
+    // @ts-expect-error a name cannot start with a digit
+    compileTemplate('posts:{{1a}}');
+    // @ts-expect-error a name holds letters, digits and _ only
+    compileTemplate('posts:{{a-b}}');
+    // @ts-expect-error lone brace
+    compileTemplate('posts:{slug}');
+    // @ts-expect-error lone brace
+    compileTemplate('posts:slug}');
+    // @ts-expect-error whitespace
+    compileTemplate('posts: {{slug}}');
+    // @ts-expect-error control character
+    compileTemplate('posts:\u0000');
+    // @ts-expect-error a wildcard in a key template
+    compileTemplate('posts:*');
+    // @ts-expect-error a wildcard in a key template
+    compileTemplate('posts:?');
+    // @ts-expect-error a wildcard in a key template
+    compileTemplate('posts:[a-z]');
+    // @ts-expect-error an escape in a key template
+    compileTemplate('posts:\\*');
+    // @ts-expect-error adjacent placeholders
+    compileTemplate('x:{{a}}{{b}}');
+    // @ts-expect-error separated only by a character values can contain
+    compileTemplate('x:{{a}}-{{b}}');
+    // @ts-expect-error separated only by a character values can contain
+    compileTemplate('x:{{a}}.{{b}}');
+    // @ts-expect-error separated only by a character values can contain
+    compileTemplate('x:{{a}}%{{b}}');
+  });
+
+  it('reject malformed patterns, but accept wildcards in them', () => {
+    // @ts-expect-error unclosed
+    compilePattern('posts:{{slug');
+    // @ts-expect-error whitespace
+    compilePattern('posts :*');
+    // @ts-expect-error adjacent placeholders
+    compilePattern('x:{{a}}{{b}}:*');
+    // @ts-expect-error separated only by a character values can contain
+    compilePattern('x:{{a}}.{{b}}');
+    compilePattern('posts:*');
+    compilePattern('posts:{{slug}}:?');
+    compilePattern('posts:[a-z]:{{slug}}');
+    compilePattern('posts:\\*');
+    compilePattern('{{a}}*{{b}}');
+  });
+
+  it('accept valid templates and infer their context as before', () => {
+    expectTypeOf(compileTemplate('posts:{{slug}}')).toEqualTypeOf<
+      CompiledTemplate<'posts:{{slug}}'>
+    >();
+    expectTypeOf(compileTemplate('a:{{x}}:{{y}}')).parameter(0).toEqualTypeOf<{
+      readonly x: ContextValue;
+      readonly y: ContextValue;
+    }>();
+    compileTemplate('{{a}}/{{b}}');
+    expectTypeOf(compilePattern('posts:{{slug}}:*')).parameter(0).toEqualTypeOf<{
+      readonly slug: ContextValue;
+    }>();
+  });
+
+  it('check a long template without running into the compiler’s depth limits', () => {
+    const long = compileTemplate(
+      'blog:v2:posts:by-author:{{author}}:by-year:{{year}}:by-month:{{month}}:by-day:{{day}}:tag:{{tag}}:category:{{category}}:language:{{language}}:region:{{region}}:page:{{page}}:size:{{size}}:sort:{{sort}}:order:{{order}}:filter:{{filter}}:format:{{format}}:version:{{version}}:{{a1}}/{{a2}}/{{a3}}/{{a4}}/{{a5}}/{{a6}}',
+    );
+    expectTypeOf(long).parameter(0).toHaveProperty('a6');
+    compileTemplate(
+      // @ts-expect-error the same long template with two adjacent placeholders at its end
+      'blog:v2:posts:by-author:{{author}}:by-year:{{year}}:by-month:{{month}}:by-day:{{day}}:tag:{{tag}}:category:{{category}}:language:{{language}}:region:{{region}}:page:{{page}}:size:{{size}}:sort:{{sort}}:order:{{order}}:filter:{{filter}}:format:{{format}}:version:{{version}}:{{a1}}/{{a2}}/{{a3}}/{{a4}}/{{a5}}{{a6}}',
+    );
   });
 });
 

@@ -111,7 +111,9 @@ describe('compilePattern', () => {
   });
 
   it('rejects malformed patterns like templates', () => {
+    // @ts-expect-error a malformed literal pattern is a compile error too
     expect(() => compilePattern('posts:{{slug')).toThrow(TemplateSyntaxError);
+    // @ts-expect-error a malformed literal pattern is a compile error too
     expect(() => compilePattern('posts :*')).toThrow(TemplateSyntaxError);
   });
 });
