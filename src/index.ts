@@ -39,13 +39,20 @@ export {
 } from './stores/redis.js';
 export type { AtomicStore, MaybePromise, Store, SyncStore } from './stores/store.js';
 export {
+  type CheckedTemplate,
   type CompiledTemplate,
+  type ContextFor,
   type ContextValue,
   compilePattern,
   compileTemplate,
   encodeKeyValue,
+  type IsStaticTemplate,
   type PlaceholderNames,
   type TemplateContext,
+  type TemplateError,
+  type TemplateMode,
+  type ValidPattern,
+  type ValidTemplate,
 } from './template/index.js';
 export type {
   CacheableBaseOptions,

@@ -3,10 +3,13 @@ import { InvalidOptionError, SerializationError, StoreUnavailableError } from '.
 import { MemoryStore } from '../stores/memory.js';
 import { type AtomicStore, atomicOf, type Store, type SyncStore } from '../stores/store.js';
 import {
+  type ContextFor,
   compilePattern,
   compileTemplate,
-  type IsStaticTemplate,
   type TemplateContext,
+  type TemplateMode,
+  type ValidPattern,
+  type ValidTemplate,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { describe } from '../util/options.js';
@@ -23,21 +26,29 @@ import { MISS } from './read/verdict.js';
 export type StoreResult<S extends Store, T> = S extends SyncStore ? T : Promise<T>;
 
 /**
- * The context argument of a manual operation on key `K`: required when `K` is a template with
- * placeholders, absent when it has none, optional when the key is only known at run time.
+ * The context argument of a manual operation on key `K` (a pattern when `M` is `'pattern'`):
+ * required when `K` has placeholders, absent when it has none, optional when it is only known at
+ * run time.
  */
-export type ContextArgs<K extends string> = string extends K
-  ? [context?: TemplateContext<K>]
-  : IsStaticTemplate<K> extends true
-    ? []
-    : [context: TemplateContext<K>];
+export type ContextArgs<K extends string, M extends TemplateMode = 'key'> = ContextFor<
+  K,
+  {
+    required: [context: TemplateContext<K>];
+    none: [];
+    runtime: [context?: TemplateContext<K>];
+  },
+  M
+>;
 
 /** Options of `set` and `getOrSet`, with the key template's context when it has placeholders. */
-export type WriteOptionsArgs<K extends string> = string extends K
-  ? [options?: WriteOptions & { context?: TemplateContext<K> }]
-  : IsStaticTemplate<K> extends true
-    ? [options?: WriteOptions]
-    : [options: WriteOptions & { context: TemplateContext<K> }];
+export type WriteOptionsArgs<K extends string> = ContextFor<
+  K,
+  {
+    required: [options: WriteOptions & { context: TemplateContext<K> }];
+    none: [options?: WriteOptions];
+    runtime: [options?: WriteOptions & { context?: TemplateContext<K> }];
+  }
+>;
 
 /** Options of a manual write. */
 export interface WriteOptions {
@@ -178,7 +189,7 @@ export class CacheCore<S extends Store = MemoryStore> {
    * what a `cacheable` with that template stored.
    */
   get<T = unknown, const K extends string = string>(
-    key: K,
+    key: ValidTemplate<K>,
     ...context: ContextArgs<K>
   ): StoreResult<S, T | undefined> {
     if (!this.isSync) return this.#getAsync<T>(key, context[0]) as StoreResult<S, T | undefined>;
@@ -214,7 +225,7 @@ export class CacheCore<S extends Store = MemoryStore> {
 
   /** Stores a value for `ttl` seconds (default: the cache's). A store failure rejects/throws. */
   set<const K extends string>(
-    key: K,
+    key: ValidTemplate<K>,
     value: unknown,
     ...options: WriteOptionsArgs<K>
   ): StoreResult<S, void> {
@@ -244,7 +255,10 @@ export class CacheCore<S extends Store = MemoryStore> {
   }
 
   /** Removes one key; resolves to whether it existed. A store failure rejects/throws. */
-  delete<const K extends string>(key: K, ...context: ContextArgs<K>): StoreResult<S, boolean> {
+  delete<const K extends string>(
+    key: ValidTemplate<K>,
+    ...context: ContextArgs<K>
+  ): StoreResult<S, boolean> {
     return this.#settle(() => {
       const full = this.#keyOf(key, context[0]);
       this.reader.abandon(full);
@@ -266,8 +280,8 @@ export class CacheCore<S extends Store = MemoryStore> {
    * are literal. A pattern ending in `:*` also removes the key without that suffix.
    */
   deletePattern<const K extends string>(
-    pattern: K,
-    ...context: ContextArgs<K>
+    pattern: ValidPattern<K>,
+    ...context: ContextArgs<K, 'pattern'>
   ): StoreResult<S, number> {
     return this.#settle(() => {
       const full = this.fullKey(compilePattern<string>(pattern)(context[0] ?? EMPTY_CONTEXT));
@@ -280,7 +294,7 @@ export class CacheCore<S extends Store = MemoryStore> {
    * share one computation. A store failure is a miss (the computed value is still returned).
    */
   getOrSet<T, const K extends string>(
-    key: K,
+    key: ValidTemplate<K>,
     compute: () => T,
     ...options: WriteOptionsArgs<K>
   ): T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T> {

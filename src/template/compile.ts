@@ -1,7 +1,13 @@
 import { InvalidContextValueError, MissingContextValueError } from '../errors.js';
 import { encodeKeyValue } from './encode.js';
-import { type ParsedTemplate, parseTemplate, type TemplateMode } from './parse.js';
-import type { PlaceholderNames, TemplateContext } from './types.js';
+import { type ParsedTemplate, parseTemplate } from './parse.js';
+import type {
+  PlaceholderNames,
+  TemplateContext,
+  TemplateMode,
+  ValidPattern,
+  ValidTemplate,
+} from './types.js';
 
 /** A compiled template: call it with a context to get the rendered text (without any prefix). */
 export interface CompiledTemplate<T extends string = string> {
@@ -15,44 +21,48 @@ export interface CompiledTemplate<T extends string = string> {
 /**
  * Compiles a key template such as `posts:{{slug}}` into a render function. Parsing and validation
  * happen here, once (compiled templates are also memoized by text); rendering is string
- * concatenation of encoded values. Throws
- * `TemplateSyntaxError` for a malformed template or one containing glob wildcards.
+ * concatenation of encoded values. A malformed template, or one containing glob wildcards, is a
+ * compile error when its text is known to the compiler, and a `TemplateSyntaxError` at run time.
  *
  * @example
  * const render = compileTemplate('posts:{{slug}}:{{user_id}}');
  * render({ slug: 'hello world', user_id: 7 }); // 'posts:hello%20world:7'
  */
-export function compileTemplate<const T extends string>(template: T): CompiledTemplate<T> {
-  return compile(template, 'key');
+export function compileTemplate<const T extends string>(
+  template: ValidTemplate<T>,
+): CompiledTemplate<T> {
+  return compile<T>(template, 'key');
 }
 
 /**
  * Compiles an invalidation pattern such as `posts:{{slug}}:*`. Its own `*`, `?`, `[...]` and `\`
  * are Redis glob syntax; rendered values are always literal (see `encodeKeyValue`).
  */
-export function compilePattern<const T extends string>(pattern: T): CompiledTemplate<T> {
-  return compile(pattern, 'pattern');
+export function compilePattern<const T extends string>(
+  pattern: ValidPattern<T>,
+): CompiledTemplate<T> {
+  return compile<T>(pattern, 'pattern');
 }
 
 /** Compiled templates by mode and text; cleared when full, since templates are few in practice. */
 const compiled: Record<TemplateMode, Map<string, unknown>> = { key: new Map(), pattern: new Map() };
 const MAX_COMPILED = 1000;
 
-function compile<T extends string>(template: T, mode: TemplateMode): CompiledTemplate<T> {
+function compile<T extends string>(template: string, mode: TemplateMode): CompiledTemplate<T> {
   const memo = compiled[mode];
   const known = memo.get(template);
   if (known !== undefined) return known as CompiledTemplate<T>;
   if (memo.size >= MAX_COMPILED) memo.clear();
-  const created = build(template, mode);
+  const created = build<T>(template, mode);
   memo.set(template, created);
   return created;
 }
 
-function build<T extends string>(template: T, mode: TemplateMode): CompiledTemplate<T> {
+function build<T extends string>(template: string, mode: TemplateMode): CompiledTemplate<T> {
   const parsed = parseTemplate(template, mode);
   const render = parsed.names.length === 0 ? constant(parsed) : renderer(template, parsed);
   return Object.assign(render, {
-    template,
+    template: template as T,
     placeholders: parsed.names as readonly PlaceholderNames<T>[],
   }) as CompiledTemplate<T>;
 }

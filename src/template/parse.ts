@@ -1,13 +1,11 @@
 import { TemplateSyntaxError } from '../errors.js';
+import type { TemplateMode } from './types.js';
 
 /** A parsed template: literal text around each placeholder (`texts.length === names.length + 1`). */
 export interface ParsedTemplate {
   readonly texts: readonly string[];
   readonly names: readonly string[];
 }
-
-/** `key` templates name one entry; `pattern` templates may also use Redis glob wildcards. */
-export type TemplateMode = 'key' | 'pattern';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Text made only of characters an encoded value can contain (see encode.ts). */

@@ -5,7 +5,12 @@ import { tick } from '../cache/read/flights.js';
 import type { ValueSchema } from '../cache/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
-import { compileTemplate, type IsStaticTemplate, type TemplateContext } from '../template/index.js';
+import {
+  type ContextFor,
+  compileTemplate,
+  type TemplateContext,
+  type ValidTemplate,
+} from '../template/index.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { checkOptions } from '../util/options.js';
 import { looksLike, type WrappedFunction } from './shared.js';
@@ -65,16 +70,22 @@ export type ContextExtractor<A extends unknown[], T extends string> = (
 ) => TemplateContext<T>;
 
 /** The `context` option: required when the template has placeholders, optional otherwise. */
-export type CacheableContextOption<A extends unknown[], T extends string> = string extends T
-  ? { context?: ContextExtractor<A, T> | undefined }
-  : IsStaticTemplate<T> extends true
-    ? { context?: ContextExtractor<A, T> }
-    : { context: ContextExtractor<A, T> };
+export type CacheableContextOption<A extends unknown[], T extends string> = ContextFor<
+  T,
+  {
+    required: { context: ContextExtractor<A, T> };
+    none: { context?: ContextExtractor<A, T> };
+    runtime: { context?: ContextExtractor<A, T> | undefined };
+  }
+>;
 
 /** Options of `cacheable`: the key template, how to fill it, and caching behaviour. */
 export type CacheableOptions<A extends unknown[], R, T extends string> = CacheableBaseOptions<R> & {
-  /** Key template such as `posts:{{slug}}`; the cache's prefix is put in front of it. */
-  key: T;
+  /**
+   * Key template such as `posts:{{slug}}`; the cache's prefix is put in front of it. A malformed
+   * template is a compile error naming the problem.
+   */
+  key: ValidTemplate<T>;
 } & CacheableContextOption<A, T>;
 
 const cacheableOptionsSchema = z.strictObject({
@@ -123,7 +134,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
     );
   }
   checkOptions(cacheableOptionsSchema, options, cacheableSentences, 'cacheable');
-  const render = compileTemplate(options.key);
+  const render = compileTemplate<string>(options.key);
   const extract = options.context as ((...args: A) => object) | undefined;
   if (extract === undefined && render.placeholders.length > 0) {
     throw new InvalidOptionError(
@@ -152,7 +163,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       let key: string;
       try {
         context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-        key = cache.fullKey(render(context as TemplateContext<T>));
+        key = cache.fullKey(render(context as TemplateContext<string>));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -162,7 +173,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       return reader.read({ key, plan, fn, thisArg: this, args, arrived: tick() });
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-    const key = cache.fullKey(render(context as TemplateContext<T>));
+    const key = cache.fullKey(render(context as TemplateContext<string>));
     if (cache.hasListeners('lookup')) {
       cache.emit('lookup', { source: plan.source, key, context });
     }

@@ -5,9 +5,10 @@ import { InvalidationError, InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
   type CompiledTemplate,
+  type ContextFor,
   compilePattern,
-  type IsStaticTemplate,
   type TemplateContext,
+  type ValidPattern,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { checkOptions } from '../util/options.js';
@@ -28,20 +29,25 @@ export type InvalidatingContextOption<A extends unknown[], R, P extends string> 
       contextFromResult: (result: Awaited<R>, ...args: A) => TemplateContext<P>;
       context?: never;
     }
-  | (string extends P
-      ? { context?: never; contextFromResult?: never }
-      : IsStaticTemplate<P> extends true
-        ? { context?: never; contextFromResult?: never }
-        : never);
+  | ContextFor<
+      P,
+      {
+        required: never;
+        none: { context?: never; contextFromResult?: never };
+        runtime: { context?: never; contextFromResult?: never };
+      },
+      'pattern'
+    >;
 
 /** Options of `invalidating`: which patterns to delete once the mutation succeeds. */
 export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
   /**
    * Patterns to delete, as templates: `posts:{{slug}}:*`. Their own `*`, `?`, `[...]` are
    * wildcards; rendered values are literal. A pattern ending in `:*` also deletes the key
-   * without that suffix (`posts:a:*` deletes `posts:a` too).
+   * without that suffix (`posts:a:*` deletes `posts:a` too). A malformed pattern is a compile
+   * error naming the problem.
    */
-  patterns: readonly P[];
+  patterns: readonly ValidPattern<P>[];
   /**
    * Log the context, patterns and INVALIDATE counts through the cache's logger.
    * @default the cache's `debug`

@@ -189,3 +189,65 @@ describe('manual API key templates', () => {
     memory.get(dynamic);
   });
 });
+
+describe('malformed templates are compile errors', () => {
+  it('in the key of cacheable, on a cache and plain', () => {
+    memory.cacheable(async (a: string, b: string) => a + b, {
+      // @ts-expect-error adjacent placeholders
+      key: 'x:{{a}}{{b}}',
+      context: (a, b) => ({ a, b }),
+    });
+    memory.cacheable(async () => 1, {
+      // @ts-expect-error a wildcard belongs in patterns
+      key: 'posts:*',
+    });
+    memory.cacheable(async () => 1, {
+      // @ts-expect-error an empty name
+      key: 'x:{{}}',
+    });
+    // @ts-expect-error whitespace
+    cacheable(async () => 1, { key: 'posts: all' });
+    cacheable(async (a: string, b: string) => a + b, {
+      cache: memory,
+      // @ts-expect-error separated only by a character values can contain
+      key: 'x:{{a}}.{{b}}',
+      context: (a, b) => ({ a, b }),
+    });
+    const dynamic: string = 'x:{{a}}{{b}}';
+    memory.cacheable(async () => 1, { key: dynamic });
+  });
+
+  it('in the patterns of invalidating, which may hold wildcards', () => {
+    memory.invalidating(async (slug: string) => slug, {
+      // @ts-expect-error an unclosed placeholder
+      patterns: ['posts:{{slug}}:*', 'posts:{{slug'],
+      context: (slug) => ({ slug }),
+    });
+    invalidating(async (a: string, b: string) => a + b, {
+      // @ts-expect-error adjacent placeholders
+      patterns: ['x:{{a}}{{b}}:*'],
+      context: (a, b) => ({ a, b }),
+    });
+    memory.invalidating(async (slug: string) => slug, {
+      patterns: ['posts:{{slug}}:*', 'posts:[a-z]?:\\*', 'tags:{{slug}}*{{slug}}'],
+      context: (slug) => ({ slug }),
+    });
+  });
+
+  it('in the keys and patterns of the manual API', () => {
+    // @ts-expect-error a wildcard in a key
+    memory.get('posts:*');
+    // @ts-expect-error adjacent placeholders
+    memory.set('x:{{a}}{{b}}', 1, { context: { a: 1, b: 2 } });
+    // @ts-expect-error a lone brace
+    memory.delete('posts:{a}');
+    // @ts-expect-error separated only by a character values can contain
+    memory.getOrSet('x:{{a}}%{{b}}', () => 1, { context: { a: 1, b: 2 } });
+    // @ts-expect-error empty
+    memory.deletePattern('');
+    // @ts-expect-error separated only by a character values can contain
+    memory.deletePattern('x:{{a}}-{{b}}:*', { a: 1, b: 2 });
+    memory.deletePattern('posts:{{slug}}:*', { slug: 'a' });
+    memory.deletePattern('posts:[a-z]*');
+  });
+});

@@ -6,6 +6,16 @@ import {
   MissingContextValueError,
   TemplateSyntaxError,
 } from '../../src/index.js';
+import {
+  BRACES,
+  DIGITS,
+  GLOB,
+  NAME_START,
+  SPACE_OR_CONTROL,
+  VALUE_EXTRA,
+} from '../../src/template/chars.js';
+import { parseTemplate, type TemplateMode } from '../../src/template/index.js';
+import { templateCases } from '../helpers/template-cases.js';
 
 describe('compileTemplate', () => {
   it('renders placeholders in order, literal text as written', () => {
@@ -101,7 +111,56 @@ describe('compilePattern', () => {
   });
 
   it('rejects malformed patterns like templates', () => {
+    // @ts-expect-error a malformed literal pattern is a compile error too
     expect(() => compilePattern('posts:{{slug')).toThrow(TemplateSyntaxError);
+    // @ts-expect-error a malformed literal pattern is a compile error too
     expect(() => compilePattern('posts :*')).toThrow(TemplateSyntaxError);
+  });
+});
+
+/** The parser's verdict: `'ok'`, or the message of the error it throws. */
+function verdict(template: string, mode: TemplateMode): string {
+  try {
+    parseTemplate(template, mode);
+    return 'ok';
+  } catch (error) {
+    if (!(error instanceof TemplateSyntaxError)) throw error;
+    return error.message;
+  }
+}
+
+describe('the template grammar (the type-level grammar runs on the same table)', () => {
+  it.each(templateCases)('$template: key $key, pattern $pattern', (row) => {
+    for (const mode of ['key', 'pattern'] as const) {
+      const expected = row[mode];
+      const got = verdict(row.template, mode);
+      if (expected === 'ok') expect(got, mode).toBe('ok');
+      else expect(got, mode).toContain(expected);
+    }
+  });
+
+  // types.ts reads its character classes from chars.ts; the parser has its own regular
+  // expressions. Every UTF-16 code unit in each position proves they agree.
+  it('accepts exactly the characters the type-level grammar accepts, in every position', () => {
+    const nameStart = new Set(NAME_START);
+    const nameChar = new Set(NAME_START + DIGITS);
+    const valueChar = new Set(NAME_START + DIGITS + VALUE_EXTRA);
+    const notInText = new Set([...BRACES, ...SPACE_OR_CONTROL]);
+    const glob = new Set(GLOB);
+    const disagreements: string[] = [];
+    const check = (template: string, mode: TemplateMode, expected: boolean) => {
+      if ((verdict(template, mode) === 'ok') !== expected)
+        disagreements.push(JSON.stringify(template));
+    };
+    for (let code = 0; code <= 0xffff; code += 1) {
+      const c = String.fromCharCode(code);
+      const text = !notInText.has(c);
+      check(`{{${c}}}`, 'pattern', nameStart.has(c));
+      check(`{{a${c}}}`, 'pattern', nameChar.has(c));
+      check(`x${c}`, 'pattern', text);
+      check(`x${c}`, 'key', text && !glob.has(c));
+      check(`{{a}}${c}{{b}}`, 'pattern', text && !valueChar.has(c));
+    }
+    expect(disagreements).toEqual([]);
   });
 });
