@@ -14,6 +14,8 @@ export const ErrorCode = {
   StoreUnavailable: 'E_STORE_UNAVAILABLE',
   /** A mutation succeeded but its invalidation failed (with `invalidationErrors: 'throw'`). */
   InvalidationFailed: 'E_INVALIDATION_FAILED',
+  /** A cached function called itself for the key it is computing. */
+  ReentrantCall: 'E_REENTRANT_CALL',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -152,6 +154,24 @@ export class InvalidationError extends CacheError {
     );
     this.patterns = patterns;
     this.result = result;
+  }
+}
+
+/**
+ * A cached function called itself, directly or not, for the very key it is computing: the inner
+ * call would wait for the outer one, which waits for the inner one. Thrown by the inner call.
+ */
+export class ReentrantCallError extends CacheError {
+  override name = 'ReentrantCallError' as const;
+  /** The full cache key being computed. */
+  readonly key: string;
+
+  constructor(key: string, source: string) {
+    super(
+      ErrorCode.ReentrantCall,
+      `\`${source}\` called itself for the key "${key}" while computing it, and would wait for its own result forever. Break the recursion, or give the inner call a different key.`,
+    );
+    this.key = key;
   }
 }
 

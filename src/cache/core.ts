@@ -138,9 +138,18 @@ export class CacheCore<S extends Store = MemoryStore> {
       guard: this.#guard,
       events: this.#events,
       serializer: this.#serializer,
-      leaseTtlMs: (options.lease === false ? undefined : options.lease?.ttl) ?? 10_000,
+      leaseTtlMs: (options.lease === false ? undefined : options.lease?.ttl) ?? 2_000,
       leaseWaitMs: (options.lease === false ? undefined : options.lease?.wait) ?? 5_000,
       report: (operation, key, error, source) => this.report(operation, key, error, source),
+      leasesRefused: (error) => {
+        this.logger.error(
+          '[Cache] ERROR: the store refused the atomic writes that leases need (for Redis: the ACL user needs EVALSHA and EVAL, e.g. +@scripting); continuing without leases, so concurrent misses in different processes each run the function',
+          error,
+        );
+        if (this.#events.has('error')) {
+          this.#events.emit('error', { source: this.#manual, operation: 'lease', key: '', error });
+        }
+      },
     });
     if (this.debug) this.listenForDebug();
   }

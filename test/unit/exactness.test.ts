@@ -1,6 +1,7 @@
 /**
- * In-process side of exact invalidation: callers that joined computations which an invalidation
- * overtook read again, a bounded number of times, then compute alone and store nothing.
+ * In-process side of exact invalidation: a caller that joined a computation takes its result only
+ * if the result vouches for it (a store operation sent, or the function started, after the caller
+ * arrived); otherwise it reads again.
  */
 import { describe, expect, it } from 'vitest';
 import { createCache, MemoryStore } from '../../src/index.js';
@@ -10,8 +11,8 @@ import { deferred } from '../helpers/stores.js';
 /** Lets every pending promise reaction and I/O callback run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('a caller whose joined computations keep being invalidated', () => {
-  it('reads again twice, then runs the function itself and stores nothing', async () => {
+describe('a caller that joined a computation an invalidation overtook', () => {
+  it('reads again, and takes the next computation, which started after it arrived', async () => {
     const cache = createCache({ store: new ChaosStore(new MemoryStore()) });
     const gates: { resolve: (value: string) => void }[] = [];
     const load = cache.cacheable(
@@ -25,29 +26,37 @@ describe('a caller whose joined computations keep being invalidated', () => {
     const first = load();
     await settle();
     expect(gates).toHaveLength(1);
-    // Joins the first computation.
+    // Joins the first computation, whose function started before it arrived.
     const joiner = load();
     await settle();
-    for (let round = 1; round <= 2; round += 1) {
-      // An invalidation overtakes the computation the joiner waits for, and a new caller starts
-      // the next one; the overtaken computation then ends, and the joiner moves on to the next.
-      await cache.delete('hot');
-      const next = load();
-      await settle();
-      expect(gates).toHaveLength(round + 1);
-      gates[round - 1]?.resolve(`computation ${round}`);
-      await settle();
-      void next;
-    }
+    // An invalidation overtakes that computation; a new caller starts the next one.
     await cache.delete('hot');
-    gates[2]?.resolve('computation 3');
+    const next = load();
     await settle();
-    // Rounds exhausted: the joiner ran the function itself.
-    expect(gates).toHaveLength(4);
-    gates[3]?.resolve('own computation');
+    expect(gates).toHaveLength(2);
+    gates[0]?.resolve('computation 1');
+    await settle();
+    // The joiner moved on to the second computation instead of taking the overtaken result.
+    expect(gates).toHaveLength(2);
+    gates[1]?.resolve('computation 2');
     expect(await first).toBe('computation 1');
-    expect(await joiner).toBe('own computation');
-    expect(await cache.get('hot')).toBeUndefined();
+    expect(await joiner).toBe('computation 2');
+    expect(await next).toBe('computation 2');
+    expect(await cache.get('hot')).toBe('computation 2');
+  });
+
+  it('throws a clear error when the function calls itself for its own key', async () => {
+    const cache = createCache({ store: new ChaosStore(new MemoryStore()) });
+    const load: () => Promise<string> = cache.cacheable(
+      async function recursive(): Promise<string> {
+        return `outer(${await load()})`;
+      },
+      { key: 'self' },
+    );
+    await expect(load()).rejects.toMatchObject({
+      code: 'E_REENTRANT_CALL',
+      key: 'quickpost:self',
+    });
   });
 
   it('takes a result stored after it arrived', async () => {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Serializer } from '../../codec/index.js';
 import type { AtomicStore, Store } from '../../stores/store.js';
 import type { Emitter, EventSource } from '../events.js';
@@ -35,11 +36,29 @@ export interface ReadCall {
   readonly args: readonly unknown[];
   /** The caller's arrival on the process's logical clock (see `tick` in flights.ts). */
   readonly arrived: number;
+  /**
+   * When the caller stops waiting for other callers' computations (epoch ms), set at its first
+   * miss: however often it reads again, it waits `lease.wait` in all, then computes alone.
+   */
+  waitUntil?: number;
 }
 
-/** Runs the call's function with its `this` and arguments. */
+/** The keys whose functions are running in the current asynchronous context, innermost last. */
+const computing = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/**
+ * Runs the call's function with its `this` and arguments, remembering in the asynchronous
+ * context that this key is being computed (see {@link isComputing}).
+ */
 export function runFunction(call: ReadCall): unknown {
-  return Reflect.apply(call.fn, call.thisArg, call.args);
+  const outer = computing.getStore();
+  const keys = outer === undefined ? new Set([call.key]) : new Set(outer).add(call.key);
+  return computing.run(keys, Reflect.apply, call.fn, call.thisArg, call.args);
+}
+
+/** Whether the current code runs inside the function computing `key` (a re-entrant call). */
+export function isComputing(key: string): boolean {
+  return computing.getStore()?.has(key) === true;
 }
 
 /** What the read-through parts need from the cache. */
@@ -56,6 +75,8 @@ export interface ReadServices {
   readonly leaseWaitMs: number;
   /** Reports a failure the cache carries on after. */
   report(operation: string, key: string, error: unknown, source: EventSource): void;
+  /** Reports, once, that the store refused the atomic writes: the cache goes on without leases. */
+  leasesRefused(error: unknown): void;
 }
 
 /** A value, or a promise of it. */

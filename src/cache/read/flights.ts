@@ -7,21 +7,21 @@
  * that stored it, the compare-and-delete that found its lease in place) saw everything the store
  * had applied before it, every invalidation that had returned by then included. A result vouched
  * for before a caller arrived may predate an invalidation that returned before the caller came.
+ * A function that started after the caller arrived vouches for it too: it read the data later
+ * than the caller's own call would have.
  */
 
 /** The result of one computation, and from when on it vouches for callers. */
 export interface Outcome {
   readonly value: unknown;
   /**
-   * The tick at which the store operation vouching for `value` was sent; callers that arrived
-   * before it may take the value. {@link UNCONFIRMED} vouches for nobody; {@link ALWAYS} is for
+   * The tick at which the store operation vouching for `value` was sent, or at which the
+   * function computing it started; callers that arrived before it may take the value. {@link ALWAYS} is for
    * stores without leases, which promise only in-process coherence.
    */
   readonly confirmedAt: number;
 }
 
-/** Vouches for no caller. */
-export const UNCONFIRMED = Number.NEGATIVE_INFINITY;
 /** Vouches for every caller that joined (in-process coherence only: stores without leases). */
 export const ALWAYS = Number.POSITIVE_INFINITY;
 

@@ -25,6 +25,14 @@ export type Acquired =
   | { readonly kind: 'alone' };
 
 const ALONE: Acquired = { kind: 'alone' };
+/**
+ * A lease is extended while its function runs for at least this long (or `lease.wait`, or
+ * `lease.ttl`, if longer): long enough for slow functions to store their value, short enough
+ * that a hung function does not hold its key for good.
+ */
+const MIN_EXTENSION_MS = 10_000;
+/** A value no lease or entry ever holds: the permission probe's compare never matches. */
+const PROBE = 'quickpost-cache permission probe';
 const noop = () => undefined;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -37,10 +45,45 @@ function newMarker(): string {
 export class Leases {
   readonly #services: ReadServices;
   readonly #atomic: Store & AtomicStore;
+  readonly #onRefused: (error: unknown) => void;
+  /** Whether the store lets us run its atomic writes, once asked (see {@link #permitted}). */
+  #permission: Promise<boolean> | undefined;
 
-  constructor(services: ReadServices, atomic: Store & AtomicStore) {
+  /**
+   * `onRefused` is called once if the store refuses the atomic writes for lack of permission
+   * (a Redis ACL user without EVAL/EVALSHA): the cache then goes on without leases.
+   */
+  constructor(
+    services: ReadServices,
+    atomic: Store & AtomicStore,
+    onRefused: (error: unknown) => void,
+  ) {
     this.#services = services;
     this.#atomic = atomic;
+    this.#onRefused = onRefused;
+  }
+
+  /**
+   * Asks the store once, before the first lease, whether it lets us run its atomic writes: a
+   * compare-and-delete that cannot match anything. Without the probe, a lease taken with a plain
+   * `SET NX` could neither be filled nor released, and every caller of the key would wait.
+   */
+  #permitted(key: string): Promise<boolean> {
+    this.#permission ??= Promise.resolve()
+      .then(() => this.#services.guard.bound(() => this.#atomic.compareAndDelete(key, PROBE)))
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (isPermissionError(error)) {
+            this.#onRefused(error);
+            return false;
+          }
+          // Unreachable or slow: ask again next time; the lease request will fail on its own.
+          this.#permission = undefined;
+          return true;
+        },
+      );
+    return this.#permission;
   }
 
   /**
@@ -57,7 +100,9 @@ export class Leases {
     const { events, guard, leaseTtlMs, leaseWaitMs } = this.#services;
     const { key, plan } = call;
     const atomic = this.#atomic;
-    const waitUntil = Date.now() + leaseWaitMs;
+    if (!(await this.#permitted(key))) return ALONE;
+    call.waitUntil ??= Date.now() + leaseWaitMs;
+    const waitUntil = call.waitUntil;
     let current = seen;
     let reread = false;
     let readAt = 0;
@@ -89,6 +134,7 @@ export class Leases {
               : atomic.compareAndSet(key, expected, marker, leaseTtlMs),
           );
         } catch (error) {
+          if (isPermissionError(error)) this.#onRefused(error);
           this.#services.report('lease', key, error, plan.source);
           // A request that timed out may still reach the store (a socket buffer, the client's
           // offline queue) and leave a lease nobody holds.
@@ -110,28 +156,35 @@ export class Leases {
   }
 
   /**
-   * Keeps a lease alive while its holder computes: extended by token every half lease, but not
-   * beyond the time others wait for it (`lease.wait`), so a hung function cannot hold a key
-   * forever. Returns the function that stops it.
+   * Keeps a lease alive while its holder computes: extended by token every third of `lease.ttl`
+   * (so one late extension does not lose it), for at most the longest of `lease.ttl`,
+   * `lease.wait` and 10 s, so a hung function cannot hold a key forever. A holder that dies
+   * stops extending: its lease is gone within `lease.ttl`. Returns the function that stops it.
    */
   keepAlive(key: string, marker: string): () => void {
     const { guard, leaseTtlMs, leaseWaitMs } = this.#services;
     const atomic = this.#atomic;
-    const extendUntil = Date.now() + Math.max(leaseWaitMs, leaseTtlMs);
+    const extendUntil = Date.now() + Math.max(leaseWaitMs, leaseTtlMs, MIN_EXTENSION_MS);
     const extender = setInterval(() => {
       if (Date.now() > extendUntil) {
         clearInterval(extender);
         return;
       }
       attempt(() => guard.run(() => atomic.compareAndSet(key, marker, marker, leaseTtlMs)), noop);
-    }, leaseTtlMs / 2);
+    }, leaseTtlMs / 3);
     extender.unref?.();
     return () => clearInterval(extender);
   }
 
   /** Replaces the lease with the value if the lease is still there; throws what the store throws. */
   fill(key: string, marker: string, text: string, ttlMs: number): Maybe<boolean> {
-    return this.#services.guard.run(() => this.#atomic.compareAndSet(key, marker, text, ttlMs));
+    return attempt(
+      () => this.#services.guard.run(() => this.#atomic.compareAndSet(key, marker, text, ttlMs)),
+      (error) => {
+        if (isPermissionError(error)) this.#onRefused(error);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -169,4 +222,9 @@ export class Leases {
       return undefined;
     }
   }
+}
+
+/** A Redis `NOPERM` reply: the connection's ACL user may not run the command. */
+function isPermissionError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOPERM');
 }

@@ -5,21 +5,13 @@
  * served while it is refreshed (refresh.ts).
  */
 import { entryComputeMs, entryExpiresAt, isLease } from '../../codec/index.js';
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidOptionError, ReentrantCallError } from '../../errors.js';
 import { createGlobMatcher } from '../../glob.js';
 import { isThenable } from '../../util/maybe-promise.js';
 import type { EventSource } from '../events.js';
-import { type Maybe, type ReadCall, type ReadServices, runFunction } from './call.js';
+import { isComputing, type Maybe, type ReadCall, type ReadServices, runFunction } from './call.js';
 import { Filler } from './fill.js';
-import {
-  ALWAYS,
-  type Flight,
-  Flights,
-  type Outcome,
-  tick,
-  UNCONFIRMED,
-  vouchesFor,
-} from './flights.js';
+import { ALWAYS, type Flight, Flights, type Outcome, tick, vouchesFor } from './flights.js';
 import { Leases } from './lease.js';
 import { Refresher } from './refresh.js';
 import { MISS, reasonOf, State, stateOf, textOf, Verdicts } from './verdict.js';
@@ -36,13 +28,6 @@ type Start =
 const ABSENT: Start = { kind: 'read', raw: undefined };
 const UNPROTECTED: Start = { kind: 'unprotected' };
 
-/**
- * How many times a caller that joined computations whose results did not vouch for it reads
- * again before it runs the function itself (storing nothing): a storm of invalidations must not
- * keep it waiting.
- */
-const JOIN_ROUNDS = 2;
-
 /** Read-through for one cache instance. */
 export class ReadThrough {
   /** Decodes and judges stored text; also used by the manual `get`. */
@@ -50,7 +35,8 @@ export class ReadThrough {
   readonly #services: ReadServices;
   readonly #flights = new Flights();
   readonly #filler: Filler;
-  readonly #leases: Leases | undefined;
+  /** Leases, while the store has atomic writes we may use (dropped if it refuses them). */
+  #leases: Leases | undefined;
   readonly #refresher: Refresher;
 
   constructor(services: ReadServices) {
@@ -58,7 +44,13 @@ export class ReadThrough {
     this.verdicts = new Verdicts(services);
     this.#filler = new Filler(services);
     this.#leases =
-      services.atomic === undefined ? undefined : new Leases(services, services.atomic);
+      services.atomic === undefined
+        ? undefined
+        : new Leases(services, services.atomic, (error) => {
+            if (this.#leases === undefined) return;
+            this.#leases = undefined;
+            services.leasesRefused(error);
+          });
     this.#refresher = new Refresher(services, this.#filler);
   }
 
@@ -68,8 +60,8 @@ export class ReadThrough {
    */
   read(call: ReadCall): Promise<unknown> {
     return this.#flights.get(call.key) === undefined
-      ? this.#readOnce(call, 0)
-      : this.#join(call, 0);
+      ? this.#readOnce(call)
+      : this.#join(call);
   }
 
   /**
@@ -79,7 +71,8 @@ export class ReadThrough {
    */
   readSync(call: ReadCall, join = false): unknown {
     const { key, plan } = call;
-    if (join && this.#flights.get(key) !== undefined) return this.#join(call, 0);
+    if (join && this.#flights.get(key) !== undefined) return this.#join(call);
+    if (isComputing(key)) throw new ReentrantCallError(key, plan.source.name);
     let raw = this.#readNow(key, plan.source);
     const state = stateOf(raw, plan.staleMs, Date.now());
     if (state === State.Fresh || state === State.Stale) {
@@ -154,7 +147,7 @@ export class ReadThrough {
   }
 
   /** One store read and what follows from it. */
-  #readOnce(call: ReadCall, round: number): Promise<unknown> {
+  #readOnce(call: ReadCall): Promise<unknown> {
     const { guard, store } = this.#services;
     let got: ReturnType<typeof guard.get>;
     try {
@@ -163,34 +156,34 @@ export class ReadThrough {
       got = Promise.reject(error);
     }
     return Promise.resolve(got).then(
-      (raw) => this.#afterRead(call, textOf(raw), round),
+      (raw) => this.#afterRead(call, textOf(raw)),
       (error: unknown) => {
         this.#services.report('get', call.key, error, call.plan.source);
-        return this.#miss(call, UNPROTECTED, round);
+        return this.#miss(call, UNPROTECTED);
       },
     );
   }
 
-  #afterRead(call: ReadCall, raw: string | undefined, round: number): unknown {
+  #afterRead(call: ReadCall, raw: string | undefined): unknown {
     const state = stateOf(raw, call.plan.staleMs, Date.now());
     switch (state) {
       case State.Absent:
-        return this.#miss(call, ABSENT, round);
+        return this.#miss(call, ABSENT);
       case State.Fresh:
       case State.Stale: {
         const value = this.#serve(call, raw as string, state);
         if (isThenable(value)) {
           return value.then((decoded) =>
-            decoded === MISS ? this.#miss(call, { kind: 'read', raw }, round) : decoded,
+            decoded === MISS ? this.#miss(call, { kind: 'read', raw }) : decoded,
           );
         }
-        return value === MISS ? this.#miss(call, { kind: 'read', raw }, round) : value;
+        return value === MISS ? this.#miss(call, { kind: 'read', raw }) : value;
       }
       case State.Unusable:
         this.verdicts.discard(call.key, raw as string, reasonOf(raw as string), call.plan.source);
-        return this.#miss(call, ABSENT, round);
+        return this.#miss(call, ABSENT);
       default:
-        return this.#miss(call, { kind: 'read', raw }, round);
+        return this.#miss(call, { kind: 'read', raw });
     }
   }
 
@@ -225,8 +218,9 @@ export class ReadThrough {
   }
 
   /** Nothing usable was read: join a computation that started meanwhile, or start one. */
-  #miss(call: ReadCall, start: Start, round: number): Promise<unknown> {
-    if (this.#flights.get(call.key) !== undefined) return this.#join(call, round);
+  #miss(call: ReadCall, start: Start): Promise<unknown> {
+    if (this.#flights.get(call.key) !== undefined) return this.#join(call);
+    call.waitUntil ??= Date.now() + this.#services.leaseWaitMs;
     this.#emitMiss(call);
     return this.#flights
       .start(call.key, (flight) => this.#compute(call, start, flight))
@@ -235,18 +229,17 @@ export class ReadThrough {
 
   /**
    * Waits for the computation in flight and takes its value only if it vouches for this caller
-   * (see flights.ts); otherwise reads again, and after {@link JOIN_ROUNDS} rounds runs the
-   * function itself, storing nothing.
+   * (see flights.ts); otherwise reads again. One more round at most: a computation found then
+   * started after the one joined here ended, so after this caller arrived, and every tick it can
+   * vouch with is later still.
    */
-  async #join(call: ReadCall, round: number): Promise<unknown> {
+  async #join(call: ReadCall): Promise<unknown> {
+    if (isComputing(call.key)) throw new ReentrantCallError(call.key, call.plan.source.name);
     const flight = this.#flights.get(call.key) as Flight;
     flight.joiners += 1;
     const outcome = await flight.promise;
     if (vouchesFor(outcome, call.arrived)) return outcome.value;
-    if (round >= JOIN_ROUNDS) return runFunction(call);
-    return this.#flights.get(call.key) === undefined
-      ? this.#readOnce(call, round + 1)
-      : this.#join(call, round + 1);
+    return this.#flights.get(call.key) === undefined ? this.#readOnce(call) : this.#join(call);
   }
 
   async #compute(call: ReadCall, start: Start, flight: Flight): Promise<Outcome> {
@@ -275,6 +268,7 @@ export class ReadThrough {
     const { key, plan } = call;
     const stop = leases.keepAlive(key, marker);
     const started = performance.now();
+    const startedAt = tick();
     let value: unknown;
     try {
       value = await runFunction(call);
@@ -288,14 +282,14 @@ export class ReadThrough {
     if (text === undefined) {
       if (flight.overtaken || flight.joiners === 0) {
         leases.release(key, marker);
-        return { value, confirmedAt: UNCONFIRMED };
+        return { value, confirmedAt: startedAt };
       }
-      // Not stored (`shouldCache` declined, or the value cannot be encoded), yet callers joined:
-      // the value vouches for them only if no invalidation removed the lease meanwhile, which the
-      // lease's own removal tells.
+      // Not stored (`shouldCache` declined, or the value cannot be encoded), yet callers joined
+      // after the function started: the value vouches for them only if no invalidation removed
+      // the lease meanwhile, which the lease's own removal tells.
       const sentAt = tick();
       const kept = await leases.releaseAndTell(key, marker);
-      return { value, confirmedAt: kept && !flight.overtaken ? sentAt : UNCONFIRMED };
+      return { value, confirmedAt: kept && !flight.overtaken ? sentAt : startedAt };
     }
     const sentAt = tick();
     let filled: boolean;
@@ -305,31 +299,33 @@ export class ReadThrough {
       this.#services.report('set', key, error, plan.source);
       // The fill may still land late; if it does not, the lease must not outlive it.
       leases.release(key, marker);
-      return { value, confirmedAt: UNCONFIRMED };
+      return { value, confirmedAt: startedAt };
     }
     this.#filler.reported(key, plan, filled);
-    return { value, confirmedAt: filled ? sentAt : UNCONFIRMED };
+    return { value, confirmedAt: filled ? sentAt : startedAt };
   }
 
   /**
    * Computes without storing (the store is failing, or another caller's lease outlived the
-   * wait). With leases, the value vouches for nobody else: nothing checked it against
-   * invalidations made by other processes.
+   * wait). With leases, the value vouches only for callers that arrived before the function
+   * started: it read the data after they came, as their own call would have.
    */
   async #alone(call: ReadCall, flight: Flight): Promise<Outcome> {
+    const startedAt = tick();
     const value = await runFunction(call);
     const inProcessOnly = this.#leases === undefined && !flight.overtaken;
-    return { value, confirmedAt: inProcessOnly ? ALWAYS : UNCONFIRMED };
+    return { value, confirmedAt: inProcessOnly ? ALWAYS : startedAt };
   }
 
   /** Without atomic writes: compute, then store unless an invalidation in this process overtook it. */
   async #computeAndSet(call: ReadCall, flight: Flight): Promise<Outcome> {
     const { key, plan } = call;
     const started = performance.now();
+    const startedAt = tick();
     const value = await runFunction(call);
     const text = this.#filler.encodeUnlessOvertaken(key, value, plan, started, flight.overtaken);
     if (text !== undefined) await this.#filler.write(key, text, plan);
-    return { value, confirmedAt: flight.overtaken ? UNCONFIRMED : ALWAYS };
+    return { value, confirmedAt: flight.overtaken ? startedAt : ALWAYS };
   }
 
   /** A synchronous store's text for a key; `undefined` when absent or failing (reported). */
