@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, vi } from 'vitest';
-import { InvalidOptionError, RedisStore } from '../../src/index.js';
+import { InvalidOptionError } from '../../src/index.js';
+import { RedisStore } from '../../src/redis.js';
 import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
 
 describe('RedisStore', () => {

@@ -70,7 +70,7 @@ describe('the built package', () => {
     const result = runNode([
       '--input-type=module',
       '-e',
-      `import { RedisStore } from 'quickpost-cache';
+      `import { RedisStore } from 'quickpost-cache/redis';
        import { describeStoreConformance, GLOB_KEYS } from 'quickpost-cache/testing';
        console.log(JSON.stringify([typeof RedisStore, typeof describeStoreConformance, GLOB_KEYS.length > 0]));`,
     ]);
