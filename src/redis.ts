@@ -5,6 +5,11 @@
  */
 export {
   type ConnectionOptions,
+  type RedisClient,
+  type RedisClusterClient,
+  type RedisCommands,
+  type RedisPipeline,
+  type RedisServerClient,
   RedisStore,
   type RedisStoreOptions,
   type RedisStoreTuning,
