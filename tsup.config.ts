@@ -9,8 +9,16 @@ const common = {
 } as const;
 
 export default defineConfig([
-  // The library: ESM and CommonJS.
-  { ...common, entry: { index: 'src/index.ts' }, format: ['esm', 'cjs'] },
+  // The library (`quickpost-cache`, which never loads ioredis) and its Redis store
+  // (`quickpost-cache/redis`), in ESM and CommonJS. Built together with `splitting`, so the code
+  // both use (the error classes) lives in one shared chunk per format: an InvalidOptionError
+  // thrown by RedisStore is an instance of the class `quickpost-cache` exports.
+  {
+    ...common,
+    entry: { index: 'src/index.ts', redis: 'src/redis.ts' },
+    format: ['esm', 'cjs'],
+    splitting: true,
+  },
   // The Store conformance suite: ESM only, because vitest cannot be loaded with require().
   { ...common, entry: { testing: 'src/testing/index.ts' }, format: ['esm'] },
 ]);

@@ -8,7 +8,8 @@
  * Options (environment): BENCH_OPS (operations per measurement, default 20000).
  */
 import { Redis } from 'ioredis';
-import { createCache, RedisStore } from '../src/index.js';
+import { createCache } from '../src/index.js';
+import { RedisStore } from '../src/redis.js';
 import { type RunningRedis, startStandaloneRedis } from '../test/helpers/redis-servers.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);

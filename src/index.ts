@@ -31,12 +31,7 @@ export {
 } from './errors.js';
 export { createGlobMatcher, matchGlob } from './glob.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
-export {
-  type ConnectionOptions,
-  RedisStore,
-  type RedisStoreOptions,
-  type RedisStoreTuning,
-} from './stores/redis.js';
+// RedisStore is in `quickpost-cache/redis` (src/redis.ts), so that this entry never loads ioredis.
 export type { AtomicStore, MaybePromise, Store, SyncStore } from './stores/store.js';
 export {
   type CheckedTemplate,

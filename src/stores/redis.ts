@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+// The ioredis package is needed at run time only for connections the store opens (`{ url }`,
+// `{ redis }`); a client you pass in is used through the commands it has, whatever its copy.
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
 import type { AtomicStore, Store } from './store.js';
 
@@ -40,16 +42,78 @@ const OWNED_DEFAULTS = { maxRetriesPerRequest: 1 } as const;
  */
 export type ConnectionOptions = Omit<RedisOptions, 'replyMapping'>;
 
-/** How a {@link RedisStore} gets its connection. */
-export type RedisStoreOptions =
+/** A pipeline as {@link RedisStore} uses it: UNLINKs queued, then sent in one round trip. */
+export interface RedisPipeline {
+  /** Queues an UNLINK of one key. */
+  unlink(key: string): unknown;
+  /** Sends the queued commands; one `[error, reply]` pair per command. */
+  exec(): Promise<[error: Error | null, result: unknown][] | null>;
+}
+
+/**
+ * The commands {@link RedisStore} sends through any client, standalone or Cluster. They are typed
+ * as ioredis 5 and 6 declare them, so a client from any copy of ioredis fits.
+ */
+export interface RedisCommands {
+  /** `GET key` */
+  get(key: string): Promise<string | null>;
+  /** `SET key value PX ms` */
+  set(key: string, value: string, px: 'PX', ttlMs: number): Promise<unknown>;
+  /** `SET key value PX ms NX`: `'OK'` if written, `null` if the key existed. */
+  set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<string | null>;
+  /** `UNLINK key…`: the number of keys removed. */
+  unlink(...keys: string[]): Promise<number>;
+  /** `EVALSHA sha numkeys key… arg…` */
+  evalsha(sha1: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  /** `EVAL script numkeys key… arg…` */
+  eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+}
+
+/** A connection to one Redis server, such as an ioredis 5 or 6 `Redis`, or one Cluster node. */
+export interface RedisServerClient extends RedisCommands {
+  /** `SCAN cursor MATCH pattern COUNT n`: the next cursor and a batch of keys. */
+  scan(
+    cursor: string,
+    match: 'MATCH',
+    pattern: string,
+    count: 'COUNT',
+    n: number,
+  ): Promise<[cursor: string, keys: string[]]>;
+  /** A pipeline on this connection. */
+  pipeline(): RedisPipeline;
+}
+
+/** A Redis Cluster client, such as an ioredis 5 or 6 `Cluster`. */
+export interface RedisClusterClient extends RedisCommands {
+  /** A connection to each master: a pattern delete scans every one of them. */
+  nodes(role: 'master'): RedisServerClient[];
+}
+
+/**
+ * A client {@link RedisStore} accepts: any ioredis 5 or 6 `Redis` or `Cluster`, from whichever
+ * copy of ioredis your app loads. A Cluster is recognised by its `nodes` method.
+ */
+export type RedisClient = RedisServerClient | RedisClusterClient;
+
+/**
+ * How a {@link RedisStore} gets its connection. `C` is the type of the client you pass in; a
+ * connection the store opens is an ioredis `Redis`.
+ */
+export type RedisStoreOptions<C extends RedisClient = Redis | Cluster> =
   | {
       /**
-       * Your own ioredis `Redis` or `Cluster` client. The store never closes it; a connection
-       * dedicated to the cache is best, since other options or blocking commands on a shared
-       * connection affect the cache too.
+       * Your own ioredis `Redis` or `Cluster` client (ioredis 5 or 6). The store never closes it;
+       * a connection dedicated to the cache is best, since other options or blocking commands on
+       * a shared connection affect the cache too.
        */
-      client: Redis | Cluster;
+      client: C;
     }
+  // Only a store whose client type is ioredis's `Redis` can open its own connection, so that
+  // `client` is never typed as something the store did not make.
+  | (Redis extends C ? OwnedConnectionOptions : never);
+
+/** Options of a connection the store opens: `{ url, redis? }` or `{ redis }`. */
+type OwnedConnectionOptions =
   | {
       /** A `redis://` URL; the store opens the connection and `close()` ends it. */
       url: string;
@@ -83,43 +147,49 @@ export interface RedisStoreTuning {
  * Entries are plain strings: `redis-cli GET quickpost:posts:my-post` shows the JSON behind a
  * short header.
  */
-export class RedisStore implements Store, AtomicStore {
-  /** The ioredis client in use. */
-  readonly client: Redis | Cluster;
-  readonly #owned: boolean;
+export class RedisStore<C extends RedisClient = Redis | Cluster> implements Store, AtomicStore {
+  /** The client in use: yours, or the ioredis `Redis` the store opened. */
+  readonly client: C;
+  /** The connection the store opened, which `close()` ends; none for a client passed in. */
+  readonly #owned: Redis | undefined;
   readonly #scanCount: number;
 
-  constructor(options: RedisStoreOptions & RedisStoreTuning) {
+  constructor(options: RedisStoreOptions<C> & RedisStoreTuning) {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionError(
         'options',
         'RedisStore needs `{ client }` (an ioredis Redis or Cluster), `{ url }` or `{ redis }` options',
       );
     }
-    if ('client' in options) {
-      if (!(options.client instanceof Redis || options.client instanceof Cluster)) {
-        throw new InvalidOptionError(
-          'client',
-          '`client` must be an ioredis Redis or Cluster instance',
-        );
-      }
-      this.client = options.client;
-      this.#owned = false;
-    } else if ('url' in options) {
-      this.client = new Redis(options.url, { ...OWNED_DEFAULTS, ...options.redis });
-      this.#owned = true;
-    } else {
-      this.client = new Redis({ ...OWNED_DEFAULTS, ...options.redis });
-      this.#owned = true;
-    }
-    refuseKeyPrefix(this.client);
-    this.#scanCount = options.scanCount ?? 1000;
-    if (!Number.isInteger(this.#scanCount) || this.#scanCount < 1) {
+    const scanCount = options.scanCount ?? 1000;
+    if (!Number.isInteger(scanCount) || scanCount < 1) {
       throw new InvalidOptionError(
         'scanCount',
-        `\`scanCount\` must be a positive integer, got ${this.#scanCount}`,
+        `\`scanCount\` must be a positive integer, got ${scanCount}`,
       );
     }
+    this.#scanCount = scanCount;
+    if ('client' in options) {
+      checkClient(options.client);
+      refuseKeyPrefix(options.client);
+      this.client = options.client;
+      this.#owned = undefined;
+      return;
+    }
+    const owned =
+      'url' in options
+        ? new Redis(options.url, { ...OWNED_DEFAULTS, ...options.redis })
+        : new Redis({ ...OWNED_DEFAULTS, ...options.redis });
+    try {
+      // Checked on the client, not the options: ioredis also reads options from the URL.
+      refuseKeyPrefix(owned);
+    } catch (error) {
+      owned.disconnect();
+      throw error;
+    }
+    this.#owned = owned;
+    // Only reachable when `Redis extends C` (see RedisStoreOptions), so this is the client's type.
+    this.client = owned as unknown as C;
   }
 
   get(key: string): Promise<string | null> {
@@ -135,13 +205,14 @@ export class RedisStore implements Store, AtomicStore {
   }
 
   async deletePattern(pattern: string): Promise<number> {
-    if (this.client instanceof Cluster) {
+    const client: RedisClient = this.client;
+    if (isCluster(client)) {
       const removed = await Promise.all(
-        this.client.nodes('master').map((node) => this.#deleteOnNode(node, pattern, true)),
+        client.nodes('master').map((node) => this.#deleteOnNode(node, pattern, true)),
       );
       return removed.reduce((sum, n) => sum + n, 0);
     }
-    return this.#deleteOnNode(this.client, pattern, false);
+    return this.#deleteOnNode(client, pattern, false);
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -174,7 +245,7 @@ export class RedisStore implements Store, AtomicStore {
 
   /** Closes the connection if the store opened it; a client you passed in stays open. */
   async close(): Promise<void> {
-    if (this.#owned) await this.client.quit();
+    await this.#owned?.quit();
   }
 
   /**
@@ -183,7 +254,7 @@ export class RedisStore implements Store, AtomicStore {
    * batch live in different slots, and a multi-key UNLINK across slots fails with CROSSSLOT: they
    * are unlinked one by one, in one pipeline per batch.
    */
-  async #deleteOnNode(node: Redis, pattern: string, perKey: boolean): Promise<number> {
+  async #deleteOnNode(node: RedisServerClient, pattern: string, perKey: boolean): Promise<number> {
     let removed = 0;
     let cursor = '0';
     do {
@@ -206,13 +277,52 @@ export class RedisStore implements Store, AtomicStore {
 }
 
 /**
+ * A Cluster is told apart by what it can do (`nodes`, which a standalone client lacks), not by
+ * `instanceof`: a client made by another copy of ioredis (another version beside ours, ioredis 5)
+ * is an instance of that copy's classes, never of ours.
+ */
+function isCluster(client: RedisClient): client is RedisClusterClient {
+  return typeof (client as Partial<RedisClusterClient>).nodes === 'function';
+}
+
+/** The methods each kind of client must have for the store to work. */
+const COMMANDS = ['get', 'set', 'unlink', 'evalsha', 'eval'] as const;
+const SERVER_METHODS = [...COMMANDS, 'scan', 'pipeline'] as const;
+const CLUSTER_METHODS = [...COMMANDS, 'nodes'] as const;
+
+/** Refuses, when the store is made, a client that lacks a command the store will send. */
+function checkClient(client: unknown): asserts client is RedisClient {
+  if (typeof client !== 'object' || client === null) {
+    throw new InvalidOptionError(
+      'client',
+      `\`client\` must be an ioredis Redis or Cluster client (ioredis 5 or 6), got ${client === null ? 'null' : typeof client}`,
+    );
+  }
+  const methods = client as Record<string, unknown>;
+  const cluster = typeof methods.nodes === 'function';
+  const missing = (cluster ? CLUSTER_METHODS : SERVER_METHODS).filter(
+    (name) => typeof methods[name] !== 'function',
+  );
+  if (missing.length > 0) {
+    throw new InvalidOptionError(
+      'client',
+      `\`client\` must be an ioredis Redis or Cluster client (ioredis 5 or 6); this ${cluster ? 'Cluster-like ' : ''}object has no ${missing.map((name) => `\`${name}()\``).join(', ')}`,
+    );
+  }
+}
+
+/**
  * ioredis applies `keyPrefix` to keys of ordinary commands but not to SCAN patterns, while SCAN
  * replies include it: pattern deletes would silently remove nothing. The cache's own `prefix`
  * does that job instead.
  */
-function refuseKeyPrefix(client: Redis | Cluster): void {
-  const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
-  const keyPrefix = options.keyPrefix || options.redisOptions?.keyPrefix;
+function refuseKeyPrefix(client: RedisClient): void {
+  // ioredis 5 and 6 keep their options on `options`: a Cluster's own `keyPrefix`, or the one in
+  // the `redisOptions` it gives every node connection.
+  const { options } = client as {
+    options?: { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } };
+  };
+  const keyPrefix = options?.keyPrefix || options?.redisOptions?.keyPrefix;
   if (keyPrefix) {
     throw new InvalidOptionError(
       'client',

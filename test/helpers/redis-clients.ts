@@ -1,4 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
+import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
 import { inject } from 'vitest';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.js';
 
@@ -53,4 +54,15 @@ export async function delayedClusterClient(delayMs: () => number): Promise<Delay
       await Promise.all(proxies.map((proxy) => proxy.close()));
     },
   };
+}
+
+/** The same standalone server through ioredis 5 (the `ioredis5` alias), a copy of ioredis not ours. */
+export function standaloneClient5(): Redis5 {
+  return new Redis5(inject('redis').standalone);
+}
+
+/** The same cluster through ioredis 5. */
+export function clusterClient5(): Cluster5 {
+  const { nodes, natMap } = inject('redis').cluster;
+  return new Cluster5(nodes, natMap === undefined ? {} : { natMap });
 }

@@ -14,6 +14,8 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import {
   GenericContainer,
+  getContainerRuntimeClient,
+  ImageName,
   Network,
   type StartedNetwork,
   type StartedTestContainer,
@@ -45,6 +47,34 @@ export interface RunningRedis {
 }
 
 const READY = /Ready to accept connections/;
+
+/** The first line of an error's message: causes from Docker can run over many lines. */
+function firstLine(error: unknown): string {
+  return (String(error instanceof Error ? error.message : error).split('\n')[0] ?? '').trim();
+}
+
+/**
+ * What keeps the Redis tests from running on this machine, in one line, or `undefined` when
+ * nothing does. They always need a container runtime (the fault tests start containers of their
+ * own even when REDIS_URL and REDIS_CLUSTER_NODES name running servers) and the Redis image.
+ */
+export async function redisTestsBlocker(): Promise<string | undefined> {
+  const unit = 'run `npm run test:unit` for the tests that need no Redis';
+  let runtime: Awaited<ReturnType<typeof getContainerRuntimeClient>>;
+  try {
+    runtime = await getContainerRuntimeClient();
+  } catch (error) {
+    return `[redis tests] need a Docker engine (or REDIS_URL and REDIS_CLUSTER_NODES, plus Docker for the fault tests): testcontainers found none (${firstLine(error)}); ${unit}, or \`bash .ci/run\``;
+  }
+  const image = process.env.QUICKPOST_REDIS_IMAGE ?? 'redis:7-alpine';
+  try {
+    const name = ImageName.fromString(image);
+    if (!(await runtime.image.exists(name))) await runtime.image.pull(name);
+  } catch (error) {
+    return `[redis tests] need the image ${image}, which Docker cannot get (${firstLine(error)}): set QUICKPOST_REDIS_IMAGE to a local Redis image, or run \`bash .ci/run\` (it builds one); ${unit}`;
+  }
+  return undefined;
+}
 
 export async function startRedisServers(): Promise<RunningRedis> {
   const image = process.env.QUICKPOST_REDIS_IMAGE ?? 'redis:7-alpine';

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { type Cache, createCache, RedisStore } from '../../src/index.js';
+import { type Cache, createCache } from '../../src/index.js';
+import { RedisStore } from '../../src/redis.js';
 import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
 import { deferred, recordingLogger } from '../helpers/stores.js';
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Cache, createCache, RedisStore, type Store } from '../../src/index.js';
+import { type Cache, createCache, type Store } from '../../src/index.js';
+import { RedisStore } from '../../src/redis.js';
 import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
 import { deferred } from '../helpers/stores.js';
 

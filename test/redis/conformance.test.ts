@@ -1,4 +1,4 @@
-import { RedisStore } from '../../src/index.js';
+import { RedisStore } from '../../src/redis.js';
 import { describeStoreConformance } from '../../src/testing/index.js';
 import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
 

@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type CacheLogger, createCache, RedisStore } from '../../src/index.js';
+import { type CacheLogger, createCache } from '../../src/index.js';
+import { RedisStore } from '../../src/redis.js';
 import { type FaultRedis, startFaultRedis } from '../helpers/redis-servers.js';
 
 const TIMEOUT_MS = 150;

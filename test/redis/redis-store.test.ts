@@ -1,26 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { describe, expect, inject, it, vi } from 'vitest';
-import { InvalidOptionError, RedisStore } from '../../src/index.js';
+import { RedisStore } from '../../src/redis.js';
 import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
 
 describe('RedisStore', () => {
-  it('refuses a client with keyPrefix, which SCAN would ignore', async () => {
-    const { host, port } = inject('redis').standalone;
-    const client = new Redis({ host, port, keyPrefix: 'app:', lazyConnect: true });
-    expect(() => new RedisStore({ client })).toThrow(InvalidOptionError);
-    expect(() => new RedisStore({ client })).toThrow(/keyPrefix: 'app:'/);
-    client.disconnect();
-  });
-
-  it('rejects what is not an ioredis client', () => {
-    expect(() => new RedisStore({ client: {} as Redis })).toThrow(
-      expect.objectContaining({ option: 'client' }),
-    );
-    expect(() => new RedisStore({ client: standaloneClientLazy(), scanCount: 0 })).toThrow(
-      expect.objectContaining({ option: 'scanCount' }),
-    );
-  });
+  // Which clients it accepts, and the keyPrefix refusal, need no server: test/unit/redis-store.test.ts.
 
   it('opens and closes its own connection from a URL, but never closes a client it was given', async () => {
     const { host, port } = inject('redis').standalone;
@@ -58,8 +42,3 @@ describe('RedisStore', () => {
     await client.quit();
   });
 });
-
-function standaloneClientLazy(): Redis {
-  const { host, port } = inject('redis').standalone;
-  return new Redis({ host, port, lazyConnect: true });
-}

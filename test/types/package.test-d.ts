@@ -1,5 +1,11 @@
-// The published declarations (dist/index.d.ts), resolved through package.json `exports`.
+// The published declarations (dist/*.d.ts), resolved through package.json `exports`.
+// Type tests are only type-checked, never run: that the root entry's files never mention ioredis
+// is checked on the files themselves, in test/smoke/dist.test.ts.
+import { Cluster, Redis } from 'ioredis';
+import { Redis as Redis5 } from 'ioredis5';
 import { createCache, type MemoryStore, type Store } from 'quickpost-cache';
+import { type RedisClient, RedisStore } from 'quickpost-cache/redis';
+import { describeStoreConformance, type StoreConformanceOptions } from 'quickpost-cache/testing';
 import { describe, expectTypeOf, it } from 'vitest';
 
 describe('published declarations', () => {
@@ -19,5 +25,36 @@ describe('published declarations', () => {
     cache.invalidate;
     const remote = createCache({ store: {} as Store });
     expectTypeOf(remote.get<number>('k')).toEqualTypeOf<Promise<number | undefined>>();
+  });
+
+  it('keep RedisStore out of the root entry', () => {
+    expectTypeOf<Extract<keyof typeof import('quickpost-cache'), `Redis${string}`>>().toBeNever();
+  });
+
+  it('type quickpost-cache/redis by the client it is given, from any copy of ioredis', () => {
+    expectTypeOf(new RedisStore({ client: new Redis() }).client).toEqualTypeOf<Redis>();
+    expectTypeOf(new RedisStore({ client: new Cluster([]) }).client).toEqualTypeOf<Cluster>();
+    expectTypeOf(new RedisStore({ client: new Redis5() }).client).toEqualTypeOf<Redis5>();
+    expectTypeOf(new RedisStore({ url: 'redis://127.0.0.1' }).client).toEqualTypeOf<
+      Redis | Cluster
+    >();
+    expectTypeOf(new RedisStore({ client: new Redis5() })).toExtend<RedisStore<RedisClient>>();
+    // @ts-expect-error a connection the store opens is a Redis, never a Cluster
+    new RedisStore<Cluster>({ url: 'redis://127.0.0.1' });
+    // @ts-expect-error not a Redis client
+    new RedisStore({ client: { get: async () => null } });
+    const cache = createCache({ store: new RedisStore({ client: new Redis5() }) });
+    const square = cache.cacheable((n: number) => n * n, {
+      key: 'sq:{{n}}',
+      context: (n) => ({ n }),
+    });
+    expectTypeOf(square).toEqualTypeOf<(n: number) => Promise<number>>();
+  });
+
+  it('type quickpost-cache/testing', () => {
+    expectTypeOf(describeStoreConformance<RedisStore>)
+      .parameter(0)
+      .toEqualTypeOf<StoreConformanceOptions<RedisStore>>();
+    describeStoreConformance({ name: 'x', create: () => new RedisStore({ client: new Redis5() }) });
   });
 });

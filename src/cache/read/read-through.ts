@@ -59,9 +59,7 @@ export class ReadThrough {
    * async function: a hit costs one bounded store read, one decode and one promise reaction.
    */
   read(call: ReadCall): Promise<unknown> {
-    return this.#flights.get(call.key) === undefined
-      ? this.#readOnce(call)
-      : this.#join(call);
+    return this.#flights.get(call.key) === undefined ? this.#readOnce(call) : this.#join(call);
   }
 
   /**
