@@ -20,6 +20,8 @@ interface Entry {
  * const cache = createCache({ store: new MapStore() });
  */
 export class MapStore implements Store {
+  /** Every method answers with a promise: caches on this store have promise-typed results. */
+  readonly sync = false;
   readonly #entries = new Map<string, Entry>();
 
   async get(key: string): Promise<string | undefined> {

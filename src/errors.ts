@@ -12,7 +12,7 @@ export const ErrorCode = {
   Serialization: 'E_SERIALIZATION',
   /** The store did not answer within the operation timeout, or the circuit breaker is open. */
   StoreUnavailable: 'E_STORE_UNAVAILABLE',
-  /** A mutation succeeded but its invalidation failed (with `invalidationErrors: 'throw'`). */
+  /** A mutation succeeded but its invalidation was not confirmed in time (with `invalidationErrors: 'throw'`). */
   InvalidationFailed: 'E_INVALIDATION_FAILED',
   /** A cached function called itself for the key it is computing. */
   ReentrantCall: 'E_REENTRANT_CALL',
@@ -136,12 +136,13 @@ export class StoreUnavailableError extends CacheError {
 }
 
 /**
- * A mutation succeeded but deleting its patterns failed; thrown only with
- * `invalidationErrors: 'throw'`. `result` is the mutation's result; `cause` the store's error.
+ * A mutation succeeded but its invalidation's first attempt failed (or its patterns could not be
+ * rendered); thrown only with `invalidationErrors: 'throw'`. The invalidation goes on in the
+ * background until the store confirms it. `result` is the mutation's result; `cause` the error.
  */
 export class InvalidationError extends CacheError {
   override name = 'InvalidationError' as const;
-  /** The full patterns that could not be deleted. */
+  /** The full patterns whose invalidation is not confirmed. */
   readonly patterns: readonly string[];
   /** What the mutation returned (it did happen). */
   readonly result: unknown;
@@ -149,7 +150,9 @@ export class InvalidationError extends CacheError {
   constructor(patterns: readonly string[], result: unknown, cause: unknown) {
     super(
       ErrorCode.InvalidationFailed,
-      `The mutation succeeded but invalidating ${patterns.join(', ') || 'its patterns'} failed, so those entries may be stale until their TTL ends. Retry the invalidation (cache.deletePattern) or lower the TTL.`,
+      patterns.length === 0
+        ? 'The mutation succeeded but its invalidation patterns could not be rendered (see `cause`), so its entries may be stale until their TTL ends. Fix `contextFromResult`.'
+        : `The mutation succeeded but deleting ${patterns.join(', ')} failed (see \`cause\`). It is retried in the background until the store confirms it, and this process serves none of those keys from the store meanwhile; other processes may serve them until then.`,
       { cause },
     );
     this.patterns = patterns;

@@ -1,4 +1,11 @@
-export type { ContextArgs, StoreResult, WriteOptions, WriteOptionsArgs } from './cache/core.js';
+export {
+  Cache,
+  type ContextArgs,
+  createCache,
+  isCache,
+  type WriteOptions,
+  type WriteOptionsArgs,
+} from './cache/cache.js';
 export type {
   CacheEventMap,
   CacheEventName,
@@ -6,9 +13,13 @@ export type {
   EventSource,
 } from './cache/events.js';
 export type { BreakerOptions } from './cache/guard.js';
-export type { CacheLogger, CacheOptions } from './cache/options.js';
+export type {
+  CacheLogger,
+  CacheOptions,
+  InvalidationErrors,
+  LeaseOptions,
+} from './cache/options.js';
 export type { SchemaResult, ValueSchema } from './cache/schema.js';
-export { Cache, createCache, isCache } from './cache.js';
 export type { Serializer } from './codec/index.js';
 export {
   cacheable,
@@ -25,6 +36,7 @@ export {
   InvalidOptionError,
   isCacheError,
   MissingContextValueError,
+  ReentrantCallError,
   SerializationError,
   StoreUnavailableError,
   TemplateSyntaxError,
@@ -32,7 +44,14 @@ export {
 export { createGlobMatcher, matchGlob } from './glob.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 // RedisStore is in `quickpost-cache/redis` (src/redis.ts), so that this entry never loads ioredis.
-export type { AtomicStore, MaybePromise, Store, SyncStore } from './stores/store.js';
+export type {
+  AtomicStore,
+  BySync,
+  MaybePromise,
+  Store,
+  StoreResult,
+  SyncStore,
+} from './stores/store.js';
 export {
   type CheckedTemplate,
   type CompiledTemplate,

@@ -21,8 +21,10 @@ const LINES: { [E in CacheEventName]?: (event: CacheEventMap[E]) => string } = {
   skip: ({ key, reason }) => `[Cache] SKIP: ${key} (${reason})`,
   invalid: ({ key, reason }) => `[Cache] INVALID: ${key} (${reason}; deleted)`,
   refresh: ({ key, reason }) => `[Cache] REFRESH: ${key} (${reason})`,
-  invalidate: ({ pattern, count }) =>
-    `[Cache] INVALIDATE: ${pattern} (${count} ${count === 1 ? 'key' : 'keys'})`,
+  invalidate: ({ pattern, count, attempts }) =>
+    `[Cache] INVALIDATE: ${pattern} (${count} ${count === 1 ? 'key' : 'keys'}${attempts > 1 ? `, attempt ${attempts}` : ''})`,
+  invalidationRetry: ({ pattern, attempt }) =>
+    `[Cache] INVALIDATE RETRY: ${pattern} (attempt ${attempt})`,
   delete: ({ key, removed }) => `[Cache] DELETE: ${key}${removed ? '' : ' (absent)'}`,
 };
 

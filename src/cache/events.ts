@@ -30,8 +30,18 @@ export interface CacheEventMap {
   invalid: { source: EventSource; key: string; reason: string };
   /** A value is being recomputed in the background (stale, or early refresh). */
   refresh: { source: EventSource; key: string; reason: 'stale' | 'early' };
-  /** Keys matching a pattern were deleted. */
-  invalidate: { source: EventSource; pattern: string; count: number };
+  /**
+   * The store confirmed an invalidation: keys matching `pattern` were deleted (`count` of them),
+   * at the `attempts`-th try.
+   */
+  invalidate: { source: EventSource; pattern: string; count: number; attempts: number };
+  /**
+   * Deleting `pattern` failed: the invalidation is kept and retried until the store confirms it,
+   * and this instance serves no matching key from the store meanwhile.
+   */
+  invalidationPending: { source: EventSource; pattern: string; error: unknown };
+  /** A pending invalidation is tried again (`attempt` counts from 1). */
+  invalidationRetry: { source: EventSource; pattern: string; attempt: number };
   /** One key was deleted through the manual API. */
   delete: { source: EventSource; key: string; removed: boolean };
   /**

@@ -1,7 +1,11 @@
+/**
+ * The options of `createCache`: each one's type and documentation on {@link CacheOptions}, its
+ * check, error sentence and default in {@link cacheOptionSpecs}, tied together by `OptionSpecs`.
+ */
 import { z } from 'zod';
 import type { Serializer } from '../codec/index.js';
 import type { Store } from '../stores/store.js';
-import { checkOptions, describe } from '../util/options.js';
+import { hasMethods, type OptionSpecs } from '../util/options.js';
 import type { BreakerOptions } from './guard.js';
 
 /** Where log lines go; `console` fits, and so do most loggers (pino, winston, consola). */
@@ -12,6 +16,25 @@ export interface CacheLogger {
   error(message: string, ...details: unknown[]): void;
 }
 
+/** Lease settings: how long a lease lives, and how long others wait for its holder. */
+export interface LeaseOptions {
+  /**
+   * How long a lease lives unless its holder extends it, in ms. The holder extends it every third
+   * of this while its function runs, so a holder that dies stalls other callers for about this.
+   * @default 2000
+   */
+  ttl?: number | undefined;
+  /**
+   * How long a caller waits, in all, for another caller's computation before computing itself
+   * (storing nothing), in ms.
+   * @default 5000
+   */
+  wait?: number | undefined;
+}
+
+/** What happens when a mutation's invalidation is not confirmed in time. */
+export type InvalidationErrors = 'report' | 'throw';
+
 /** Options of {@link createCache}. */
 export interface CacheOptions<S extends Store = Store> {
   /**
@@ -20,8 +43,8 @@ export interface CacheOptions<S extends Store = Store> {
    */
   store?: S | undefined;
   /**
-   * Put in front of every key as `${prefix}:`; use one per application sharing a Redis. `''`
-   * means no prefix. It may not contain whitespace, wildcards (`* ? [ ] \`) or braces.
+   * Put in front of every key as `${prefix}:`; use one per application sharing a Redis. Letters,
+   * digits and `_ . - /` only (no `:`), so that no prefix's keys or patterns can reach another's.
    * @default 'quickpost'
    */
   prefix?: string | undefined;
@@ -52,108 +75,138 @@ export interface CacheOptions<S extends Store = Store> {
    */
   timeout?: number | undefined;
   /**
-   * Longest wait for one pattern delete, in ms. A pattern delete walks the whole keyspace (SCAN),
-   * so it takes longer than single-key calls: about 0.1 s per 100,000 keys in Redis.
+   * Longest wait for one attempt at deleting a pattern, in ms. Without an index a pattern delete
+   * walks the whole keyspace (SCAN, about 0.1 s per 100,000 keys in Redis).
    * @default 5000
    */
   invalidationTimeout?: number | undefined;
   /**
+   * How long an `invalidating` wrapper waits for the store to confirm its invalidation before it
+   * returns the mutation's result anyway, in ms (with `invalidationErrors: 'report'`). An
+   * invalidation not confirmed by then stays pending: it is retried in the background until the
+   * store confirms it, and this instance serves no matching key from the store meanwhile.
+   * @default the `timeout`
+   */
+  invalidationWait?: number | undefined;
+  /**
    * Circuit breaker: after `failures` consecutive failed store calls, the store is skipped for
    * `cooldown` ms (reads are misses at once), then probed by one call. `false` turns it off.
+   * Invalidations are never skipped: they are retried until the store confirms them.
    * @default { failures: 5, cooldown: 2000 }
    */
   breaker?: BreakerOptions | false | undefined;
   /**
-   * Leases on stores with atomic writes (MemoryStore, RedisStore): `ttl` is how long a lease lives
-   * unless its holder extends it (ms); `wait` is how long other callers wait for the holder's
-   * value before computing themselves (ms). `false` turns leases off (in-process protection only).
-   * @default { ttl: 10000, wait: 5000 }
+   * Leases on stores with atomic writes (MemoryStore, RedisStore): one computation per key
+   * across processes, and no value computed before an invalidation written after it. `false`
+   * turns them off (in-process protection only).
+   * @default { ttl: 2000, wait: 5000 }
    */
-  lease?: { ttl?: number | undefined; wait?: number | undefined } | false | undefined;
+  lease?: LeaseOptions | false | undefined;
   /**
-   * What `invalidating` does when its mutation succeeded but the deletes failed: `'report'`
-   * returns the mutation's result and reports (logger.error, `error` event); `'throw'` rejects
-   * with `InvalidationError` (carrying the result).
+   * What `invalidating` does after its mutation succeeded. `'report'`: returns the mutation's
+   * result once the store confirmed the invalidation, or after `invalidationWait` (a failing store
+   * is logged, and the invalidation goes on in the background). `'throw'`: waits for the first
+   * delete attempt (at most `invalidationTimeout`) and, if it failed, rejects with
+   * `InvalidationError` carrying the result (the invalidation still goes on in the background).
    * @default 'report'
    */
-  invalidationErrors?: 'report' | 'throw' | undefined;
+  invalidationErrors?: InvalidationErrors | undefined;
+  /**
+   * Most invalidations kept pending while the store does not confirm them; beyond it, they are
+   * merged into one invalidation of every key of this prefix.
+   * @default 1000
+   */
+  maxPendingInvalidations?: number | undefined;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
-const TEMPLATE_FREE_TEXT = /^[^\s\u0000-\u001f\u007f-\u009f*?[\]\\{}]*$/;
+const positiveMs = z.number().positive().optional();
 
-function methods(names: readonly string[], what: string) {
-  return z
-    .unknown()
-    .superRefine((value, ctx) => {
-      const missing =
-        typeof value === 'object' && value !== null
-          ? names.filter((name) => typeof (value as Record<string, unknown>)[name] !== 'function')
-          : names;
-      if (missing.length > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be ${what} (missing: ${missing.join(', ')}), got ${describe(value)}`,
-        });
-      }
-    })
-    .optional();
-}
-
-/** Rules shared by every options object, with the sentence used when a value breaks one. */
-export const optionRules = {
-  ttl: [z.number().positive().optional(), 'must be a positive number of seconds'],
-  debug: [z.boolean().optional(), 'must be true or false'],
-  name: [z.string().min(1).optional(), 'must be a non-empty string'],
-  func: [z.function().optional(), 'must be a function'],
-} as const;
-
-const cacheOptionsSchema = z.strictObject({
-  store: methods(
-    ['get', 'set', 'delete', 'deletePattern'],
-    'a Store with get, set, delete and deletePattern methods',
-  ),
-  prefix: z.string().regex(TEMPLATE_FREE_TEXT).optional(),
-  ttl: optionRules.ttl[0],
-  debug: optionRules.debug[0],
-  logger: methods(['debug', 'info', 'warn', 'error'], 'a logger with debug, info, warn and error'),
-  serializer: methods(['serialize', 'deserialize'], 'a Serializer with serialize and deserialize'),
-  timeout: z.number().positive().optional(),
-  invalidationTimeout: z.number().positive().optional(),
-  breaker: z
-    .union([
-      z.literal(false),
-      z.strictObject({
-        failures: z.int().positive().optional(),
-        cooldown: z.number().positive().optional(),
-      }),
-    ])
-    .optional(),
-  lease: z
-    .union([
-      z.literal(false),
-      z.strictObject({
-        ttl: z.number().positive().optional(),
-        wait: z.number().nonnegative().optional(),
-      }),
-    ])
-    .optional(),
-  invalidationErrors: z.enum(['report', 'throw']).optional(),
-});
-
-const cacheOptionSentences: Record<string, string> = {
-  prefix:
-    'must be a string without whitespace, control characters, wildcards (* ? [ ] \\) or braces',
-  ttl: optionRules.ttl[1],
-  debug: optionRules.debug[1],
-  timeout: 'must be a positive number of milliseconds',
-  invalidationTimeout: 'must be a positive number of milliseconds',
-  breaker: 'must be false or { failures?: positive integer, cooldown?: positive ms }',
-  lease: 'must be false or { ttl?: positive ms, wait?: ms }',
-  invalidationErrors: "must be 'report' or 'throw'",
-};
-
-/** Checks `createCache` options; throws {@link InvalidOptionError} naming the first bad option. */
-export function checkCacheOptions(options: unknown): void {
-  checkOptions(cacheOptionsSchema, options, cacheOptionSentences, 'createCache');
-}
+/** Each option of {@link CacheOptions}: its check, what it must be, its default. */
+export const cacheOptionSpecs = {
+  store: {
+    schema: hasMethods<Store>(
+      ['get', 'set', 'delete', 'deletePattern'],
+      'a Store with get, set, delete and deletePattern methods',
+    ),
+    expect: 'must be a Store',
+  },
+  prefix: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_./-]+$/)
+      .optional(),
+    expect: 'must be a non-empty string of letters, digits, `_`, `.`, `-` and `/` (no `:`)',
+    default: 'quickpost',
+  },
+  ttl: {
+    schema: z.number().positive().optional(),
+    expect: 'must be a positive number of seconds',
+    default: 300,
+  },
+  debug: { schema: z.boolean().optional(), expect: 'must be true or false', default: false },
+  logger: {
+    schema: hasMethods<CacheLogger>(
+      ['debug', 'info', 'warn', 'error'],
+      'a logger with debug, info, warn and error',
+    ),
+    expect: 'must be a logger',
+    default: console,
+  },
+  serializer: {
+    schema: hasMethods<Serializer>(
+      ['serialize', 'deserialize'],
+      'a Serializer with serialize and deserialize',
+    ),
+    expect: 'must be a Serializer',
+  },
+  timeout: {
+    schema: positiveMs,
+    expect: 'must be a positive number of milliseconds',
+    default: 150,
+  },
+  invalidationTimeout: {
+    schema: positiveMs,
+    expect: 'must be a positive number of milliseconds',
+    default: 5000,
+  },
+  invalidationWait: {
+    schema: z.number().nonnegative().optional(),
+    expect: 'must be a number of milliseconds, 0 or more',
+  },
+  breaker: {
+    schema: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          failures: z.int().positive().optional(),
+          cooldown: z.number().positive().optional(),
+        }),
+      ])
+      .optional(),
+    expect: 'must be false or { failures?: positive integer, cooldown?: positive ms }',
+    default: { failures: 5, cooldown: 2000 },
+  },
+  lease: {
+    schema: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          ttl: z.number().positive().optional(),
+          wait: z.number().nonnegative().optional(),
+        }),
+      ])
+      .optional(),
+    expect: 'must be false or { ttl?: positive ms, wait?: ms }',
+    default: { ttl: 2000, wait: 5000 },
+  },
+  invalidationErrors: {
+    schema: z.enum(['report', 'throw']).optional(),
+    expect: "must be 'report' or 'throw'",
+    default: 'report',
+  },
+  maxPendingInvalidations: {
+    schema: z.int().positive().optional(),
+    expect: 'must be a positive integer',
+    default: 1000,
+  },
+} as const satisfies OptionSpecs<CacheOptions>;

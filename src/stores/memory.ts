@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { createGlobMatcher } from '../glob.js';
-import { checkOptions } from '../util/options.js';
+import { checkOptions, type OptionSpecs, withDefaults } from '../util/options.js';
 import type { AtomicStore, SyncStore } from './store.js';
 
 /** Bounds of a {@link MemoryStore}. */
@@ -18,10 +18,19 @@ export interface MemoryStoreOptions {
   maxBytes?: number | undefined;
 }
 
-const memoryStoreOptionsSchema = z.strictObject({
-  maxEntries: z.int().positive().optional(),
-  maxBytes: z.int().positive().optional(),
-});
+/** Each option of {@link MemoryStore}: its check, what it must be, its default. */
+const memoryStoreOptionSpecs = {
+  maxEntries: {
+    schema: z.int().positive().optional(),
+    expect: 'must be a positive integer',
+    default: 10_000,
+  },
+  maxBytes: {
+    schema: z.int().positive().optional(),
+    expect: 'must be a positive integer',
+    default: 64 * 1024 * 1024,
+  },
+} as const satisfies OptionSpecs<MemoryStoreOptions>;
 
 /**
  * The embedded default store: an in-process LRU (lru-cache) bounded by entry count and bytes, with
@@ -33,15 +42,11 @@ export class MemoryStore implements SyncStore, AtomicStore {
   readonly #entries: LRUCache<string, string>;
 
   constructor(options: MemoryStoreOptions = {}) {
-    checkOptions(
-      memoryStoreOptionsSchema,
-      options,
-      { maxEntries: 'must be a positive integer', maxBytes: 'must be a positive integer' },
-      'MemoryStore',
-    );
+    checkOptions(memoryStoreOptionSpecs, options, 'MemoryStore');
+    const { maxEntries, maxBytes } = withDefaults(memoryStoreOptionSpecs, options);
     this.#entries = new LRUCache<string, string>({
-      max: options.maxEntries ?? 10_000,
-      maxSize: options.maxBytes ?? 64 * 1024 * 1024,
+      max: maxEntries,
+      maxSize: maxBytes,
       sizeCalculation: (value, key) => (value.length + key.length) * 2,
       // The wall clock (rather than performance.now), looked up at each call: it is what entries'
       // logical expiry uses, and test clocks can move it. ttlResolution 0 reads it on every check.

@@ -148,6 +148,8 @@ export interface RedisStoreTuning {
  * short header.
  */
 export class RedisStore<C extends RedisClient = Redis | Cluster> implements Store, AtomicStore {
+  /** Always answers with promises (so caches on it have promise-typed results). */
+  readonly sync = false;
   /** The client in use: yours, or the ioredis `Redis` the store opened. */
   readonly client: C;
   /** The connection the store opened, which `close()` ends; none for a client passed in. */

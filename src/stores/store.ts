@@ -11,8 +11,9 @@ export type MaybePromise<T> = T | Promise<T>;
  */
 export interface Store {
   /**
-   * `true` only if every method returns its result directly (never a promise). Wrappers of
-   * synchronous functions stay synchronous on such a store. Leave it out for async stores.
+   * `true` only if every method returns its result directly (never a promise): wrappers of
+   * synchronous functions then stay synchronous. `false` if every method answers with a promise.
+   * Left out, the cache works either way and its types say "a value or a promise" (await it).
    */
   readonly sync?: boolean;
   /** Returns the stored text, or `undefined` / `null` when the key is absent or expired. */
@@ -68,4 +69,21 @@ export function atomicOf(store: Store): (Store & AtomicStore) | undefined {
     typeof candidate.compareAndDelete === 'function'
     ? (candidate as Store & AtomicStore)
     : undefined;
+}
+
+/**
+ * What a cache operation returns: the value itself on a store declaring `sync: true`, a promise
+ * on one declaring `sync: false`, and either (await it) when the store's type does not say.
+ */
+export type StoreResult<S extends Store, T> = BySync<T>[`${(S & Store)['sync']}`];
+
+/**
+ * Results by the store's `sync` declaration. A lookup rather than a conditional type, so that
+ * `Cache<MemoryStore>` and `Cache<RedisStore>` are both a `Cache` (conditional types would make
+ * `Cache` invariant in its store).
+ */
+export interface BySync<T> {
+  true: T;
+  false: Promise<T>;
+  undefined: T | Promise<T>;
 }

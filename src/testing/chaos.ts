@@ -73,6 +73,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * store.heal();
  */
 export class ChaosStore<S extends Store = Store> implements Store {
+  /** Always answers with promises. */
+  readonly sync = false;
   /** The wrapped store. */
   readonly inner: S;
   /** How many calls each method received. */

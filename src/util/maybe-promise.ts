@@ -32,3 +32,23 @@ export function attempt<T>(
 export function isAsyncFunction(fn: unknown): boolean {
   return Object.prototype.toString.call(fn) === '[object AsyncFunction]';
 }
+
+/** What {@link within} saw: the promise's value, or that it had not settled in time. */
+export type Within<T> = { readonly settled: true; readonly value: T } | { readonly settled: false };
+
+/** Waits for `promise` at most `ms`; a rejection rejects. The promise goes on either way. */
+export function within<T>(promise: PromiseLike<T>, ms: number): Promise<Within<T>> {
+  return new Promise<Within<T>>((resolve, reject) => {
+    const timer = setTimeout(() => resolve({ settled: false }), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve({ settled: true, value });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { type CacheCore, EMPTY_CONTEXT } from '../cache/core.js';
-import { optionRules } from '../cache/options.js';
 import { tick } from '../cache/read/flights.js';
+import { type CacheRuntime, EMPTY_CONTEXT } from '../cache/runtime.js';
 import type { ValueSchema } from '../cache/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
@@ -12,7 +11,7 @@ import {
   type ValidTemplate,
 } from '../template/index.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
-import { checkOptions } from '../util/options.js';
+import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
 import { looksLike, type WrappedFunction } from './shared.js';
 
 /** Options of `cacheable` that do not depend on the key template. */
@@ -88,42 +87,48 @@ export type CacheableOptions<A extends unknown[], R, T extends string> = Cacheab
   key: ValidTemplate<T>;
 } & CacheableContextOption<A, T>;
 
-const cacheableOptionsSchema = z.strictObject({
-  key: z.string(),
-  ttl: optionRules.ttl[0],
-  staleTtl: z.number().nonnegative().optional(),
-  jitter: z.number().min(0).max(1).optional(),
-  earlyRefresh: z.union([z.boolean(), z.number().nonnegative()]).optional(),
-  context: optionRules.func[0],
-  debug: optionRules.debug[0],
-  name: optionRules.name[0],
-  schema: z
-    .custom<ValueSchema>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as ValueSchema)['~standard']?.validate === 'function',
-    )
-    .optional(),
-  shouldCache: optionRules.func[0],
-});
-
-const cacheableSentences: Record<string, string> = {
-  key: "must be a key template string such as 'posts:{{slug}}'",
-  ttl: optionRules.ttl[1],
-  staleTtl: 'must be a number of seconds, 0 or more',
-  jitter: 'must be a fraction from 0 to 1',
-  earlyRefresh: 'must be true, false or a non-negative β',
-  context: optionRules.func[1],
-  debug: optionRules.debug[1],
-  name: optionRules.name[1],
-  schema: 'must be a Standard Schema such as a zod schema',
-  shouldCache: optionRules.func[1],
-};
+/** Each option of `cacheable`: its check and what it must be. */
+const cacheableOptionSpecs = {
+  key: {
+    schema: z.string().optional(),
+    expect: "must be a key template string such as 'posts:{{slug}}'",
+  },
+  context: {
+    schema: optionalFunction<ContextExtractor<unknown[], string>>(),
+    expect: 'must be a function',
+  },
+  ttl: sharedSpecs.ttl,
+  staleTtl: {
+    schema: z.number().nonnegative().optional(),
+    expect: 'must be a number of seconds, 0 or more',
+  },
+  jitter: { schema: z.number().min(0).max(1).optional(), expect: 'must be a fraction from 0 to 1' },
+  earlyRefresh: {
+    schema: z.union([z.boolean(), z.number().nonnegative()]).optional(),
+    expect: 'must be true, false or a non-negative β',
+  },
+  debug: sharedSpecs.debug,
+  name: sharedSpecs.name,
+  schema: {
+    schema: z
+      .custom<ValueSchema>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          typeof (value as ValueSchema)['~standard']?.validate === 'function',
+      )
+      .optional(),
+    expect: 'must be a Standard Schema such as a zod schema',
+  },
+  shouldCache: {
+    schema: optionalFunction<(value: unknown) => boolean>(),
+    expect: 'must be a function',
+  },
+} as const satisfies OptionSpecs<CacheableOptions<unknown[], unknown, string>>;
 
 /** Builds a `cacheable` wrapper on `cache`; see `Cache.cacheable`. */
 export function wrapCacheable<S extends Store, A extends unknown[], R, T extends string>(
-  cache: CacheCore<S>,
+  cache: CacheRuntime<S>,
   fn: (...args: A) => R,
   options: CacheableOptions<A, R, T>,
 ): WrappedFunction<A, R, S> {
@@ -133,7 +138,13 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       'cacheable() needs a function to wrap as its first argument',
     );
   }
-  checkOptions(cacheableOptionsSchema, options, cacheableSentences, 'cacheable');
+  checkOptions(cacheableOptionSpecs, options, 'cacheable');
+  if (options.key === undefined) {
+    throw new InvalidOptionError(
+      'key',
+      "`key` is required: a key template string such as 'posts:{{slug}}'",
+    );
+  }
   const render = compileTemplate<string>(options.key);
   const extract = options.context as ((...args: A) => object) | undefined;
   if (extract === undefined && render.placeholders.length > 0) {
@@ -167,15 +178,15 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       } catch (error) {
         return Promise.reject(error);
       }
-      if (cache.hasListeners('lookup')) {
-        cache.emit('lookup', { source: plan.source, key, context });
+      if (cache.events.has('lookup')) {
+        cache.events.emit('lookup', { source: plan.source, key, context });
       }
       return reader.read({ key, plan, fn, thisArg: this, args, arrived: tick() });
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
     const key = cache.fullKey(render(context as TemplateContext<string>));
-    if (cache.hasListeners('lookup')) {
-      cache.emit('lookup', { source: plan.source, key, context });
+    if (cache.events.has('lookup')) {
+      cache.events.emit('lookup', { source: plan.source, key, context });
     }
     const result = reader.readSync({ key, plan, fn, thisArg: this, args, arrived: tick() });
     if (isThenable(result)) async = true;

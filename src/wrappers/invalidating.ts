@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { type CacheCore, EMPTY_CONTEXT } from '../cache/core.js';
-import { optionRules } from '../cache/options.js';
+import { type CacheRuntime, EMPTY_CONTEXT } from '../cache/runtime.js';
 import { InvalidationError, InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
@@ -10,8 +9,8 @@ import {
   type TemplateContext,
   type ValidPattern,
 } from '../template/index.js';
-import { attempt, chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
-import { checkOptions } from '../util/options.js';
+import { attempt, chain, isAsyncFunction, isThenable, within } from '../util/maybe-promise.js';
+import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
 import { looksLike, type WrappedFunction } from './shared.js';
 
 /** Where the placeholder values of the patterns come from: the arguments, or the result too. */
@@ -66,23 +65,32 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
   invalidationErrors?: 'report' | 'throw' | undefined;
 } & InvalidatingContextOption<A, R, P>;
 
-const invalidatingOptionsSchema = z.strictObject({
-  patterns: z.array(z.string()).min(1),
-  context: optionRules.func[0],
-  contextFromResult: optionRules.func[0],
-  debug: optionRules.debug[0],
-  name: optionRules.name[0],
-  invalidationErrors: z.enum(['report', 'throw']).optional(),
-});
-
-const invalidatingSentences: Record<string, string> = {
-  patterns: "must be a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
-  context: optionRules.func[1],
-  contextFromResult: optionRules.func[1],
-  debug: optionRules.debug[1],
-  name: optionRules.name[1],
-  invalidationErrors: "must be 'report' or 'throw'",
-};
+/** Each option of `invalidating`: its check and what it must be. */
+const invalidatingOptionSpecs = {
+  patterns: {
+    schema: z.array(z.string()).min(1).optional(),
+    expect: "must be a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
+  },
+  context: {
+    schema: optionalFunction<(...args: unknown[]) => never>(),
+    expect: 'must be a function',
+  },
+  contextFromResult: {
+    schema: optionalFunction<(result: unknown, ...args: unknown[]) => never>(),
+    expect: 'must be a function',
+  },
+  debug: sharedSpecs.debug,
+  name: sharedSpecs.name,
+  invalidationErrors: {
+    schema: z.enum(['report', 'throw']).optional(),
+    expect: "must be 'report' or 'throw'",
+  },
+} as const satisfies OptionSpecs<
+  { patterns: readonly string[] } & Omit<
+    InvalidatingOptions<unknown[], unknown, string>,
+    'patterns'
+  >
+>;
 
 /** Patterns rendered for one call, with the context they came from. */
 interface Rendered {
@@ -92,7 +100,7 @@ interface Rendered {
 
 /** Builds an `invalidating` wrapper on `cache`; see `Cache.invalidating`. */
 export function wrapInvalidating<S extends Store, A extends unknown[], R, P extends string>(
-  cache: CacheCore<S>,
+  cache: CacheRuntime<S>,
   fn: (...args: A) => R,
   options: InvalidatingOptions<A, R, P>,
 ): WrappedFunction<A, R, S> {
@@ -102,7 +110,13 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
       'invalidating() needs a function to wrap as its first argument',
     );
   }
-  checkOptions(invalidatingOptionsSchema, options, invalidatingSentences, 'invalidating');
+  checkOptions(invalidatingOptionSpecs, options, 'invalidating');
+  if (options.patterns === undefined) {
+    throw new InvalidOptionError(
+      'patterns',
+      "`patterns` is required: a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
+    );
+  }
   const patterns: CompiledTemplate[] = options.patterns.map((pattern) =>
     compilePattern<string>(pattern),
   );
@@ -123,42 +137,58 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
     patterns: patterns.map((pattern) => cache.fullKey(pattern(context as TemplateContext<string>))),
   });
   /**
-   * After a successful mutation: renders the patterns if they depend on the result, deletes, and
-   * answers with the mutation's value. A failure here (the store, or rendering from the result)
-   * never silently replaces that value: the mutation has happened, so it is reported (or, with
-   * `invalidationErrors: 'throw'`, raised as an InvalidationError that carries the result).
+   * After a successful mutation: renders the patterns if they depend on the result, requests the
+   * invalidation, waits up to `invalidationWait` for the store to confirm it, and answers with
+   * the mutation's value. An invalidation not confirmed by then goes on in the background (see
+   * invalidation.ts) and is reported, or, with `invalidationErrors: 'throw'`, raised as an
+   * InvalidationError carrying the result. A context that cannot be rendered from the result is a
+   * programming error: it is raised the same way, never silently dropped.
    */
   const invalidate = (early: Rendered | undefined, value: unknown, args: A): unknown => {
-    let rendered = early;
-    return chain(
-      attempt(
-        () => {
-          rendered ??= render((fromResult as NonNullable<typeof fromResult>)(value, ...args));
-          if (cache.hasListeners('mutation')) {
-            cache.emit('mutation', {
-              source,
-              patterns: rendered.patterns,
-              context: rendered.context,
-            });
-          }
-          return chain(cache.invalidate(rendered.patterns, source), () => true);
-        },
-        (error) => {
-          const patternsText = rendered?.patterns.join(', ') ?? 'its patterns';
-          if (onError === 'throw')
-            throw new InvalidationError(rendered?.patterns ?? [], value, error);
-          cache.logger.error(
-            `[Cache] ERROR: ${name} succeeded but invalidating ${patternsText} failed; those entries may be stale until their TTL ends`,
-            error,
-          );
-          if (cache.hasListeners('error')) {
-            cache.emit('error', { source, operation: 'invalidate', key: patternsText, error });
-          }
-          return false;
-        },
-      ),
-      () => value,
-    );
+    let rendered: Rendered;
+    try {
+      rendered = early ?? render((fromResult as NonNullable<typeof fromResult>)(value, ...args));
+    } catch (error) {
+      return unconfirmed([], value, error);
+    }
+    if (cache.events.has('mutation')) {
+      cache.events.emit('mutation', {
+        source,
+        patterns: rendered.patterns,
+        context: rendered.context,
+      });
+    }
+    const requested = cache.invalidator.request(rendered.patterns, source);
+    if (onError === 'throw') {
+      // Waits for the first attempt; its failure is the InvalidationError.
+      return attempt(
+        () => chain(requested.attempted(), () => value),
+        (error) => unconfirmed(rendered.patterns, value, error),
+      );
+    }
+    const confirmed = requested.confirmed();
+    if (typeof confirmed === 'number' || !async) return value;
+    return within(confirmed, cache.invalidationWaitMs).then(() => value);
+  };
+
+  /**
+   * The mutation happened but its invalidation is not confirmed (yet). With `'throw'`, an
+   * InvalidationError. With `'report'`, the invalidator has logged any store failure already and
+   * goes on in the background; only patterns that could not be rendered (a programming error in
+   * `contextFromResult`) are reported here.
+   */
+  const unconfirmed = (patterns: readonly string[], value: unknown, error: unknown): unknown => {
+    if (onError === 'throw') throw new InvalidationError(patterns, value, error);
+    if (patterns.length === 0) {
+      cache.logger.error(
+        `[Cache] ERROR: ${name} succeeded but \`contextFromResult\` failed, so nothing was invalidated; those entries may be stale until their TTL ends`,
+        error,
+      );
+      if (cache.events.has('error')) {
+        cache.events.emit('error', { source, operation: 'contextFromResult', key: '', error });
+      }
+    }
+    return value;
   };
 
   const wrapper = function (this: unknown, ...args: A): unknown {

@@ -1,11 +1,12 @@
-import type { Store, SyncStore } from '../stores/store.js';
+import type { BySync, Store } from '../stores/store.js';
 
 /**
  * What a wrapper returns for a function returning `R`: a promise for async functions and for any
- * function on an async store; the plain value for a sync function on a synchronous store.
+ * function on an async store; the plain value for a sync function on a synchronous store (and
+ * either, to be awaited, when the store's type does not say whether it is synchronous).
  */
 export type WrappedResult<R, S extends Store> =
-  R extends PromiseLike<infer V> ? Promise<V> : S extends SyncStore ? R : Promise<R>;
+  R extends PromiseLike<infer V> ? Promise<V> : BySync<R>[`${(S & Store)['sync']}`];
 
 /** A wrapper: the wrapped function's parameters, its result as {@link WrappedResult} says. */
 export type WrappedFunction<A extends unknown[], R, S extends Store> = (

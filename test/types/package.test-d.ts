@@ -3,7 +3,7 @@
 // is checked on the files themselves, in test/smoke/dist.test.ts.
 import { Cluster, Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
-import { createCache, type MemoryStore, type Store } from 'quickpost-cache';
+import { type Cache, createCache, type MemoryStore, type Store } from 'quickpost-cache';
 import { type RedisClient, RedisStore } from 'quickpost-cache/redis';
 import { describeStoreConformance, type StoreConformanceOptions } from 'quickpost-cache/testing';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -23,8 +23,12 @@ describe('published declarations', () => {
     cache.reader;
     // @ts-expect-error internals used by the wrappers are not part of the published API
     cache.invalidate;
-    const remote = createCache({ store: {} as Store });
+    const remote = createCache({ store: {} as Store & { readonly sync: false } });
     expectTypeOf(remote.get<number>('k')).toEqualTypeOf<Promise<number | undefined>>();
+    const bare: Cache = remote;
+    expectTypeOf(bare.get<number>('k')).toEqualTypeOf<
+      number | undefined | Promise<number | undefined>
+    >();
   });
 
   it('keep RedisStore out of the root entry', () => {

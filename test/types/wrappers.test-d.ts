@@ -11,7 +11,8 @@ import {
 
 type Req = { user: string };
 type Post = { slug: string; title: string };
-declare const asyncStore: Store;
+declare const asyncStore: Store & { readonly sync: false };
+declare const unknownStore: Store;
 const memory = createCache();
 const remote = createCache({ store: asyncStore });
 
@@ -168,6 +169,25 @@ describe('manual API types', () => {
     expectTypeOf(memory.getOrSet('k', () => 1)).toEqualTypeOf<number>();
     expectTypeOf(memory.getOrSet('k', async () => 1)).toEqualTypeOf<Promise<number>>();
     expectTypeOf(remote.getOrSet('k', () => 1)).toEqualTypeOf<Promise<number>>();
+  });
+});
+
+describe('caches on different stores', () => {
+  it('are all a `Cache`', () => {
+    const caches: Cache[] = [memory, remote, createCache({ store: unknownStore })];
+    expectTypeOf(caches).toEqualTypeOf<Cache<Store>[]>();
+  });
+
+  it('answer with a value or a promise when the store does not declare `sync`', () => {
+    const unknown = createCache({ store: unknownStore });
+    expectTypeOf(unknown.get<number>('k')).toEqualTypeOf<
+      number | undefined | Promise<number | undefined>
+    >();
+    expectTypeOf(
+      unknown.cacheable((n: number) => n, { key: 'sq:{{n}}', context: (n) => ({ n }) }),
+    ).returns.toEqualTypeOf<number | Promise<number>>();
+    const bare: Cache = unknown;
+    expectTypeOf(bare.delete('k')).toEqualTypeOf<boolean | Promise<boolean>>();
   });
 });
 

@@ -14,18 +14,18 @@ describe('createCache', () => {
     expect(cache.store).toBeInstanceOf(MemoryStore);
     expect(cache.prefix).toBe('quickpost');
     expect(cache.ttl).toBe(300);
-    expect(cache.debug).toBe(false);
-    expect(cache.logger).toBe(console);
-    expect(cache.isSync).toBe(true);
+    expect(cache.get('absent')).toBeUndefined();
   });
 
   it.each([
     [{ ttl: -5 }, 'ttl', '[quickpost-cache] `ttl` must be a positive number of seconds, got -5'],
     [{ ttl: Number.NaN }, 'ttl', 'got NaN'],
     [{ ttl: '60' }, 'ttl', "got '60'"],
-    [{ prefix: 'my app' }, 'prefix', '`prefix` must be a string without whitespace'],
-    [{ prefix: 'app*' }, 'prefix', 'wildcards'],
-    [{ prefix: 'app\u0001' }, 'prefix', 'control characters'],
+    [{ prefix: 'my app' }, 'prefix', '`prefix` must be a non-empty string of letters, digits'],
+    [{ prefix: 'app*' }, 'prefix', "got 'app*'"],
+    [{ prefix: 'app\u0001' }, 'prefix', 'got'],
+    [{ prefix: 'blog:admin' }, 'prefix', '(no `:`)'],
+    [{ prefix: '' }, 'prefix', "got ''"],
     [{ store: {} }, 'store', 'missing: get, set, delete, deletePattern'],
     [{ store: { get() {}, set() {}, delete() {} } }, 'store', 'missing: deletePattern'],
     [{ logger: { debug() {} } }, 'logger', 'missing: info, warn, error'],

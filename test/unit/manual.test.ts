@@ -122,6 +122,7 @@ describe('manual API on the memory store (synchronous)', () => {
       '[Cache] MISS: quickpost:a',
       '[Cache] SET: quickpost:a (TTL: 60s)',
       '[Cache] HIT: quickpost:a',
+      '[Cache] INVALIDATE: quickpost:a (1 key)',
       '[Cache] DELETE: quickpost:a',
       '[Cache] INVALIDATE: quickpost:a:* (0 keys)',
     ]);

@@ -77,6 +77,11 @@ export interface ReadServices {
   report(operation: string, key: string, error: unknown, source: EventSource): void;
   /** Reports, once, that the store refused the atomic writes: the cache goes on without leases. */
   leasesRefused(error: unknown): void;
+  /**
+   * Whether an invalidation of `key` awaits the store's confirmation: then the key is not read
+   * from the store, and nothing is stored for it.
+   */
+  bypass(key: string): boolean;
 }
 
 /** A value, or a promise of it. */

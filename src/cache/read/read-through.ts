@@ -59,6 +59,7 @@ export class ReadThrough {
    * async function: a hit costs one bounded store read, one decode and one promise reaction.
    */
   read(call: ReadCall): Promise<unknown> {
+    if (this.#services.bypass(call.key)) return this.#bypass(call);
     return this.#flights.get(call.key) === undefined ? this.#readOnce(call) : this.#join(call);
   }
 
@@ -71,6 +72,10 @@ export class ReadThrough {
     const { key, plan } = call;
     if (join && this.#flights.get(key) !== undefined) return this.#join(call);
     if (isComputing(key)) throw new ReentrantCallError(key, plan.source.name);
+    if (this.#services.bypass(key)) {
+      this.#emitBypass(call);
+      return runFunction(call);
+    }
     let raw = this.#readNow(key, plan.source);
     const state = stateOf(raw, plan.staleMs, Date.now());
     if (state === State.Fresh || state === State.Stale) {
@@ -333,6 +338,28 @@ export class ReadThrough {
     } catch (error) {
       this.#services.report('get', key, error, source);
       return undefined;
+    }
+  }
+
+  /** An invalidation of the key awaits confirmation: compute, store nothing. */
+  #bypass(call: ReadCall): Promise<unknown> {
+    this.#emitBypass(call);
+    try {
+      return Promise.resolve(runFunction(call));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #emitBypass(call: ReadCall): void {
+    this.#emitMiss(call);
+    const { events } = this.#services;
+    if (events.has('skip')) {
+      events.emit('skip', {
+        source: call.plan.source,
+        key: call.key,
+        reason: 'an invalidation of this key awaits the store’s confirmation',
+      });
     }
   }
 

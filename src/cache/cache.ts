@@ -1,0 +1,337 @@
+/**
+ * The public `Cache`: the wrappers (`cacheable`, `invalidating`), the manual API and events. Its
+ * machinery (`CacheRuntime`) lives in a private field, handed only to the wrappers it makes.
+ */
+import { encodeEntry } from '../codec/index.js';
+import { SerializationError } from '../errors.js';
+import type { MemoryStore } from '../stores/memory.js';
+import type { Store, StoreResult } from '../stores/store.js';
+import {
+  type ContextFor,
+  compilePattern,
+  type TemplateContext,
+  type TemplateMode,
+  type ValidPattern,
+  type ValidTemplate,
+} from '../template/index.js';
+import { chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
+import { type CacheableOptions, wrapCacheable } from '../wrappers/cacheable.js';
+import { type InvalidatingOptions, wrapInvalidating } from '../wrappers/invalidating.js';
+import type { WrappedFunction } from '../wrappers/shared.js';
+import type { CacheEventName, CacheListener } from './events.js';
+import type { CacheOptions } from './options.js';
+import { tick } from './read/flights.js';
+import { MISS } from './read/verdict.js';
+import { CacheRuntime, EMPTY_CONTEXT } from './runtime.js';
+
+/**
+ * The context argument of a manual operation on key `K` (a pattern when `M` is `'pattern'`):
+ * required when `K` has placeholders, absent when it has none, optional when it is only known at
+ * run time.
+ */
+export type ContextArgs<K extends string, M extends TemplateMode = 'key'> = ContextFor<
+  K,
+  {
+    required: [context: TemplateContext<K>];
+    none: [];
+    runtime: [context?: TemplateContext<K>];
+  },
+  M
+>;
+
+/** Options of `set` and `getOrSet`, with the key template's context when it has placeholders. */
+export type WriteOptionsArgs<K extends string> = ContextFor<
+  K,
+  {
+    required: [options: WriteOptions & { context: TemplateContext<K> }];
+    none: [options?: WriteOptions];
+    runtime: [options?: WriteOptions & { context?: TemplateContext<K> }];
+  }
+>;
+
+/** Options of a manual write. */
+export interface WriteOptions {
+  /**
+   * Time to live in seconds.
+   * @default the cache's `ttl`
+   */
+  ttl?: number | undefined;
+}
+
+type Maybe<T> = T | PromiseLike<T>;
+
+const BRAND = Symbol.for('quickpost-cache.Cache');
+
+/** A cache: the wrappers (`cacheable`, `invalidating`), the manual API and events. */
+export class Cache<S extends Store = Store> {
+  /** Marks caches made by any copy of this library (ESM and CommonJS copies included). */
+  readonly [BRAND] = true;
+  /** The store entries live in. */
+  readonly store: S;
+  /** Key prefix (without the `:` separator). */
+  readonly prefix: string;
+  /** Default TTL of entries, in seconds. */
+  readonly ttl: number;
+  // Typed for any store, so that a `Cache<MemoryStore>` is also a `Cache<Store>`.
+  readonly #runtime: CacheRuntime<Store>;
+
+  /** Prefer {@link createCache}, which infers the store's type. */
+  constructor(options: CacheOptions<S> = {}) {
+    this.#runtime = new CacheRuntime(options);
+    this.store = this.#runtime.store as S;
+    this.prefix = this.#runtime.prefix;
+    this.ttl = this.#runtime.ttl;
+  }
+
+  /**
+   * Wraps `fn` so its results are cached under the key template `options.key`, filled from
+   * `options.context(...args)`. Throws at once for a malformed template or a bad option.
+   *
+   * @example
+   * const getPost = cache.cacheable(async (req: Req, slug: string) => db.post(slug), {
+   *   key: 'posts:{{slug}}',
+   *   context: (req, slug) => ({ slug }),
+   *   ttl: 600,
+   * });
+   */
+  cacheable<A extends unknown[], R, const T extends string>(
+    fn: (...args: A) => R,
+    options: CacheableOptions<A, R, T>,
+  ): WrappedFunction<A, R, S> {
+    return wrapCacheable(this.#runtime, fn, options) as WrappedFunction<A, R, S>;
+  }
+
+  /**
+   * Wraps the mutation `fn` so that, once it succeeds, the keys matching `options.patterns` are
+   * deleted. Its result or error passes through unchanged; a failed mutation deletes nothing.
+   *
+   * @example
+   * const updatePost = cache.invalidating(async (req: Req, slug: string, data: PostInput) => db.save(slug, data), {
+   *   patterns: ['posts:{{slug}}:*', 'posts:list:*'],
+   *   context: (req, slug) => ({ slug }),
+   * });
+   */
+  invalidating<A extends unknown[], R, const P extends string>(
+    fn: (...args: A) => R,
+    options: InvalidatingOptions<A, R, P>,
+  ): WrappedFunction<A, R, S> {
+    return wrapInvalidating(this.#runtime, fn, options) as WrappedFunction<A, R, S>;
+  }
+
+  /**
+   * Listens to an event: `hit`, `miss`, `stale`, `set`, `invalidate`, `error`, `breaker`, … (see
+   * `CacheEventMap`). Each event names its `source` (wrapper name and key template), so hit rates
+   * can be counted per template. Returns a function that removes the listener.
+   *
+   * @example
+   * cache.on('hit', ({ source }) => hits.inc({ template: source.template }));
+   */
+  on<E extends CacheEventName>(event: E, listener: CacheListener<E>): () => void {
+    return this.#runtime.events.on(event, listener);
+  }
+
+  /** Removes a listener added with `on`. */
+  off<E extends CacheEventName>(event: E, listener: CacheListener<E>): void {
+    this.#runtime.events.off(event, listener);
+  }
+
+  /**
+   * Reads a value; `undefined` when absent, expired or unreadable. A store failure is a miss.
+   * `key` is a key template like those of `cacheable` (given without prefix); its placeholders are
+   * filled from `context`, with the same encoding, so `get('posts:{{slug}}', { slug })` reads
+   * what a `cacheable` with that template stored.
+   */
+  get<T = unknown, const K extends string = string>(
+    key: ValidTemplate<K>,
+    ...context: ContextArgs<K>
+  ): StoreResult<S, T | undefined> {
+    const runtime = this.#runtime;
+    if (!runtime.isSync) {
+      return this.#getAsync<T>(key, context[0]) as StoreResult<S, T | undefined>;
+    }
+    const full = runtime.keyOf(key, context[0]);
+    let raw: unknown;
+    if (!runtime.invalidator.blocks(full)) {
+      try {
+        raw = runtime.store.get(full);
+      } catch (error) {
+        runtime.report('get', full, error, runtime.manual);
+      }
+    }
+    return this.#accepted<T>(full, raw) as StoreResult<S, T | undefined>;
+  }
+
+  async #getAsync<T>(key: string, context: object | undefined): Promise<T | undefined> {
+    const runtime = this.#runtime;
+    const full = runtime.keyOf(key, context);
+    let raw: unknown;
+    if (!runtime.invalidator.blocks(full)) {
+      try {
+        raw = await runtime.guard.get(runtime.store, full);
+      } catch (error) {
+        runtime.report('get', full, error, runtime.manual);
+      }
+    }
+    const value = this.#accepted<T>(full, raw);
+    return isThenable(value) ? await value : value;
+  }
+
+  /** The value of a manual read: decoded if it is a fresh entry, else `undefined`. */
+  #accepted<T>(full: string, raw: unknown): Maybe<T | undefined> {
+    const { events, manual, reader } = this.#runtime;
+    const finish = (value: unknown): T | undefined => {
+      const event = value === MISS ? 'miss' : 'hit';
+      if (events.has(event)) events.emit(event, { source: manual, key: full });
+      return value === MISS ? undefined : (value as T);
+    };
+    return chain(
+      reader.verdicts.read(full, typeof raw === 'string' ? raw : undefined, manual),
+      finish,
+    );
+  }
+
+  /** Stores a value for `ttl` seconds (default: the cache's). A store failure rejects/throws. */
+  set<const K extends string>(
+    key: ValidTemplate<K>,
+    value: unknown,
+    ...options: WriteOptionsArgs<K>
+  ): StoreResult<S, void> {
+    return this.#settle(() => {
+      const runtime = this.#runtime;
+      const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
+      const full = runtime.keyOf(key, context);
+      const ttlMs = runtime.ttlMs(ttl);
+      runtime.reader.abandon(full);
+      let text: string;
+      try {
+        text = encodeEntry(
+          value,
+          { expiresAt: Date.now() + ttlMs, computeMs: 0 },
+          runtime.serializer,
+        );
+      } catch (error) {
+        throw new SerializationError(full, error);
+      }
+      return chain(
+        runtime.guard.run(() => runtime.store.set(full, text, ttlMs)),
+        () => {
+          if (runtime.events.has('set'))
+            runtime.events.emit('set', { source: runtime.manual, key: full, ttlMs });
+        },
+      );
+    });
+  }
+
+  /**
+   * Removes one key; answers whether a live entry was removed. If the store does not confirm the
+   * delete within `invalidationTimeout`, this rejects (throws) with the store's error, and the
+   * delete is retried in the background until it is confirmed.
+   */
+  delete<const K extends string>(
+    key: ValidTemplate<K>,
+    ...context: ContextArgs<K>
+  ): StoreResult<S, boolean> {
+    return this.#settle(() => {
+      const runtime = this.#runtime;
+      const full = runtime.keyOf(key, context[0]);
+      return chain(this.#invalidate(full), (count) => {
+        const removed = count > 0;
+        if (runtime.events.has('delete')) {
+          runtime.events.emit('delete', { source: runtime.manual, key: full, removed });
+        }
+        return removed;
+      });
+    });
+  }
+
+  /**
+   * Removes every key matching a pattern template (given without prefix) and answers how many
+   * were removed. The pattern's own `*`, `?`, `[...]` are wildcards; values from `context` are
+   * literal. A pattern ending in `:*` also removes the key without that suffix. If the store does
+   * not confirm the delete within `invalidationTimeout`, this rejects (throws) with the store's
+   * error, and the delete is retried in the background until it is confirmed.
+   */
+  deletePattern<const K extends string>(
+    pattern: ValidPattern<K>,
+    ...context: ContextArgs<K, 'pattern'>
+  ): StoreResult<S, number> {
+    return this.#settle(() => {
+      const runtime = this.#runtime;
+      const rendered = compilePattern<string>(pattern)(context[0] ?? EMPTY_CONTEXT);
+      return this.#invalidate(runtime.fullKey(rendered));
+    });
+  }
+
+  /**
+   * Returns the cached value, or computes, stores and returns it. Concurrent misses of one key
+   * share one computation. A store failure is a miss (the computed value is still returned).
+   */
+  getOrSet<T, const K extends string>(
+    key: ValidTemplate<K>,
+    compute: () => T,
+    ...options: WriteOptionsArgs<K>
+  ): T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T> {
+    type Result = T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T>;
+    const runtime = this.#runtime;
+    const sync = runtime.isSync && !isAsyncFunction(compute);
+    let call: Parameters<typeof runtime.reader.read>[0];
+    try {
+      const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
+      const plan = runtime.plan({ source: runtime.manual, ttl });
+      const full = runtime.keyOf(key, context);
+      call = { key: full, plan, fn: compute, thisArg: undefined, args: [], arrived: tick() };
+    } catch (error) {
+      if (sync) throw error;
+      return Promise.reject(error) as Result;
+    }
+    return (sync ? runtime.reader.readSync(call, true) : runtime.reader.read(call)) as Result;
+  }
+
+  /**
+   * Waits (up to `invalidationTimeout`) for pending invalidations to be confirmed by the store
+   * and stops retrying them; any left are logged, since other processes may serve their keys
+   * until the keys' TTL ends. Call it before the process exits. The store is yours to close.
+   */
+  async close(): Promise<void> {
+    await this.#runtime.invalidator.drain(this.#runtime.invalidationTimeoutMs);
+  }
+
+  /**
+   * A manual invalidation: how many keys the store's first attempt removed, or that attempt's
+   * error (the invalidation then stays pending and is retried in the background).
+   */
+  #invalidate(full: string): Maybe<number> {
+    const runtime = this.#runtime;
+    return runtime.invalidator.request([full], runtime.manual).attempted();
+  }
+
+  #settle<T>(operation: () => Maybe<T>): StoreResult<S, T> {
+    if (this.#runtime.isSync) return operation() as StoreResult<S, T>;
+    try {
+      return Promise.resolve(operation()) as StoreResult<S, T>;
+    } catch (error) {
+      return Promise.reject(error) as StoreResult<S, T>;
+    }
+  }
+}
+
+/**
+ * Creates a cache. Every option is checked now; a bad one throws `InvalidOptionError`.
+ *
+ * @example
+ * const cache = createCache({ prefix: 'blog', ttl: 600 });
+ */
+export function createCache<S extends Store = MemoryStore>(
+  options: CacheOptions<S> = {},
+): Cache<S> {
+  return new Cache<S>(options);
+}
+
+/** True for a cache made by `createCache`, also by another copy of the library. */
+export function isCache(value: unknown): value is Cache<Store> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true
+  );
+}

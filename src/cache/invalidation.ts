@@ -1,0 +1,332 @@
+/**
+ * Invalidation that is never lost: each pattern is deleted from the store, and until the store has
+ * confirmed it, it stays pending here, retried with backoff, and this instance serves no key it
+ * matches from the store. Requests for a pattern already pending are merged; a request made while
+ * a delete of the same pattern is running is covered only by the next one (the running delete
+ * may have passed keys written afterwards).
+ */
+import { createGlobMatcher } from '../glob.js';
+import type { Store } from '../stores/store.js';
+import { attempt, chain, isThenable } from '../util/maybe-promise.js';
+import type { Emitter, EventSource } from './events.js';
+import type { StoreGuard } from './guard.js';
+import type { CacheLogger } from './options.js';
+
+/** A trailing `:*` whose `:` and `*` are not escaped. */
+const TRAILING_COLON_STAR = /(?<!\\)(?:\\\\)*:\*$/;
+const GLOB_SPECIAL = /[*?[\\]/;
+const FIRST_RETRY_MS = 50;
+const MAX_RETRY_MS = 2000;
+
+/** What an invalidator needs from its cache. */
+export interface InvalidatorOptions {
+  readonly store: Store;
+  readonly guard: StoreGuard;
+  readonly events: Emitter;
+  readonly logger: CacheLogger;
+  /** Longest wait for one delete attempt, ms. */
+  readonly attemptTimeoutMs: number;
+  /** Most patterns kept pending; beyond it they merge into `everything` (the cache's whole prefix). */
+  readonly maxPending: number;
+  /** The pattern matching every key of the cache. */
+  readonly everything: string;
+  /** Marks in-process computations and refreshes of matching keys as overtaken. */
+  abandon(pattern: string): void;
+}
+
+/** One request's share of a pattern: told how each delete that started after it ended. */
+interface Ticket {
+  confirm(count: number): void;
+  fail(error: unknown): void;
+}
+
+/**
+ * A requested invalidation. Each method answers with a number when a synchronous store answered
+ * at once, else a promise.
+ */
+export interface Requested {
+  /** How many keys were removed, once the store confirmed every pattern (through any retries). */
+  confirmed(): number | Promise<number>;
+  /**
+   * How many keys the first delete attempt removed, or that attempt's error (thrown, or the
+   * promise rejects); the invalidation then stays pending and is retried.
+   */
+  attempted(): number | Promise<number>;
+}
+
+/** A number, or a promise of one that settles later. */
+interface Eventually {
+  settled: boolean;
+  value?: number;
+  error?: unknown;
+  resolve?: () => void;
+}
+
+interface Pending {
+  readonly pattern: string;
+  /** The key without the trailing `:*`, which the pattern also covers. */
+  readonly base: string | undefined;
+  readonly matches: (key: string) => boolean;
+  source: EventSource;
+  /** Requests not yet covered by a delete that started after them. */
+  waiting: Ticket[];
+  /** Requests covered by the delete running now, if one runs. */
+  running: Ticket[] | undefined;
+  /** Failed attempts so far. */
+  failures: number;
+  lastError: unknown;
+  retry: NodeJS.Timeout | undefined;
+}
+
+/** How one delete attempt ended. */
+type Attempted = { readonly count: number } | { readonly error: unknown };
+
+/** Deletes patterns from the store, durably (see the module comment). */
+export class Invalidator {
+  readonly #options: InvalidatorOptions;
+  readonly #pending = new Map<string, Pending>();
+
+  constructor(options: InvalidatorOptions) {
+    this.#options = options;
+  }
+
+  /** How many patterns await the store's confirmation. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Whether `key` matches an invalidation not yet confirmed (then it is not served from the store). */
+  blocks(key: string): boolean {
+    if (this.#pending.size === 0) return false;
+    for (const entry of this.#pending.values()) {
+      if (entry.matches(key)) return true;
+    }
+    return false;
+  }
+
+  /** The latest store error of the pending invalidations among `patterns`. */
+  lastError(patterns: readonly string[]): unknown {
+    for (const pattern of patterns) {
+      const entry = this.#pending.get(pattern);
+      if (entry?.lastError !== undefined) return entry.lastError;
+    }
+    return undefined;
+  }
+
+  /**
+   * Requests the deletion of full-key `patterns` (a trailing `:*` also covers the key without
+   * it). Computations of matching keys in this instance are overtaken at once. Answers with how
+   * many keys were removed once the store confirmed every pattern: directly on a synchronous
+   * store that succeeds at once, else a promise that waits through retries.
+   */
+  request(patterns: readonly string[], source: EventSource): Requested {
+    // Every pattern is requested before anything is answered: one failing delete must not keep
+    // the others from being tried.
+    const slots = patterns.map((pattern) => this.#requestOne(pattern, source));
+    return {
+      confirmed: () => sum(slots.map((slot) => outcomeOf(slot.confirmed))),
+      attempted: () => sum(slots.map((slot) => outcomeOf(slot.attempted))),
+    };
+  }
+
+  /**
+   * Waits up to `timeoutMs` for every pending invalidation to be confirmed, then stops retrying;
+   * answers with the patterns still unconfirmed (logged: their keys stay stale until their TTL).
+   */
+  async drain(timeoutMs: number): Promise<string[]> {
+    const until = Date.now() + timeoutMs;
+    while (this.#pending.size > 0 && Date.now() < until) {
+      for (const entry of this.#pending.values()) {
+        if (entry.retry !== undefined && entry.running === undefined) {
+          clearTimeout(entry.retry);
+          this.#start(entry);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const left = [...this.#pending.keys()];
+    for (const entry of this.#pending.values()) clearTimeout(entry.retry);
+    this.#pending.clear();
+    if (left.length > 0) {
+      this.#options.logger.error(
+        `[Cache] ERROR: closing with ${left.length} unconfirmed ${left.length === 1 ? 'invalidation' : 'invalidations'} (${left.join(', ')}); other processes may serve those keys until their TTL ends`,
+      );
+    }
+    return left;
+  }
+
+  #requestOne(
+    requested: string,
+    source: EventSource,
+  ): { confirmed: Eventually; attempted: Eventually } {
+    const pattern =
+      this.#pending.size >= this.#options.maxPending && !this.#pending.has(requested)
+        ? this.#options.everything
+        : requested;
+    const base = TRAILING_COLON_STAR.test(pattern) ? pattern.slice(0, -2) : undefined;
+    this.#options.abandon(pattern);
+    if (base !== undefined) this.#options.abandon(base);
+    let entry = this.#pending.get(pattern);
+    if (entry === undefined) {
+      const inPattern = createGlobMatcher(pattern);
+      const inBase = base === undefined ? undefined : createGlobMatcher(base);
+      entry = {
+        pattern,
+        base,
+        matches: inBase === undefined ? inPattern : (key) => inPattern(key) || inBase(key),
+        source,
+        waiting: [],
+        running: undefined,
+        failures: 0,
+        lastError: undefined,
+        retry: undefined,
+      };
+      this.#pending.set(pattern, entry);
+    }
+    entry.source = source;
+    const confirmed = eventually();
+    const attempted = eventually();
+    entry.waiting.push({
+      confirm: (count) => {
+        settle(confirmed, count);
+        settle(attempted, count);
+      },
+      fail: (error) => settle(attempted, undefined, error),
+    });
+    // A delete starts now unless one is running (it starts again when that one ends) or a retry
+    // is scheduled (it covers this request).
+    if (entry.running === undefined && entry.retry === undefined) this.#start(entry);
+    return { confirmed, attempted };
+  }
+
+  /** One delete attempt covering every request waiting on `entry`. */
+  #start(entry: Pending): void {
+    entry.retry = undefined;
+    entry.running = entry.waiting;
+    entry.waiting = [];
+    const { events } = this.#options;
+    if (entry.failures > 0 && events.has('invalidationRetry')) {
+      events.emit('invalidationRetry', {
+        source: entry.source,
+        pattern: entry.pattern,
+        attempt: entry.failures + 1,
+      });
+    }
+    const outcome = attempt<Attempted>(
+      () => chain(this.#delete(entry), (count) => ({ count })),
+      (error: unknown) => ({ error }),
+    );
+    if (isThenable(outcome)) outcome.then((result) => this.#finish(entry, result));
+    else this.#finish(entry, outcome);
+  }
+
+  #delete(entry: Pending): number | PromiseLike<number> {
+    const { base } = entry;
+    return chain(this.#deleteOne(entry.pattern), (removed) =>
+      base === undefined ? removed : chain(this.#deleteOne(base), (count) => removed + count),
+    );
+  }
+
+  /**
+   * Deletes what one pattern matches: a key without wildcards is one delete, anything else a
+   * pattern delete. Outside the breaker: an open breaker must not drop an invalidation, and
+   * background retries must not keep the breaker open for the reads.
+   */
+  #deleteOne(pattern: string): number | PromiseLike<number> {
+    const { store, guard, attemptTimeoutMs } = this.#options;
+    if (GLOB_SPECIAL.test(pattern)) {
+      return guard.bound(() => store.deletePattern(pattern), attemptTimeoutMs);
+    }
+    return chain(
+      guard.bound(() => store.delete(pattern)),
+      (gone): number => (gone ? 1 : 0),
+    );
+  }
+
+  #finish(entry: Pending, result: Attempted): void {
+    const covered = entry.running ?? [];
+    entry.running = undefined;
+    const { events, logger } = this.#options;
+    if ('count' in result) {
+      if (entry.failures > 0) {
+        logger.warn(
+          `[Cache] INVALIDATION CONFIRMED: ${entry.pattern} after ${entry.failures + 1} attempts`,
+        );
+      }
+      if (events.has('invalidate')) {
+        events.emit('invalidate', {
+          source: entry.source,
+          pattern: entry.pattern,
+          count: result.count,
+          attempts: entry.failures + 1,
+        });
+      }
+      entry.failures = 0;
+      entry.lastError = undefined;
+      for (const ticket of covered) ticket.confirm(result.count);
+      if (entry.waiting.length > 0) this.#start(entry);
+      else this.#pending.delete(entry.pattern);
+      return;
+    }
+    entry.failures += 1;
+    entry.lastError = result.error;
+    for (const ticket of covered) ticket.fail(result.error);
+    entry.waiting = covered.concat(entry.waiting);
+    if (entry.failures === 1) {
+      logger.warn(
+        `[Cache] INVALIDATION PENDING: deleting ${entry.pattern} failed; retrying until the store confirms it, and serving no matching key from the store meanwhile`,
+        result.error,
+      );
+      if (events.has('invalidationPending')) {
+        events.emit('invalidationPending', {
+          source: entry.source,
+          pattern: entry.pattern,
+          error: result.error,
+        });
+      }
+      if (events.has('error')) {
+        events.emit('error', {
+          source: entry.source,
+          operation: 'invalidate',
+          key: entry.pattern,
+          error: result.error,
+        });
+      }
+    }
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (entry.failures - 1));
+    entry.retry = setTimeout(() => this.#start(entry), delay * (0.5 + Math.random() / 2));
+    entry.retry.unref?.();
+  }
+}
+
+function eventually(): Eventually {
+  return { settled: false };
+}
+
+/** Settles `slot` once (later calls are ignored): with `value`, or with `error` if given. */
+function settle(slot: Eventually, value: number | undefined, error?: unknown): void {
+  if (slot.settled) return;
+  slot.settled = true;
+  if (value === undefined) slot.error = error;
+  else slot.value = value;
+  slot.resolve?.();
+}
+
+/** The slot's number if it settled already, else a promise of it. */
+function outcomeOf(slot: Eventually): number | Promise<number> {
+  if (slot.settled) {
+    if (slot.value !== undefined) return slot.value;
+    throw slot.error;
+  }
+  return new Promise<number>((resolve, reject) => {
+    slot.resolve = () => (slot.value === undefined ? reject(slot.error) : resolve(slot.value));
+  });
+}
+
+/** The sum of numbers, as a number when all are, else as a promise. */
+function sum(counts: readonly (number | Promise<number>)[]): number | Promise<number> {
+  if (counts.every((count) => typeof count === 'number')) {
+    return (counts as number[]).reduce((total, n) => total + n, 0);
+  }
+  return Promise.all(counts).then((all) => all.reduce((total, n) => total + n, 0));
+}

@@ -1,0 +1,197 @@
+/**
+ * The machinery behind one cache: resolved options, events, the store guard, read-through and
+ * invalidation. A `Cache` keeps it in a private field and hands it to the wrappers it makes; user
+ * code never reaches it.
+ */
+import type { Serializer } from '../codec/index.js';
+import { InvalidOptionError, StoreUnavailableError } from '../errors.js';
+import { MemoryStore } from '../stores/memory.js';
+import { atomicOf, type Store } from '../stores/store.js';
+import { compileTemplate, type TemplateContext } from '../template/index.js';
+import { checkOptions, describe, withDefaults } from '../util/options.js';
+import { debugLogger } from './debug.js';
+import { Emitter, type EventSource } from './events.js';
+import { StoreGuard } from './guard.js';
+import { Invalidator } from './invalidation.js';
+import {
+  type CacheLogger,
+  type CacheOptions,
+  cacheOptionSpecs,
+  type InvalidationErrors,
+} from './options.js';
+import type { ReadPlan } from './read/call.js';
+import { ReadThrough } from './read/read-through.js';
+
+/** The context used for templates without placeholders. */
+export const EMPTY_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
+
+/** What a wrapper's options say about reading, in seconds, before defaults. */
+export interface PlanOptions {
+  source: EventSource;
+  ttl?: number | undefined;
+  staleTtl?: number | undefined;
+  jitter?: number | undefined;
+  earlyRefresh?: boolean | number | undefined;
+  schema?: ReadPlan['schema'];
+  shouldCache?: ReadPlan['shouldCache'];
+}
+
+/** One cache's machinery. */
+export class CacheRuntime<S extends Store = Store> {
+  readonly store: S;
+  readonly prefix: string;
+  /** Default TTL, seconds. */
+  readonly ttl: number;
+  readonly debug: boolean;
+  readonly logger: CacheLogger;
+  /** Whether the store answers synchronously, so synchronous wrappers can stay synchronous. */
+  readonly isSync: boolean;
+  readonly invalidationErrors: InvalidationErrors;
+  /** How long a mutation waits for its invalidation to be confirmed, ms. */
+  readonly invalidationWaitMs: number;
+  /** Longest wait for one pattern-delete attempt, ms. */
+  readonly invalidationTimeoutMs: number;
+  readonly serializer: Serializer | undefined;
+  readonly events: Emitter;
+  readonly guard: StoreGuard;
+  readonly reader: ReadThrough;
+  readonly invalidator: Invalidator;
+  /** The event source of the manual API. */
+  readonly manual: EventSource;
+  readonly #keyStart: string;
+  #debugListening = false;
+
+  constructor(given: CacheOptions<S>) {
+    checkOptions(cacheOptionSpecs, given, 'createCache');
+    const options = withDefaults(cacheOptionSpecs, given as CacheOptions);
+    this.store = (options.store ?? new MemoryStore()) as S;
+    this.prefix = options.prefix;
+    this.ttl = options.ttl;
+    this.debug = options.debug;
+    this.logger = options.logger;
+    this.invalidationErrors = options.invalidationErrors;
+    this.invalidationTimeoutMs = options.invalidationTimeout;
+    this.invalidationWaitMs = options.invalidationWait ?? options.timeout;
+    this.serializer = options.serializer;
+    this.#keyStart = `${this.prefix}:`;
+    this.isSync = this.store.sync === true;
+    this.manual = { name: 'manual', template: '', debug: this.debug };
+    const events = new Emitter((error) =>
+      this.logger.error('[Cache] ERROR: an event listener threw', error),
+    );
+    this.events = events;
+    const breaker = options.breaker;
+    // A synchronous store cannot hang and fails at once: it gets no breaker (which would also
+    // have to answer with promises).
+    this.guard = new StoreGuard(
+      options.timeout,
+      this.isSync ? false : breaker,
+      (state, failures, error) => {
+        if (state === 'open') {
+          this.logger.warn(
+            `[Cache] BREAKER OPEN: ${failures} store calls failed in a row; skipping the store for ${breaker === false ? 0 : breaker.cooldown} ms`,
+            error,
+          );
+        } else {
+          this.logger.warn('[Cache] BREAKER CLOSED: the store answers again');
+        }
+        events.emit(
+          'breaker',
+          error === undefined ? { state, failures } : { state, failures, error },
+        );
+      },
+    );
+    const lease = options.lease;
+    this.reader = new ReadThrough({
+      store: this.store,
+      atomic: lease === false ? undefined : atomicOf(this.store),
+      guard: this.guard,
+      events,
+      serializer: this.serializer,
+      leaseTtlMs: lease === false ? 0 : lease.ttl,
+      leaseWaitMs: lease === false ? 0 : lease.wait,
+      report: (operation, key, error, source) => this.report(operation, key, error, source),
+      leasesRefused: (error) => {
+        this.logger.error(
+          '[Cache] ERROR: the store refused the atomic writes that leases need (for Redis: the ACL user needs EVALSHA and EVAL, e.g. +@scripting); continuing without leases, so concurrent misses in different processes each run the function',
+          error,
+        );
+        if (events.has('error')) {
+          events.emit('error', { source: this.manual, operation: 'lease', key: '', error });
+        }
+      },
+      bypass: (key) => this.invalidator.blocks(key),
+    });
+    this.invalidator = new Invalidator({
+      store: this.store,
+      guard: this.guard,
+      events,
+      logger: this.logger,
+      attemptTimeoutMs: options.invalidationTimeout,
+      maxPending: options.maxPendingInvalidations,
+      everything: `${this.#keyStart}*`,
+      abandon: (pattern) => this.reader.abandon(pattern),
+    });
+    if (this.debug) this.listenForDebug();
+  }
+
+  /** The full store key for a key given without prefix: `${prefix}:${key}`. */
+  fullKey(key: string): string {
+    return this.#keyStart + key;
+  }
+
+  /** The full key for a manual key template and its context. */
+  keyOf(key: string, context: object | undefined): string {
+    return this.fullKey(
+      compileTemplate<string>(key)((context ?? EMPTY_CONTEXT) as TemplateContext<string>),
+    );
+  }
+
+  /** Turns on the debug listener (once), for the cache or for one wrapper. */
+  listenForDebug(): void {
+    if (this.#debugListening) return;
+    this.#debugListening = true;
+    debugLogger(this.events, this.logger);
+  }
+
+  /** A read plan from wrapper options (seconds), with the cache's defaults. */
+  plan(options: PlanOptions): ReadPlan {
+    const beta = options.earlyRefresh === true ? 1 : options.earlyRefresh || 0;
+    return {
+      source: options.source,
+      ttlMs: this.ttlMs(options.ttl),
+      staleMs: (options.staleTtl ?? 0) * 1000,
+      jitter: options.jitter ?? 0,
+      beta,
+      schema: options.schema,
+      shouldCache: options.shouldCache,
+    };
+  }
+
+  /** Converts a TTL in seconds (default: the cache's) to milliseconds, checking it. */
+  ttlMs(ttl: number | undefined): number {
+    if (ttl === undefined) return this.ttl * 1000;
+    if (typeof ttl !== 'number' || !(ttl > 0) || ttl === Number.POSITIVE_INFINITY) {
+      throw new InvalidOptionError(
+        'ttl',
+        `\`ttl\` must be a positive number of seconds, got ${describe(ttl)}`,
+      );
+    }
+    return ttl * 1000;
+  }
+
+  /**
+   * Reports a failure the cache carried on after: a `logger.warn` line (never silent) and an
+   * `error` event.
+   */
+  report(operation: string, key: string, error: unknown, source: EventSource): void {
+    // While the breaker is open, its own BREAKER OPEN line says it all; no line per call.
+    if (!(error instanceof StoreUnavailableError && error.reason === 'breaker-open')) {
+      this.logger.warn(
+        `[Cache] ERROR: ${operation} ${key} failed; continuing without the cache`,
+        error,
+      );
+    }
+    if (this.events.has('error')) this.events.emit('error', { source, operation, key, error });
+  }
+}
