@@ -16,6 +16,8 @@ export const ErrorCode = {
   InvalidationFailed: 'E_INVALIDATION_FAILED',
   /** A cached function called itself for the key it is computing. */
   ReentrantCall: 'E_REENTRANT_CALL',
+  /** A store refused a value larger than it may hold. */
+  ValueTooLarge: 'E_VALUE_TOO_LARGE',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -175,6 +177,27 @@ export class ReentrantCallError extends CacheError {
       `\`${source}\` called itself for the key "${key}" while computing it, and would wait for its own result forever. Break the recursion, or give the inner call a different key.`,
     );
     this.key = key;
+  }
+}
+
+/** A store refused an entry larger than it may hold (MemoryStore's `maxBytes`). */
+export class ValueTooLargeError extends CacheError {
+  override name = 'ValueTooLargeError' as const;
+  /** The full cache key. */
+  readonly key: string;
+  /** The entry's size, as the store counts it, in bytes. */
+  readonly size: number;
+  /** The most the store holds, in bytes. */
+  readonly limit: number;
+
+  constructor(key: string, size: number, limit: number) {
+    super(
+      ErrorCode.ValueTooLarge,
+      `The entry for "${key}" takes ${size} bytes, more than the store holds (${limit} bytes, MemoryStore's \`maxBytes\`). Raise \`maxBytes\`, or cache less under one key.`,
+    );
+    this.key = key;
+    this.size = size;
+    this.limit = limit;
   }
 }
 

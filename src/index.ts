@@ -40,6 +40,7 @@ export {
   SerializationError,
   StoreUnavailableError,
   TemplateSyntaxError,
+  ValueTooLargeError,
 } from './errors.js';
 export { createGlobMatcher, matchGlob } from './glob.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';

@@ -1,4 +1,4 @@
-import { fromTagged, needsTags, toTagged } from './lossless.js';
+import { fromTagged, leadsToPrototype, needsTags, toTagged } from './lossless.js';
 
 /**
  * Stored entry format, version 1:
@@ -113,13 +113,7 @@ function parseJson(payload: string): unknown {
     return JSON.parse(payload);
   }
   return JSON.parse(payload, (key, value: unknown) =>
-    key === '__proto__' ||
-    (key === 'constructor' &&
-      typeof value === 'object' &&
-      value !== null &&
-      Object.hasOwn(value, 'prototype'))
-      ? undefined
-      : value,
+    leadsToPrototype(key, value) ? undefined : value,
   );
 }
 

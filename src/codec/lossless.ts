@@ -105,7 +105,9 @@ export function toTagged(value: unknown): unknown {
 /**
  * Restores tagged values in a freshly parsed JSON tree, in place. Assignments go to own properties
  * that JSON.parse created, so a `__proto__` key stays an ordinary own property and never reaches
- * a prototype. Throws on an unknown tag (the entry is then treated as corrupt).
+ * a prototype. Keys that prototype pollution works through are dropped after unwrapping too (the
+ * parser's filter cannot see inside a tag: `{"constructor":{"$qc":"O","v":{"prototype":…}}}`).
+ * Throws on an unknown tag (the entry is then treated as corrupt).
  */
 export function fromTagged(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
@@ -115,11 +117,29 @@ export function fromTagged(value: unknown): unknown {
   }
   const record = value as Record<string, unknown>;
   if (Object.hasOwn(record, TAG)) return revive(record as Tagged);
+  return reviveProperties(record);
+}
+
+/** Revives each property of a plain object, dropping those that lead to a prototype. */
+function reviveProperties(record: Record<string, unknown>): Record<string, unknown> {
   for (const key of Object.keys(record)) {
     const child = record[key];
-    if (typeof child === 'object' && child !== null) record[key] = fromTagged(child);
+    const revived = typeof child === 'object' && child !== null ? fromTagged(child) : child;
+    if (leadsToPrototype(key, revived)) delete record[key];
+    else if (revived !== child) record[key] = revived;
   }
   return record;
+}
+
+/** Whether a property could carry pollution into a naive deep merge. */
+export function leadsToPrototype(key: string, value: unknown): boolean {
+  return (
+    key === '__proto__' ||
+    (key === 'constructor' &&
+      typeof value === 'object' &&
+      value !== null &&
+      Object.hasOwn(value, 'prototype'))
+  );
 }
 
 function revive(tagged: Tagged): unknown {
@@ -139,11 +159,8 @@ function revive(tagged: Tagged): unknown {
       );
     case 'S':
       return new Set((v as unknown[]).map(fromTagged));
-    case 'O': {
-      const inner = v as Record<string, unknown>;
-      for (const key of Object.keys(inner)) inner[key] = fromTagged(inner[key]);
-      return inner;
-    }
+    case 'O':
+      return reviveProperties(v as Record<string, unknown>);
     default:
       throw new TypeError(`unknown tag ${JSON.stringify(tagged[TAG])}`);
   }

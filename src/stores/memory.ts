@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { ValueTooLargeError } from '../errors.js';
 import { createGlobMatcher } from '../glob.js';
 import { checkOptions, type OptionSpecs, withDefaults } from '../util/options.js';
 import type { AtomicStore, SyncStore } from './store.js';
@@ -32,6 +33,11 @@ const memoryStoreOptionSpecs = {
   },
 } as const satisfies OptionSpecs<MemoryStoreOptions>;
 
+/** An entry's size in bytes, counting keys and values as UTF-16 (2 bytes a character). */
+function sizeOf(value: string, key: string): number {
+  return (value.length + key.length) * 2;
+}
+
 /**
  * The embedded default store: an in-process LRU (lru-cache) bounded by entry count and bytes, with
  * per-entry TTL, answering synchronously. Pattern deletes follow Redis's glob rules exactly, so
@@ -40,14 +46,16 @@ const memoryStoreOptionSpecs = {
 export class MemoryStore implements SyncStore, AtomicStore {
   readonly sync = true;
   readonly #entries: LRUCache<string, string>;
+  readonly #maxBytes: number;
 
   constructor(options: MemoryStoreOptions = {}) {
     checkOptions(memoryStoreOptionSpecs, options, 'MemoryStore');
     const { maxEntries, maxBytes } = withDefaults(memoryStoreOptionSpecs, options);
+    this.#maxBytes = maxBytes;
     this.#entries = new LRUCache<string, string>({
       max: maxEntries,
       maxSize: maxBytes,
-      sizeCalculation: (value, key) => (value.length + key.length) * 2,
+      sizeCalculation: sizeOf,
       // The wall clock (rather than performance.now), looked up at each call: it is what entries'
       // logical expiry uses, and test clocks can move it. ttlResolution 0 reads it on every check.
       perf: { now: () => Date.now() },
@@ -64,7 +72,9 @@ export class MemoryStore implements SyncStore, AtomicStore {
     return this.#entries.get(key);
   }
 
+  /** Stores `value`; throws `ValueTooLargeError` for an entry larger than `maxBytes`. */
   set(key: string, value: string, ttlMs: number): void {
+    this.#fits(key, value);
     this.#entries.set(key, value, { ttl: ttlMs });
   }
 
@@ -87,21 +97,28 @@ export class MemoryStore implements SyncStore, AtomicStore {
 
   setIfAbsent(key: string, value: string, ttlMs: number): boolean {
     if (this.#entries.has(key)) return false;
+    this.#fits(key, value);
     this.#entries.set(key, value, { ttl: ttlMs });
     return this.#entries.has(key);
   }
 
   compareAndSet(key: string, expected: string, value: string, ttlMs: number | undefined): boolean {
     if (this.#entries.get(key) !== expected) return false;
+    this.#fits(key, value);
     this.#entries.set(key, value, ttlMs === undefined ? { noUpdateTTL: true } : { ttl: ttlMs });
-    // A value larger than `maxBytes` is not kept (lru-cache drops it): then nothing was written.
-    return this.#entries.has(key);
+    return true;
   }
 
   compareAndDelete(key: string, expected: string): boolean {
     if (this.#entries.get(key) !== expected) return false;
     this.#entries.delete(key);
     return true;
+  }
+
+  /** Refuses, loudly, an entry lru-cache would silently drop for its size. */
+  #fits(key: string, value: string): void {
+    const size = sizeOf(value, key);
+    if (size > this.#maxBytes) throw new ValueTooLargeError(key, size, this.#maxBytes);
   }
 
   /** Removes every entry. */

@@ -120,4 +120,48 @@ describe('stored entries', () => {
     expect(Object.getPrototypeOf(tagged)).toBe(Object.prototype);
     expect(Object.keys(tagged)).toEqual([]);
   });
+
+  it.each([
+    [
+      'a constructor wrapped in a tag',
+      '{"constructor":{"$qc":"O","v":{"prototype":{"polluted":true},"$qc":1}}}',
+    ],
+    [
+      'a nested constructor wrapped in a tag',
+      '{"a":[{"b":{"constructor":{"$qc":"O","v":{"prototype":{"polluted":true},"$qc":1}}}}]}',
+    ],
+    [
+      'a __proto__ inside a wrapped object',
+      '{"$qc":"O","v":{"__proto__":{"polluted":true},"$qc":1}}',
+    ],
+    [
+      'a constructor inside a Map value',
+      '{"$qc":"M","v":[["k",{"constructor":{"$qc":"O","v":{"prototype":{},"$qc":1}}}]]}',
+    ],
+  ])('leave no path to a prototype in %s', (_what, payload) => {
+    const value = decodeEntry(`\x011t|1|1|${payload}`);
+    const paths: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (node instanceof Map) {
+        for (const [key, child] of node) walk(child, `${path}.get(${String(key)})`);
+        return;
+      }
+      if (typeof node !== 'object' || node === null) return;
+      for (const key of Object.keys(node)) {
+        const child = (node as Record<string, unknown>)[key];
+        if (
+          key === '__proto__' ||
+          (key === 'constructor' &&
+            typeof child === 'object' &&
+            child !== null &&
+            'prototype' in child)
+        ) {
+          paths.push(`${path}.${key}`);
+        }
+        walk(child, `${path}.${key}`);
+      }
+    };
+    walk(value, '$');
+    expect(paths).toEqual([]);
+  });
 });

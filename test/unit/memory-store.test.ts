@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStore } from '../../src/index.js';
+import { createCache, MemoryStore, ValueTooLargeError } from '../../src/index.js';
+import { recordingLogger } from '../helpers/stores.js';
 
 describe('MemoryStore', () => {
   beforeEach(() => {
@@ -92,12 +93,40 @@ describe('MemoryStore', () => {
   });
 });
 
-describe('MemoryStore atomic writes', () => {
-  it('report no write for a value larger than maxBytes', () => {
+describe('MemoryStore refusing a value larger than maxBytes', () => {
+  it('throws ValueTooLargeError from every write, and keeps what it held', () => {
     const store = new MemoryStore({ maxBytes: 100 });
-    expect(store.setIfAbsent('k', 'x'.repeat(200), 10_000)).toBe(false);
+    const big = 'x'.repeat(200);
+    expect(() => store.set('k', big, 10_000)).toThrow(
+      expect.objectContaining({ code: 'E_VALUE_TOO_LARGE', key: 'k', size: 402, limit: 100 }),
+    );
+    expect(() => store.setIfAbsent('k', big, 10_000)).toThrow(ValueTooLargeError);
     store.set('k', 'small', 10_000);
-    expect(store.compareAndSet('k', 'small', 'x'.repeat(200), 10_000)).toBe(false);
-    expect(store.get('k')).toBeUndefined();
+    expect(() => store.compareAndSet('k', 'small', big, 10_000)).toThrow(ValueTooLargeError);
+    expect(store.get('k')).toBe('small');
+  });
+
+  it('makes a manual set throw, and a wrapper report the fill it could not store', () => {
+    const logger = recordingLogger();
+    const cache = createCache({ store: new MemoryStore({ maxBytes: 1000 }), logger });
+    expect(() => cache.set('big', 'x'.repeat(1000))).toThrow(ValueTooLargeError);
+    const errors: unknown[] = [];
+    cache.on('error', ({ error }) => errors.push(error));
+    const load = cache.cacheable(() => 'y'.repeat(1000), { key: 'big' });
+    expect(load()).toBe('y'.repeat(1000));
+    expect(errors).toEqual([expect.any(ValueTooLargeError)]);
+    expect(logger.lines.warn).toEqual([expect.stringContaining('set quickpost:big failed')]);
+  });
+});
+
+describe('two prefixes on one store', () => {
+  it('never reach each other’s keys, whatever the pattern', () => {
+    const store = new MemoryStore();
+    const blog = createCache({ store, prefix: 'blog' });
+    const admin = createCache({ store, prefix: 'blog-admin' });
+    admin.set('users:1', 'secret');
+    blog.set('posts:1', 'post');
+    expect(blog.deletePattern('*')).toBe(1);
+    expect(admin.get('users:1')).toBe('secret');
   });
 });
