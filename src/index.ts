@@ -19,6 +19,7 @@ export type {
   InvalidationErrors,
   LeaseOptions,
 } from './cache/options.js';
+export type { TemplateCoverage } from './cache/registry.js';
 export type { SchemaResult, ValueSchema } from './cache/schema.js';
 export type { Serializer } from './codec/index.js';
 export {

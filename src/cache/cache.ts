@@ -22,6 +22,7 @@ import type { CacheEventName, CacheListener } from './events.js';
 import type { CacheOptions } from './options.js';
 import { tick } from './read/flights.js';
 import { MISS } from './read/verdict.js';
+import type { TemplateCoverage } from './registry.js';
 import { CacheRuntime, EMPTY_CONTEXT } from './runtime.js';
 
 /**
@@ -285,6 +286,20 @@ export class Cache<S extends Store = Store> {
       return Promise.reject(error) as Result;
     }
     return (sync ? runtime.reader.readSync(call, true) : runtime.reader.read(call)) as Result;
+  }
+
+  /**
+   * The key templates of this cache's `cacheable` wrappers, each with the `invalidating` patterns
+   * that can match its keys: a template no pattern covers is cached until its TTL ends whatever
+   * changes, which is worth a look at startup.
+   *
+   * @example
+   * for (const { template } of cache.templates().filter((t) => t.invalidatedBy.length === 0)) {
+   *   logger.warn(`no mutation invalidates ${template}`);
+   * }
+   */
+  templates(): TemplateCoverage[] {
+    return this.#runtime.registry.coverage();
   }
 
   /**

@@ -117,6 +117,14 @@ export interface CacheOptions<S extends Store = Store> {
    * @default 1000
    */
   maxPendingInvalidations?: number | undefined;
+  /**
+   * When an `invalidating` wrapper is first called, each of its patterns is checked against the
+   * key templates of this cache's `cacheable` wrappers: a pattern that can match none of them, or
+   * that puts a placeholder where a template has a differently named one, is logged once
+   * (`logger.warn`). `true` makes that an `InvalidOptionError` instead, before the mutation runs.
+   * @default false
+   */
+  strict?: boolean | undefined;
 }
 
 const positiveMs = z.number().positive().optional();
@@ -209,4 +217,5 @@ export const cacheOptionSpecs = {
     expect: 'must be a positive integer',
     default: 1000,
   },
+  strict: { schema: z.boolean().optional(), expect: 'must be true or false', default: false },
 } as const satisfies OptionSpecs<CacheOptions>;

@@ -21,6 +21,7 @@ import {
 } from './options.js';
 import type { ReadPlan } from './read/call.js';
 import { ReadThrough } from './read/read-through.js';
+import { Registry } from './registry.js';
 
 /** The context used for templates without placeholders. */
 export const EMPTY_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
@@ -58,6 +59,10 @@ export class CacheRuntime<S extends Store = Store> {
   readonly invalidator: Invalidator;
   /** The event source of the manual API. */
   readonly manual: EventSource;
+  /** Key templates and invalidation patterns, for the checks of `invalidating`. */
+  readonly registry = new Registry();
+  /** Whether an `invalidating` pattern that looks wrong throws (else it is logged once). */
+  readonly strict: boolean;
   readonly #keyStart: string;
   #debugListening = false;
 
@@ -73,6 +78,7 @@ export class CacheRuntime<S extends Store = Store> {
     this.invalidationTimeoutMs = options.invalidationTimeout;
     this.invalidationWaitMs = options.invalidationWait ?? options.timeout;
     this.serializer = options.serializer;
+    this.strict = options.strict;
     this.#keyStart = `${this.prefix}:`;
     this.isSync = this.store.sync === true;
     this.manual = { name: 'manual', template: '', debug: this.debug };

@@ -146,4 +146,5 @@ export const sharedSpecs = {
   ttl: { schema: z.number().positive().optional(), expect: 'must be a positive number of seconds' },
   debug: { schema: z.boolean().optional(), expect: 'must be true or false' },
   name: { schema: z.string().min(1).optional(), expect: 'must be a non-empty string' },
+  strict: { schema: z.boolean().optional(), expect: 'must be true or false' },
 } as const;

@@ -146,6 +146,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
     );
   }
   const render = compileTemplate<string>(options.key);
+  cache.registry.addTemplate(options.key);
   const extract = options.context as ((...args: A) => object) | undefined;
   if (extract === undefined && render.placeholders.length > 0) {
     throw new InvalidOptionError(

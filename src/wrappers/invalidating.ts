@@ -63,6 +63,13 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
    * @default the cache's `invalidationErrors` ('report')
    */
   invalidationErrors?: 'report' | 'throw' | undefined;
+  /**
+   * Throw `InvalidOptionError` at the first call, before the mutation runs, when a pattern
+   * matches the keys of no `cacheable` template of the cache (or puts a placeholder where a
+   * template has a differently named one), instead of logging it once.
+   * @default the cache's `strict` (false)
+   */
+  strict?: boolean | undefined;
 } & InvalidatingContextOption<A, R, P>;
 
 /** Each option of `invalidating`: its check and what it must be. */
@@ -85,6 +92,7 @@ const invalidatingOptionSpecs = {
     schema: z.enum(['report', 'throw']).optional(),
     expect: "must be 'report' or 'throw'",
   },
+  strict: sharedSpecs.strict,
 } as const satisfies OptionSpecs<
   { patterns: readonly string[] } & Omit<
     InvalidatingOptions<unknown[], unknown, string>,
@@ -130,6 +138,29 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
   if (debug) cache.listenForDebug();
   const source = { name, template: options.patterns.join(', '), debug };
   const onError = options.invalidationErrors ?? cache.invalidationErrors;
+  const strict = options.strict ?? cache.strict;
+  for (const pattern of options.patterns) cache.registry.addPattern(pattern);
+  let checked = false;
+  /**
+   * At the first call (so that templates of wrappers made after this one count): patterns that
+   * match no template's keys, or put one value where keys hold another, are logged once, or
+   * thrown before the mutation runs with `strict`.
+   */
+  const checkPatterns = () => {
+    if (checked) return;
+    const findings = options.patterns.flatMap((pattern) => cache.registry.check(pattern));
+    if (findings.length > 0 && strict) {
+      const first = findings[0] as (typeof findings)[number];
+      throw new InvalidOptionError(
+        'patterns',
+        `the pattern ${first.pattern} of ${name} ${first.problem}; fix the pattern, or pass \`strict: false\``,
+      );
+    }
+    checked = true;
+    for (const { pattern, problem } of findings) {
+      cache.logger.warn(`[Cache] WARNING: the pattern ${pattern} of ${name} ${problem}`);
+    }
+  };
   const async = !cache.isSync || isAsyncFunction(fn);
 
   const render = (context: object): Rendered => ({
@@ -195,6 +226,7 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
     let early: Rendered | undefined;
     let result: unknown;
     try {
+      checkPatterns();
       if (fromResult === undefined) {
         // Rendered before the mutation runs, so a bad context cannot leave a mutation done but
         // its invalidation undone.
