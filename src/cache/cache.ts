@@ -214,7 +214,9 @@ export class Cache<S extends Store = Store> {
         throw new SerializationError(full, error);
       }
       return chain(
-        runtime.guard.run(() => runtime.store.set(full, text, ttlMs)),
+        chain(runtime.track(full, ttlMs), () =>
+          runtime.guard.run(() => runtime.store.set(full, text, ttlMs)),
+        ),
         () => {
           if (runtime.events.has('set'))
             runtime.events.emit('set', { source: runtime.manual, key: full, ttlMs });

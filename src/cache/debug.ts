@@ -23,6 +23,7 @@ const LINES: { [E in CacheEventName]?: (event: CacheEventMap[E]) => string } = {
   refresh: ({ key, reason }) => `[Cache] REFRESH: ${key} (${reason})`,
   invalidate: ({ pattern, count, attempts }) =>
     `[Cache] INVALIDATE: ${pattern} (${count} ${count === 1 ? 'key' : 'keys'}${attempts > 1 ? `, attempt ${attempts}` : ''})`,
+  scan: ({ pattern, reason }) => `[Cache] SCAN: ${pattern} (${reason})`,
   invalidationRetry: ({ pattern, attempt }) =>
     `[Cache] INVALIDATE RETRY: ${pattern} (attempt ${attempt})`,
   delete: ({ key, removed }) => `[Cache] DELETE: ${key}${removed ? '' : ' (absent)'}`,

@@ -40,6 +40,11 @@ export interface CacheEventMap {
    * and this instance serves no matching key from the store meanwhile.
    */
   invalidationPending: { source: EventSource; pattern: string; error: unknown };
+  /**
+   * A pattern delete walked the keyspace (SCAN) because the store's key index could not answer
+   * it, and `reason` says why.
+   */
+  scan: { source: EventSource; pattern: string; reason: string };
   /** A pending invalidation is tried again (`attempt` counts from 1). */
   invalidationRetry: { source: EventSource; pattern: string; attempt: number };
   /** One key was deleted through the manual API. */

@@ -6,7 +6,7 @@
  * may have passed keys written afterwards).
  */
 import { createGlobMatcher } from '../glob.js';
-import type { Store } from '../stores/store.js';
+import type { IndexAnswer, IndexedStore, Store } from '../stores/store.js';
 import { attempt, chain, isThenable } from '../util/maybe-promise.js';
 import type { Emitter, EventSource } from './events.js';
 import type { StoreGuard } from './guard.js';
@@ -21,6 +21,8 @@ const MAX_RETRY_MS = 2000;
 /** What an invalidator needs from its cache. */
 export interface InvalidatorOptions {
   readonly store: Store;
+  /** The store's key index, asked before a pattern delete walks the keyspace. */
+  readonly index: (Store & IndexedStore) | undefined;
   readonly guard: StoreGuard;
   readonly events: Emitter;
   readonly logger: CacheLogger;
@@ -85,6 +87,8 @@ type Attempted = { readonly count: number } | { readonly error: unknown };
 export class Invalidator {
   readonly #options: InvalidatorOptions;
   readonly #pending = new Map<string, Pending>();
+  /** Why the index could not answer, each reason logged once. */
+  readonly #unanswered = new Set<string>();
 
   constructor(options: InvalidatorOptions) {
     this.#options = options;
@@ -221,9 +225,11 @@ export class Invalidator {
   }
 
   #delete(entry: Pending): number | PromiseLike<number> {
-    const { base } = entry;
-    return chain(this.#deleteOne(entry.pattern), (removed) =>
-      base === undefined ? removed : chain(this.#deleteOne(base), (count) => removed + count),
+    const { base, source } = entry;
+    return chain(this.#deleteOne(entry.pattern, source), (removed) =>
+      base === undefined
+        ? removed
+        : chain(this.#deleteOne(base, source), (count) => removed + count),
     );
   }
 
@@ -232,15 +238,42 @@ export class Invalidator {
    * pattern delete. Outside the breaker: an open breaker must not drop an invalidation, and
    * background retries must not keep the breaker open for the reads.
    */
-  #deleteOne(pattern: string): number | PromiseLike<number> {
-    const { store, guard, attemptTimeoutMs } = this.#options;
-    if (GLOB_SPECIAL.test(pattern)) {
-      return guard.bound(() => store.deletePattern(pattern), attemptTimeoutMs);
+  #deleteOne(pattern: string, source: EventSource): number | PromiseLike<number> {
+    const { store, guard, index, attemptTimeoutMs } = this.#options;
+    if (!GLOB_SPECIAL.test(pattern)) {
+      return chain(
+        guard.bound(() => store.delete(pattern)),
+        (gone): number => (gone ? 1 : 0),
+      );
     }
+    const scan = () => guard.bound(() => store.deletePattern(pattern), attemptTimeoutMs);
+    if (index === undefined) return scan();
     return chain(
-      guard.bound(() => store.delete(pattern)),
-      (gone): number => (gone ? 1 : 0),
+      guard.bound(() => index.deleteTracked(pattern), attemptTimeoutMs),
+      (answer: IndexAnswer) => {
+        if ('removed' in answer) return answer.removed;
+        this.#reportScan(pattern, answer, source);
+        return scan();
+      },
     );
+  }
+
+  /**
+   * A pattern the index could not answer: a `scan` event, and, when the index is not kept at all,
+   * one log line per reason (a pattern the index is merely unfit for is normal: debug only).
+   */
+  #reportScan(
+    pattern: string,
+    answer: { readonly unanswered: string; readonly disabled?: boolean },
+    source: EventSource,
+  ): void {
+    const { events, logger } = this.#options;
+    const reason = answer.unanswered;
+    if (answer.disabled === true && !this.#unanswered.has(reason)) {
+      this.#unanswered.add(reason);
+      logger.warn(`[Cache] NO KEY INDEX: ${reason}`);
+    }
+    if (events.has('scan')) events.emit('scan', { source, pattern, reason });
   }
 
   #finish(entry: Pending, result: Attempted): void {

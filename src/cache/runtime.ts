@@ -6,7 +6,7 @@
 import type { Serializer } from '../codec/index.js';
 import { InvalidOptionError, StoreUnavailableError } from '../errors.js';
 import { MemoryStore } from '../stores/memory.js';
-import { atomicOf, type Store } from '../stores/store.js';
+import { atomicOf, type IndexedStore, indexOf, type Store } from '../stores/store.js';
 import { compileTemplate, type TemplateContext } from '../template/index.js';
 import { checkOptions, describe, withDefaults } from '../util/options.js';
 import { debugLogger } from './debug.js';
@@ -19,7 +19,7 @@ import {
   cacheOptionSpecs,
   type InvalidationErrors,
 } from './options.js';
-import type { ReadPlan } from './read/call.js';
+import type { Maybe, ReadPlan } from './read/call.js';
 import { ReadThrough } from './read/read-through.js';
 import { Registry } from './registry.js';
 
@@ -64,6 +64,8 @@ export class CacheRuntime<S extends Store = Store> {
   /** Whether an `invalidating` pattern that looks wrong throws (else it is logged once). */
   readonly strict: boolean;
   readonly #keyStart: string;
+  /** The store's key index, if it has one. */
+  readonly #index: (Store & IndexedStore) | undefined;
   #debugListening = false;
 
   constructor(given: CacheOptions<S>) {
@@ -81,6 +83,7 @@ export class CacheRuntime<S extends Store = Store> {
     this.strict = options.strict;
     this.#keyStart = `${this.prefix}:`;
     this.isSync = this.store.sync === true;
+    this.#index = indexOf(this.store);
     this.manual = { name: 'manual', template: '', debug: this.debug };
     const events = new Emitter((error) =>
       this.logger.error('[Cache] ERROR: an event listener threw', error),
@@ -126,10 +129,12 @@ export class CacheRuntime<S extends Store = Store> {
           events.emit('error', { source: this.manual, operation: 'lease', key: '', error });
         }
       },
+      track: (key, ttlMs) => this.track(key, ttlMs),
       bypass: (key) => this.invalidator.blocks(key),
     });
     this.invalidator = new Invalidator({
       store: this.store,
+      index: this.#index,
       guard: this.guard,
       events,
       logger: this.logger,
@@ -139,6 +144,15 @@ export class CacheRuntime<S extends Store = Store> {
       abandon: (pattern) => this.reader.abandon(pattern),
     });
     if (this.debug) this.listenForDebug();
+  }
+
+  /**
+   * Records `key` in the store's index for at least `ttlMs`, within `timeout` (nothing without an
+   * index). Anything written under a key must be written after this succeeded.
+   */
+  track(key: string, ttlMs: number): Maybe<unknown> {
+    const index = this.#index;
+    return index === undefined ? undefined : this.guard.run(() => index.track(key, ttlMs));
   }
 
   /** The full store key for a key given without prefix: `${prefix}:${key}`. */

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ValueTooLargeError } from '../errors.js';
 import { createGlobMatcher } from '../glob.js';
 import { checkOptions, type OptionSpecs, withDefaults } from '../util/options.js';
-import type { AtomicStore, SyncStore } from './store.js';
+import { levelOf, levelsOf } from './levels.js';
+import type { AtomicStore, IndexAnswer, IndexedStore, SyncStore } from './store.js';
 
 /** Bounds of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -33,6 +34,14 @@ const memoryStoreOptionSpecs = {
   },
 } as const satisfies OptionSpecs<MemoryStoreOptions>;
 
+/** One index level of a MemoryStore. */
+interface Level {
+  /** Each tracked key, with the time (epoch ms) until which it is kept. */
+  readonly keys: Map<string, number>;
+  /** The size at which the level is pruned next. */
+  pruneAt: number;
+}
+
 /** An entry's size in bytes, counting keys and values as UTF-16 (2 bytes a character). */
 function sizeOf(value: string, key: string): number {
   return (value.length + key.length) * 2;
@@ -43,10 +52,12 @@ function sizeOf(value: string, key: string): number {
  * per-entry TTL, answering synchronously. Pattern deletes follow Redis's glob rules exactly, so
  * code behaves the same here as on Redis. Entries are not shared between processes.
  */
-export class MemoryStore implements SyncStore, AtomicStore {
+export class MemoryStore implements SyncStore, AtomicStore, IndexedStore {
   readonly sync = true;
   readonly #entries: LRUCache<string, string>;
   readonly #maxBytes: number;
+  /** The key index: per level (see levels.ts), each tracked key and until when it is kept. */
+  readonly #levels = new Map<string, Level>();
 
   constructor(options: MemoryStoreOptions = {}) {
     checkOptions(memoryStoreOptionSpecs, options, 'MemoryStore');
@@ -75,6 +86,7 @@ export class MemoryStore implements SyncStore, AtomicStore {
   /** Stores `value`; throws `ValueTooLargeError` for an entry larger than `maxBytes`. */
   set(key: string, value: string, ttlMs: number): void {
     this.#fits(key, value);
+    this.track(key, ttlMs);
     this.#entries.set(key, value, { ttl: ttlMs });
   }
 
@@ -98,6 +110,7 @@ export class MemoryStore implements SyncStore, AtomicStore {
   setIfAbsent(key: string, value: string, ttlMs: number): boolean {
     if (this.#entries.has(key)) return false;
     this.#fits(key, value);
+    this.track(key, ttlMs);
     this.#entries.set(key, value, { ttl: ttlMs });
     return this.#entries.has(key);
   }
@@ -105,6 +118,7 @@ export class MemoryStore implements SyncStore, AtomicStore {
   compareAndSet(key: string, expected: string, value: string, ttlMs: number | undefined): boolean {
     if (this.#entries.get(key) !== expected) return false;
     this.#fits(key, value);
+    if (ttlMs !== undefined) this.track(key, ttlMs);
     this.#entries.set(key, value, ttlMs === undefined ? { noUpdateTTL: true } : { ttl: ttlMs });
     return true;
   }
@@ -113,6 +127,56 @@ export class MemoryStore implements SyncStore, AtomicStore {
     if (this.#entries.get(key) !== expected) return false;
     this.#entries.delete(key);
     return true;
+  }
+
+  /**
+   * Records `key` under each of its index levels for at least `ttlMs`. Every write records its
+   * key too (in the same synchronous step), so keys written around the cache are indexed as well.
+   */
+  track(key: string, ttlMs: number): void {
+    const until = Date.now() + ttlMs;
+    for (const name of levelsOf(key)) {
+      let level = this.#levels.get(name);
+      if (level === undefined) {
+        level = { keys: new Map(), pruneAt: 64 };
+        this.#levels.set(name, level);
+      }
+      level.keys.set(key, Math.max(until, level.keys.get(key) ?? 0));
+      if (level.keys.size >= level.pruneAt) this.#prune(name, level);
+    }
+  }
+
+  /**
+   * Deletes the tracked keys of the pattern's level that match it. Tracked keys are forgotten only
+   * when their time is up, never when deleted: one tracked again by a new lease must stay known.
+   */
+  deleteTracked(pattern: string): IndexAnswer {
+    const name = levelOf(pattern);
+    if (name === undefined) {
+      return {
+        unanswered:
+          'the pattern has a wildcard right after the prefix, so no index level holds its keys',
+      };
+    }
+    const level = this.#levels.get(name);
+    if (level === undefined) return { removed: 0 };
+    const matches = createGlobMatcher(pattern);
+    let removed = 0;
+    for (const key of level.keys.keys()) {
+      if (!matches(key)) continue;
+      if (this.#entries.has(key)) removed += 1;
+      this.#entries.delete(key);
+    }
+    this.#prune(name, level);
+    return { removed };
+  }
+
+  /** Forgets the keys of a level whose time is up; then prunes again when it has doubled. */
+  #prune(name: string, level: Level): void {
+    const now = Date.now();
+    for (const [key, until] of level.keys) if (until <= now) level.keys.delete(key);
+    if (level.keys.size === 0) this.#levels.delete(name);
+    level.pruneAt = Math.max(64, level.keys.size * 2);
   }
 
   /** Refuses, loudly, an entry lru-cache would silently drop for its size. */
@@ -124,5 +188,6 @@ export class MemoryStore implements SyncStore, AtomicStore {
   /** Removes every entry. */
   clear(): void {
     this.#entries.clear();
+    this.#levels.clear();
   }
 }

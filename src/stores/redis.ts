@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 // `{ redis }`); a client you pass in is used through the commands it has, whatever its copy.
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
-import type { AtomicStore, Store } from './store.js';
+import { levelOf, levelsOf } from './levels.js';
+import type { AtomicStore, IndexAnswer, IndexedStore, Store } from './store.js';
 
 /**
  * Lua scripts of the conditional writes. Each touches exactly one key, passed in KEYS, so it runs
@@ -21,12 +22,26 @@ return 0`,
   // ARGV: expected
   compareAndDelete: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
 return 0`,
+  // KEYS: an index (a sorted set); ARGV: member, ttl in ms. The member's score is when it may be
+  // forgotten (Redis's clock, so app servers' clocks do not matter); GT only ever raises it.
+  // Members past their score are pruned, and the index itself expires with its last member.
+  track: `local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], 'GT', now + ttl, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`,
 } as const;
 
 const SHAS = {
   compareAndSet: createHash('sha1').update(SCRIPTS.compareAndSet).digest('hex'),
   compareAndDelete: createHash('sha1').update(SCRIPTS.compareAndDelete).digest('hex'),
+  track: createHash('sha1').update(SCRIPTS.track).digest('hex'),
 } as const;
+
+/** Keys unlinked per UNLINK on a standalone server. */
+const UNLINK_BATCH = 1000;
 
 /**
  * Defaults of a connection the store opens (your `redis` options override them):
@@ -67,10 +82,21 @@ export interface RedisCommands {
   evalsha(sha1: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   /** `EVAL script numkeys key… arg…` */
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  /** `ZSCAN key cursor MATCH pattern COUNT n`: the next cursor, then members and scores. */
+  zscan(
+    key: string,
+    cursor: string,
+    match: 'MATCH',
+    pattern: string,
+    count: 'COUNT',
+    n: number,
+  ): Promise<[cursor: string, membersAndScores: string[]]>;
 }
 
 /** A connection to one Redis server, such as an ioredis 5 or 6 `Redis`, or one Cluster node. */
 export interface RedisServerClient extends RedisCommands {
+  /** `CONFIG GET name`: `[name, value]`. */
+  config(op: 'GET', name: string): Promise<unknown>;
   /** `SCAN cursor MATCH pattern COUNT n`: the next cursor and a batch of keys. */
   scan(
     cursor: string,
@@ -85,8 +111,14 @@ export interface RedisServerClient extends RedisCommands {
 
 /** A Redis Cluster client, such as an ioredis 5 or 6 `Cluster`. */
 export interface RedisClusterClient extends RedisCommands {
-  /** A connection to each master: a pattern delete scans every one of them. */
+  /** A connection to each master the client knows: a pattern delete scans every one of them. */
   nodes(role: 'master'): RedisServerClient[];
+  /** `'ready'` once the client has learnt the cluster's slots. */
+  readonly status: string;
+  /** Per hash slot, the `host:port` of the nodes serving it, master first. */
+  readonly slots: readonly (readonly string[] | undefined)[];
+  /** Listens once to a client event (`'ready'`, `'end'`). */
+  once(event: string, listener: () => void): unknown;
 }
 
 /**
@@ -133,6 +165,15 @@ export interface RedisStoreTuning {
    * @default 1000
    */
   scanCount?: number | undefined;
+  /**
+   * The key index, which makes a pattern delete cost what it matches instead of a walk of the
+   * keyspace. It lives in Redis as sorted sets beside the entries, so Redis must never evict it:
+   * `'auto'` reads `maxmemory` and `maxmemory-policy` once and keeps the index only when Redis
+   * cannot evict (no `maxmemory`, or `noeviction`); `true` keeps it (you vouch that Redis never
+   * evicts); `false` always scans.
+   * @default 'auto'
+   */
+  index?: 'auto' | boolean | undefined;
 }
 
 /**
@@ -147,7 +188,9 @@ export interface RedisStoreTuning {
  * Entries are plain strings: `redis-cli GET quickpost:posts:my-post` shows the JSON behind a
  * short header.
  */
-export class RedisStore<C extends RedisClient = Redis | Cluster> implements Store, AtomicStore {
+export class RedisStore<C extends RedisClient = Redis | Cluster>
+  implements Store, AtomicStore, IndexedStore
+{
   /** Always answers with promises (so caches on it have promise-typed results). */
   readonly sync = false;
   /** The client in use: yours, or the ioredis `Redis` the store opened. */
@@ -155,6 +198,9 @@ export class RedisStore<C extends RedisClient = Redis | Cluster> implements Stor
   /** The connection the store opened, which `close()` ends; none for a client passed in. */
   readonly #owned: Redis | undefined;
   readonly #scanCount: number;
+  readonly #indexSetting: 'auto' | boolean;
+  /** Whether the index is kept: `undefined`, or why not; settled once, then for good. */
+  #indexVerdict: Promise<string | undefined> | undefined;
 
   constructor(options: RedisStoreOptions<C> & RedisStoreTuning) {
     if (typeof options !== 'object' || options === null) {
@@ -171,6 +217,14 @@ export class RedisStore<C extends RedisClient = Redis | Cluster> implements Stor
       );
     }
     this.#scanCount = scanCount;
+    const index = options.index ?? 'auto';
+    if (index !== 'auto' && typeof index !== 'boolean') {
+      throw new InvalidOptionError(
+        'index',
+        `\`index\` must be 'auto', true or false, got ${JSON.stringify(index)}`,
+      );
+    }
+    this.#indexSetting = index;
     if ('client' in options) {
       checkClient(options.client);
       refuseKeyPrefix(options.client);
@@ -209,8 +263,9 @@ export class RedisStore<C extends RedisClient = Redis | Cluster> implements Stor
   async deletePattern(pattern: string): Promise<number> {
     const client: RedisClient = this.client;
     if (isCluster(client)) {
+      const masters = await mastersOf(client);
       const removed = await Promise.all(
-        client.nodes('master').map((node) => this.#deleteOnNode(node, pattern, true)),
+        masters.map((node) => this.#deleteOnNode(node, pattern, true)),
       );
       return removed.reduce((sum, n) => sum + n, 0);
     }
@@ -233,6 +288,103 @@ export class RedisStore<C extends RedisClient = Redis | Cluster> implements Stor
 
   async compareAndDelete(key: string, expected: string): Promise<boolean> {
     return (await this.#script('compareAndDelete', key, expected)) === 1;
+  }
+
+  /**
+   * Records `key` under each level of the index (see levels.ts), all at once: one round trip,
+   * whatever the Cluster slots of the index keys. A no-op when the index is not kept.
+   */
+  async track(key: string, ttlMs: number): Promise<void> {
+    if ((await this.#indexUnkept()) !== undefined) return;
+    const ttl = String(wholeMs(ttlMs));
+    await Promise.all(
+      levelsOf(key).map((level) =>
+        this.#script('track', indexKeyOf(level), key.slice(level.length), ttl),
+      ),
+    );
+  }
+
+  /**
+   * Deletes the keys of one index level that match `pattern`: the index's own `ZSCAN … MATCH`
+   * filters on the server, so only matches travel; then they are unlinked. Members of deleted
+   * keys are left for the index's pruning: removing them here could remove one that a new lease
+   * has just tracked again, and a later invalidation would miss that key.
+   */
+  async deleteTracked(pattern: string): Promise<IndexAnswer> {
+    const unkept = await this.#indexUnkept();
+    if (unkept !== undefined) return { unanswered: unkept, disabled: true };
+    const level = levelOf(pattern);
+    if (level === undefined) {
+      return {
+        unanswered:
+          'the pattern has a wildcard right after the prefix, so no index level holds its keys',
+      };
+    }
+    const index = indexKeyOf(level);
+    const memberPattern = pattern.slice(level.length);
+    const keys = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, page] = await this.client.zscan(
+        index,
+        cursor,
+        'MATCH',
+        memberPattern,
+        'COUNT',
+        this.#scanCount,
+      );
+      cursor = next;
+      for (let i = 0; i < page.length; i += 2) keys.add(level + (page[i] as string));
+    } while (cursor !== '0');
+    return { removed: await this.#unlinkAll([...keys]) };
+  }
+
+  /** Unlinks keys: in batches on a server, one command per key (each to its slot) on a Cluster. */
+  async #unlinkAll(keys: string[]): Promise<number> {
+    const client: RedisClient = this.client;
+    if (isCluster(client)) {
+      const counts = await Promise.all(keys.map((key) => client.unlink(key)));
+      return counts.reduce((sum, n) => sum + n, 0);
+    }
+    let removed = 0;
+    for (let i = 0; i < keys.length; i += UNLINK_BATCH) {
+      removed += await client.unlink(...keys.slice(i, i + UNLINK_BATCH));
+    }
+    return removed;
+  }
+
+  /** Why the index is not kept, or `undefined` when it is; asks Redis once when `'auto'`. */
+  #indexUnkept(): Promise<string | undefined> {
+    if (this.#indexSetting !== 'auto') {
+      return Promise.resolve(
+        this.#indexSetting ? undefined : 'the store was made with index: false',
+      );
+    }
+    this.#indexVerdict ??= this.#readEvictionPolicy().catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      // Not allowed to ask (ACL, managed Redis): decided for good. Anything else (Redis down):
+      // asked again next time, and until then nothing is tracked nor answered from the index.
+      if (/^(NOPERM|ERR unknown command)/.test(message)) {
+        return `could not read Redis's eviction policy (${message}); pass index: true to RedisStore if Redis never evicts keys`;
+      }
+      this.#indexVerdict = undefined;
+      throw error;
+    });
+    return this.#indexVerdict;
+  }
+
+  /** `undefined` when no server can evict keys; else why the index cannot be trusted. */
+  async #readEvictionPolicy(): Promise<string | undefined> {
+    const client: RedisClient = this.client;
+    const servers = isCluster(client) ? await mastersOf(client) : [client];
+    for (const server of servers) {
+      const [, maxmemory] = (await server.config('GET', 'maxmemory')) as [string, string];
+      const [, policy] = (await server.config('GET', 'maxmemory-policy')) as [string, string];
+      if (maxmemory !== '0' && policy !== 'noeviction') {
+        return `Redis may evict keys (maxmemory ${maxmemory}, maxmemory-policy ${policy}), and an evicted index would lose invalidations; pattern deletes scan instead (run the cache's Redis with noeviction, or pass index: true if it never evicts)`;
+      }
+    }
+    return undefined;
   }
 
   /** EVALSHA, loading the script with EVAL the first time a server has not seen it. */
@@ -279,6 +431,47 @@ export class RedisStore<C extends RedisClient = Redis | Cluster> implements Stor
 }
 
 /**
+ * A connection to every master of the cluster, checked against the slot table: right after
+ * `new Cluster()` the client knows only its seeds (or nothing, for hostname seeds), and scanning
+ * those would skip keys while reporting success. Waits for the client to learn the slots, then
+ * throws unless every one of the 16,384 slots has a master it holds a connection to.
+ */
+async function mastersOf(client: RedisClusterClient): Promise<RedisServerClient[]> {
+  if (client.status !== 'ready') {
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', resolve);
+      client.once('end', () => reject(new Error('the Cluster connection ended')));
+    });
+  }
+  const byAddress = new Map<string, RedisServerClient>();
+  for (const node of client.nodes('master')) {
+    const { host, port } = (node as { options?: { host?: string; port?: number } }).options ?? {};
+    byAddress.set(`${host}:${port}`, node);
+  }
+  const masters = new Set<RedisServerClient>();
+  for (let slot = 0; slot < SLOTS; slot += 1) {
+    const address = client.slots[slot]?.[0];
+    const node = address === undefined ? undefined : byAddress.get(address);
+    if (node === undefined) {
+      throw new Error(
+        `the Cluster client has no master for hash slot ${slot}${address === undefined ? '' : ` (${address})`}; a pattern delete would miss keys, so it fails and is retried`,
+      );
+    }
+    masters.add(node);
+  }
+  return [...masters];
+}
+
+/** Hash slots of a Redis Cluster. */
+const SLOTS = 16_384;
+
+/** The Redis key of an index level: apart from the cache's keys (`|` is never in a prefix). */
+function indexKeyOf(level: string): string {
+  const first = level.indexOf(':');
+  return `${level.slice(0, first)}|index|${level.slice(first + 1)}`;
+}
+
+/**
  * A Cluster is told apart by what it can do (`nodes`, which a standalone client lacks), not by
  * `instanceof`: a client made by another copy of ioredis (another version beside ours, ioredis 5)
  * is an instance of that copy's classes, never of ours.
@@ -288,9 +481,9 @@ function isCluster(client: RedisClient): client is RedisClusterClient {
 }
 
 /** The methods each kind of client must have for the store to work. */
-const COMMANDS = ['get', 'set', 'unlink', 'evalsha', 'eval'] as const;
-const SERVER_METHODS = [...COMMANDS, 'scan', 'pipeline'] as const;
-const CLUSTER_METHODS = [...COMMANDS, 'nodes'] as const;
+const COMMANDS = ['get', 'set', 'unlink', 'evalsha', 'eval', 'zscan'] as const;
+const SERVER_METHODS = [...COMMANDS, 'scan', 'pipeline', 'config'] as const;
+const CLUSTER_METHODS = [...COMMANDS, 'nodes', 'once'] as const;
 
 /** Refuses, when the store is made, a client that lacks a command the store will send. */
 function checkClient(client: unknown): asserts client is RedisClient {

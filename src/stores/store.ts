@@ -71,6 +71,39 @@ export function atomicOf(store: Store): (Store & AtomicStore) | undefined {
     : undefined;
 }
 
+/** What a key index answered for a pattern. */
+export type IndexAnswer =
+  /** The index found the pattern's keys and deleted them: `removed` were live. */
+  | { readonly removed: number }
+  /**
+   * The index cannot answer, and says why; the cache then calls `deletePattern`. `disabled`: the
+   * index is not kept at all (the cache says so once, loudly), rather than unfit for this pattern.
+   */
+  | { readonly unanswered: string; readonly disabled?: boolean };
+
+/**
+ * Optional capability: a key index, so that a pattern delete costs what it matches instead of a
+ * walk of the whole keyspace. The cache tracks each key before it writes anything under it
+ * (before the lease, for a computed value), and asks the index first when it invalidates.
+ */
+export interface IndexedStore {
+  /**
+   * Records `key` in the index for at least `ttlMs` (longer than anything written under it will
+   * live); resolves once recorded. The cache writes nothing under `key` if this fails.
+   */
+  track(key: string, ttlMs: number): MaybePromise<unknown>;
+  /** Deletes the tracked keys matching the Redis glob `pattern`, or says why it cannot. */
+  deleteTracked(pattern: string): MaybePromise<IndexAnswer>;
+}
+
+/** The store's key index, if it has one. */
+export function indexOf(store: Store): (Store & IndexedStore) | undefined {
+  const candidate = store as Store & Partial<IndexedStore>;
+  return typeof candidate.track === 'function' && typeof candidate.deleteTracked === 'function'
+    ? (candidate as Store & IndexedStore)
+    : undefined;
+}
+
 /**
  * What a cache operation returns: the value itself on a store declaring `sync: true`, a promise
  * on one declaring `sync: false`, and either (await it) when the store's type does not say.

@@ -27,6 +27,13 @@ function lazy<T extends { disconnect(): void }>(client: T): T {
 class FakeServer implements RedisServerClient {
   readonly keys = new Map<string, string>();
   scans = 0;
+  constructor(readonly options = { host: '127.0.0.1', port: 7000 }) {}
+  async config(): Promise<unknown> {
+    return ['maxmemory', '0'];
+  }
+  async zscan(): Promise<[cursor: string, membersAndScores: string[]]> {
+    return ['0', []];
+  }
   async get(key: string): Promise<string | null> {
     return this.keys.get(key) ?? null;
   }
@@ -69,7 +76,19 @@ class FakeServer implements RedisServerClient {
 
 /** A Cluster of fake servers, keys spread by their first character. */
 class FakeCluster implements RedisClusterClient {
-  readonly masters = [new FakeServer(), new FakeServer()];
+  readonly masters = [
+    new FakeServer({ host: '127.0.0.1', port: 7000 }),
+    new FakeServer({ host: '127.0.0.1', port: 7001 }),
+  ];
+  readonly status = 'ready';
+  /** Half of the hash slots on each master. */
+  readonly slots = Array.from({ length: 16_384 }, (_, slot) => [
+    slot < 8192 ? '127.0.0.1:7000' : '127.0.0.1:7001',
+  ]);
+  once(): void {}
+  zscan(): Promise<[cursor: string, membersAndScores: string[]]> {
+    throw new Error('not used here');
+  }
   #owner(key: string): FakeServer {
     return this.masters[key.charCodeAt(0) % this.masters.length] as FakeServer;
   }
@@ -144,11 +163,11 @@ describe('RedisStore accepts any ioredis 5 or 6 client, recognised by its method
     }
     const partial = { get: async () => null, set: async () => 'OK' } as unknown as Redis;
     expect(() => new RedisStore({ client: partial })).toThrow(
-      /no `unlink\(\)`, `evalsha\(\)`, `eval\(\)`, `scan\(\)`, `pipeline\(\)`/,
+      /no `unlink\(\)`, `evalsha\(\)`, `eval\(\)`, `zscan\(\)`, `scan\(\)`, `pipeline\(\)`, `config\(\)`/,
     );
     const clusterLike = { nodes: () => [], get: async () => null } as unknown as Cluster;
     expect(() => new RedisStore({ client: clusterLike })).toThrow(
-      /this Cluster-like object has no `set\(\)`, `unlink\(\)`, `evalsha\(\)`, `eval\(\)`$/,
+      /this Cluster-like object has no `set\(\)`, `unlink\(\)`, `evalsha\(\)`, `eval\(\)`, `zscan\(\)`, `once\(\)`$/,
     );
     const client = lazy(new Redis({ ...NOWHERE, lazyConnect: true }));
     expect(() => new RedisStore({ client, scanCount: 0 })).toThrow(

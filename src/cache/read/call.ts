@@ -78,6 +78,11 @@ export interface ReadServices {
   /** Reports, once, that the store refused the atomic writes: the cache goes on without leases. */
   leasesRefused(error: unknown): void;
   /**
+   * Records `key` in the store's key index for at least `ttlMs`, within `timeout`; nothing when
+   * the store has no index. Nothing may be written under `key` unless this succeeded.
+   */
+  track(key: string, ttlMs: number): Maybe<unknown>;
+  /**
    * Whether an invalidation of `key` awaits the store's confirmation: then the key is not read
    * from the store, and nothing is stored for it.
    */
@@ -86,3 +91,21 @@ export interface ReadServices {
 
 /** A value, or a promise of it. */
 export type Maybe<T> = T | PromiseLike<T>;
+
+/**
+ * A lease is extended while its function runs for at least this long (or `lease.wait`, or
+ * `lease.ttl`, if longer): long enough for slow functions to store their value, short enough
+ * that a hung function does not hold its key for good.
+ */
+export const MIN_EXTENSION_MS = 10_000;
+
+/**
+ * How long the index must know a key computed under `plan`: longer than its lease can be
+ * extended, plus the entry's own life (TTL and stale grace).
+ */
+export function trackTtlMs(services: ReadServices, plan: ReadPlan): number {
+  const { leaseTtlMs, leaseWaitMs } = services;
+  return (
+    Math.max(leaseWaitMs, leaseTtlMs, MIN_EXTENSION_MS) + leaseTtlMs + plan.ttlMs + plan.staleMs
+  );
+}

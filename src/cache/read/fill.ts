@@ -4,8 +4,8 @@
  */
 import { encodeEntry } from '../../codec/index.js';
 import { SerializationError } from '../../errors.js';
-import { isThenable } from '../../util/maybe-promise.js';
-import type { Maybe, ReadPlan, ReadServices } from './call.js';
+import { chain, isThenable } from '../../util/maybe-promise.js';
+import { type Maybe, type ReadPlan, type ReadServices, trackTtlMs } from './call.js';
 
 /** Encodes and writes computed values. */
 export class Filler {
@@ -60,12 +60,17 @@ export class Filler {
     return plan.ttlMs + plan.staleMs;
   }
 
-  /** Plain write (stores without atomic writes); failures are reported, not thrown. */
+  /**
+   * Plain write (stores without atomic writes), after the key is in the store's index; failures
+   * are reported, not thrown.
+   */
   write(key: string, text: string, plan: ReadPlan): Maybe<void> {
     const { guard, store } = this.#services;
     const ttl = this.storeTtl(plan);
     try {
-      const done = guard.run(() => store.set(key, text, ttl));
+      const done = chain(this.#services.track(key, trackTtlMs(this.#services, plan)), () =>
+        guard.run(() => store.set(key, text, ttl)),
+      );
       if (!isThenable(done)) {
         this.reported(key, plan, true);
         return;

@@ -10,8 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { isEntry, isLease, LEASE_MARK } from '../../codec/index.js';
 import type { AtomicStore, Store } from '../../stores/store.js';
 import { attempt, isThenable } from '../../util/maybe-promise.js';
-import type { EventSource } from '../events.js';
-import type { Maybe, ReadCall, ReadServices } from './call.js';
+import {
+  type Maybe,
+  MIN_EXTENSION_MS,
+  type ReadCall,
+  type ReadServices,
+  trackTtlMs,
+} from './call.js';
 import { tick } from './flights.js';
 import { MISS, textOf } from './verdict.js';
 
@@ -25,12 +30,6 @@ export type Acquired =
   | { readonly kind: 'alone' };
 
 const ALONE: Acquired = { kind: 'alone' };
-/**
- * A lease is extended while its function runs for at least this long (or `lease.wait`, or
- * `lease.ttl`, if longer): long enough for slow functions to store their value, short enough
- * that a hung function does not hold its key for good.
- */
-const MIN_EXTENSION_MS = 10_000;
 /** A value no lease or entry ever holds: the permission probe's compare never matches. */
 const PROBE = 'quickpost-cache permission probe';
 const noop = () => undefined;
@@ -128,11 +127,18 @@ export class Leases {
         const expected = current;
         let taken: boolean;
         try {
-          taken = await guard.run(() =>
-            expected === undefined
-              ? atomic.setIfAbsent(key, marker, leaseTtlMs)
-              : atomic.compareAndSet(key, expected, marker, leaseTtlMs),
-          );
+          // The key goes into the index in the same round trip as the lease, and the function
+          // runs only once both are confirmed: an invalidation that reads the index before the
+          // key is in it started earlier still, so the data the function reads is already new.
+          // That holds whichever Cluster slots the index and the key live in.
+          [, taken] = await Promise.all([
+            this.#services.track(key, trackTtlMs(this.#services, plan)),
+            guard.run(() =>
+              expected === undefined
+                ? atomic.setIfAbsent(key, marker, leaseTtlMs)
+                : atomic.compareAndSet(key, expected, marker, leaseTtlMs),
+            ),
+          ]);
         } catch (error) {
           if (isPermissionError(error)) this.#onRefused(error);
           this.#services.report('lease', key, error, plan.source);
@@ -208,17 +214,19 @@ export class Leases {
    * Takes a lease synchronously on a synchronous store, replacing what the caller read (`seen`);
    * the marker, or `undefined` when another caller holds the key or the store failed (reported).
    */
-  takeNow(key: string, seen: string | undefined, source: EventSource): string | undefined {
+  takeNow(call: ReadCall, seen: string | undefined): string | undefined {
     const marker = newMarker();
+    const { key, plan } = call;
     const { leaseTtlMs } = this.#services;
     try {
+      this.#services.track(key, trackTtlMs(this.#services, plan));
       const taken =
         seen === undefined
           ? this.#atomic.setIfAbsent(key, marker, leaseTtlMs)
           : this.#atomic.compareAndSet(key, seen, marker, leaseTtlMs);
       return taken === true ? marker : undefined;
     } catch (error) {
-      this.#services.report('lease', key, error, source);
+      this.#services.report('lease', key, error, plan.source);
       return undefined;
     }
   }

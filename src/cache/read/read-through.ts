@@ -100,7 +100,7 @@ export class ReadThrough {
     const leases = this.#leases;
     const marker =
       leases !== undefined && (raw === undefined || !isLease(raw))
-        ? leases.takeNow(key, raw, plan.source)
+        ? leases.takeNow(call, raw)
         : undefined;
     const started = performance.now();
     let value: unknown;

@@ -4,7 +4,7 @@
  * expires).
  */
 import { entryExpiresAt, withExpiresAt } from '../../codec/index.js';
-import { type ReadCall, type ReadServices, runFunction } from './call.js';
+import { type ReadCall, type ReadServices, runFunction, trackTtlMs } from './call.js';
 import type { Filler } from './fill.js';
 
 /** Why a refresh runs: the entry is stale, or XFetch chose to recompute it early. */
@@ -52,7 +52,12 @@ export class Refresher {
           reason === 'stale'
             ? undefined
             : Math.max(0, expiresAt - Date.now()) + plan.staleMs + leaseTtlMs;
-        if (!(await guard.run(() => atomic.compareAndSet(key, raw, claim, keep)))) return;
+        // The refreshed entry will live longer than the index knows of: tell it first.
+        const [, claimed] = await Promise.all([
+          this.#services.track(key, trackTtlMs(this.#services, plan)),
+          guard.run(() => atomic.compareAndSet(key, raw, claim, keep)),
+        ]);
+        if (!claimed) return;
         current = claim;
       }
       const started = performance.now();
@@ -61,6 +66,7 @@ export class Refresher {
       if (text === undefined) return;
       const ttl = this.#filler.storeTtl(plan);
       if (atomic === undefined) {
+        await this.#services.track(key, trackTtlMs(this.#services, plan));
         await guard.run(() => store.set(key, text, ttl));
         this.#filler.reported(key, plan, true);
       } else {
