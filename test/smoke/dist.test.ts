@@ -167,10 +167,10 @@ describe('the built package', () => {
     const result = runNode([
       '--input-type=module',
       '-e',
-      `import { describeStoreConformance, GLOB_KEYS, GLOB_MATCHES } from 'quickpost-cache/testing';
-       console.log(JSON.stringify([typeof describeStoreConformance, GLOB_KEYS.length > 0, typeof GLOB_MATCHES]));`,
+      `import { ChaosStore, describeCacheBehaviour, describeStoreConformance, GLOB_KEYS, GLOB_MATCHES } from 'quickpost-cache/testing';
+       console.log(JSON.stringify([typeof describeStoreConformance, typeof describeCacheBehaviour, typeof ChaosStore, GLOB_KEYS.length > 0, typeof GLOB_MATCHES]));`,
     ]);
-    expect(result).toEqual(['function', true, 'object']);
+    expect(result).toEqual(['function', 'function', 'function', true, 'object']);
   });
 
   // ./testing is ESM-only because vitest refuses require(). Should a later vitest accept it, this
