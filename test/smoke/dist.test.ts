@@ -173,6 +173,15 @@ describe('the built package', () => {
     expect(result).toEqual(['function', 'function', 'function', true, 'object']);
   });
 
+  it('runs the cache-behaviour suite on the library quickpost-cache loads, not a copy of it', () => {
+    const defining = (entry: string) =>
+      [...filesOf(entry)]
+        .filter(([, text]) => /\bfunction createCache\(/.test(text))
+        .map(([file]) => file);
+    expect(defining('index.js')).toHaveLength(1);
+    expect(defining('testing.js')).toEqual(defining('index.js'));
+  });
+
   // ./testing is ESM-only because vitest refuses require(). Should a later vitest accept it, this
   // test fails: then ./testing can be built for CommonJS too.
   it('keeps quickpost-cache/testing ESM-only, because vitest cannot be loaded with require()', () => {
