@@ -6,32 +6,50 @@ import {
   MemoryStore,
   type Store,
 } from '../../src/index.js';
-import { ChaosStore, recordingLogger } from '../helpers/stores.js';
+import { ChaosStore } from '../../src/testing/index.js';
+import { AsyncMemoryStore, recordingLogger } from '../helpers/stores.js';
 
 afterEach(() => {
   vi.useRealTimers();
-  vi.restoreAllMocks();
 });
 
 describe('reads and fills when the store fails', () => {
-  it('runs the function when a read or a fill fails, returns its result and reports the failure', async () => {
-    const logger = recordingLogger();
-    const store = new ChaosStore({ failing: ['get', 'set'] });
-    const cache = createCache({ store, logger });
-    const load = vi.fn(async (slug: string) => `post ${slug}`);
-    const getPost = cache.cacheable(load, { key: 'posts:{{slug}}', context: (slug) => ({ slug }) });
-    expect(await getPost('a')).toBe('post a');
-    expect(await getPost('a')).toBe('post a');
-    expect(load).toHaveBeenCalledTimes(2);
-    expect(logger.lines.warn).toContainEqual(
-      expect.stringContaining('get quickpost:posts:a failed'),
-    );
-    store.failing.delete('get');
-    expect(await getPost('b')).toBe('post b');
-    expect(logger.lines.warn).toContainEqual(
-      expect.stringContaining('set quickpost:posts:b failed'),
-    );
-  });
+  // The old in-house chaos store had no atomic writes; ChaosStore keeps the wrapped store's, so
+  // both fill paths are checked: a compare-and-set under a lease, and a plain set.
+  it.each([
+    [
+      'with atomic writes, a failing compare-and-set fill',
+      () => new MemoryStore(),
+      ['compareAndSet'],
+    ],
+    ['without atomic writes, a failing set fill', () => new AsyncMemoryStore(), ['set']],
+  ] as const)(
+    'runs the function when a read fails, or %s, returns its result and reports the failure',
+    async (_what, inner, fills) => {
+      const logger = recordingLogger();
+      const store = new ChaosStore(inner()).fail(['get', 'set']);
+      const cache = createCache({ store, logger });
+      const load = vi.fn(async (slug: string) => `post ${slug}`);
+      const getPost = cache.cacheable(load, {
+        key: 'posts:{{slug}}',
+        context: (slug) => ({ slug }),
+      });
+      expect(await getPost('a')).toBe('post a');
+      expect(await getPost('a')).toBe('post a');
+      expect(load).toHaveBeenCalledTimes(2);
+      expect(logger.lines.warn).toContainEqual(
+        expect.stringContaining('get quickpost:posts:a failed'),
+      );
+      // Reads answer again; fills fail.
+      store.heal();
+      store.fail(['set', ...fills]);
+      expect(await getPost('b')).toBe('post b');
+      expect(logger.lines.warn).toContainEqual(
+        expect.stringContaining('set quickpost:posts:b failed'),
+      );
+      expect(await cache.get('posts:b')).toBeUndefined();
+    },
+  );
 
   it('answers synchronously when a synchronous store throws: such a store has no breaker', () => {
     const inner = new MemoryStore();
@@ -53,7 +71,7 @@ describe('reads and fills when the store fails', () => {
 describe('timeouts: bounded latency when the store hangs', () => {
   it('answers from the function once the store has not answered within `timeout`', async () => {
     vi.useFakeTimers();
-    const store = new ChaosStore({ hanging: ['get', 'set'] });
+    const store = new ChaosStore(new MemoryStore()).hang(['get', 'set']);
     const cache = createCache({ store, timeout: 100, logger: recordingLogger() });
     const getPost = cache.cacheable(async (slug: string) => `post ${slug}`, {
       key: 'posts:{{slug}}',
@@ -72,7 +90,8 @@ describe('timeouts: bounded latency when the store hangs', () => {
 
   it('rejects a manual write with StoreUnavailableError when the store hangs', async () => {
     vi.useFakeTimers();
-    const cache = createCache({ store: new ChaosStore({ hanging: ['set'] }), timeout: 100 });
+    const store = new ChaosStore(new MemoryStore()).hang('set');
+    const cache = createCache({ store, timeout: 100 });
     const write = cache.set('k', 1);
     const check = expect(write).rejects.toMatchObject({
       code: 'E_STORE_UNAVAILABLE',
@@ -86,24 +105,23 @@ describe('timeouts: bounded latency when the store hangs', () => {
 describe('the circuit breaker', () => {
   it('opens the breaker after repeated failures, skips the store, and closes when it answers', async () => {
     vi.useFakeTimers();
-    const store = new ChaosStore({ failing: ['get'] });
+    const store = new ChaosStore(new MemoryStore()).fail('get');
     const logger = recordingLogger();
     const cache = createCache({ store, logger, breaker: { failures: 3, cooldown: 1000 } });
     const states: CacheEventMap['breaker'][] = [];
     cache.on('breaker', (event) => states.push(event));
     const load = vi.fn(async (id: number) => id);
     const get = cache.cacheable(load, { key: 'n:{{id}}', context: (id) => ({ id }) });
-    const getCalls = vi.spyOn(store, 'get');
     for (let i = 0; i < 3; i += 1) expect(await get(i)).toBe(i);
     expect(states.map((event) => event.state)).toEqual(['open']);
-    expect(getCalls).toHaveBeenCalledTimes(3);
+    expect(store.calls.get).toBe(3);
     for (let i = 0; i < 5; i += 1) expect(await get(i)).toBe(i);
-    expect(getCalls).toHaveBeenCalledTimes(3);
+    expect(store.calls.get).toBe(3);
     expect(logger.lines.warn).toContainEqual(expect.stringContaining('BREAKER OPEN'));
-    store.failing.clear();
+    store.heal();
     await vi.advanceTimersByTimeAsync(1001);
     expect(await get(1)).toBe(1);
-    expect(getCalls).toHaveBeenCalledTimes(4);
+    expect(store.calls.get).toBe(4);
     expect(states.map((event) => event.state)).toEqual(['open', 'closed']);
     await get(1);
     expect(await get(1)).toBe(1);
@@ -114,7 +132,10 @@ describe('the circuit breaker', () => {
 describe('invalidation after a successful mutation, when the deletes fail', () => {
   it("reports deletes that failed after the mutation succeeded, or throws InvalidationError with `invalidationErrors: 'throw'`", async () => {
     const logger = recordingLogger();
-    const store = new ChaosStore({ failing: ['deletePattern', 'delete'] });
+    const down = new Error('store is down');
+    const store = new ChaosStore(new MemoryStore()).fail(['deletePattern', 'delete'], {
+      error: down,
+    });
     const errors: CacheEventMap['error'][] = [];
     const cache = createCache({ store, logger });
     cache.on('error', (event) => errors.push(event));
@@ -136,6 +157,6 @@ describe('invalidation after a successful mutation, when the deletes fail', () =
     });
     const error = await strict('a').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidationError);
-    expect(error).toMatchObject({ result, patterns: ['quickpost:posts:a:*'], cause: store.error });
+    expect(error).toMatchObject({ result, patterns: ['quickpost:posts:a:*'], cause: down });
   });
 });
