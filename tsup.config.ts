@@ -6,19 +6,25 @@ const common = {
   sourcemap: true,
   target: 'node20',
   outDir: 'dist',
+  // Entries of one format are built together with `splitting`, so the code they share lives in
+  // one chunk per format: an InvalidOptionError thrown by RedisStore is an instance of the class
+  // `quickpost-cache` exports, and the cache-behaviour suite of `quickpost-cache/testing` runs
+  // the very library `quickpost-cache` loads (no second copy).
+  splitting: true,
 } as const;
 
 export default defineConfig([
-  // The library (`quickpost-cache`, which never loads ioredis) and its Redis store
-  // (`quickpost-cache/redis`), in ESM and CommonJS. Built together with `splitting`, so the code
-  // both use (the error classes) lives in one shared chunk per format: an InvalidOptionError
-  // thrown by RedisStore is an instance of the class `quickpost-cache` exports.
+  // ESM: the library (`quickpost-cache`, which never loads ioredis), its Redis store
+  // (`quickpost-cache/redis`) and the test suites (`quickpost-cache/testing`).
+  {
+    ...common,
+    entry: { index: 'src/index.ts', redis: 'src/redis.ts', testing: 'src/testing/index.ts' },
+    format: ['esm'],
+  },
+  // CommonJS: the same without the test suites, because vitest cannot be loaded with require().
   {
     ...common,
     entry: { index: 'src/index.ts', redis: 'src/redis.ts' },
-    format: ['esm', 'cjs'],
-    splitting: true,
+    format: ['cjs'],
   },
-  // The Store conformance suite: ESM only, because vitest cannot be loaded with require().
-  { ...common, entry: { testing: 'src/testing/index.ts' }, format: ['esm'] },
 ]);

@@ -1,3 +1,4 @@
+export { type CacheBehaviourOptions, describeCacheBehaviour } from './behaviour.js';
 export {
   type ChaosFilter,
   type ChaosMethod,

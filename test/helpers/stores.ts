@@ -1,6 +1,10 @@
 import { type CacheLogger, MemoryStore, type Store } from '../../src/index.js';
 
-/** A MemoryStore that answers with promises, like any networked store. */
+/**
+ * A MemoryStore that answers with promises, like any networked store, without atomic writes (so
+ * the cache uses no leases on it), logging every call. For failing, hanging or held calls, wrap a
+ * store in `ChaosStore` from `quickpost-cache/testing`.
+ */
 export class AsyncMemoryStore implements Store {
   readonly inner = new MemoryStore();
   /** Every call, in order, as `method key`. */
@@ -24,49 +28,6 @@ export class AsyncMemoryStore implements Store {
   async deletePattern(pattern: string): Promise<number> {
     this.calls.push(`deletePattern ${pattern}`);
     return this.inner.deletePattern(pattern);
-  }
-}
-
-/** Methods of a {@link Store}, for choosing which ones fail. */
-type StoreMethod = 'get' | 'set' | 'delete' | 'deletePattern';
-
-/**
- * A store whose chosen methods fail (reject) or hang (never answer, like a frozen server); the
- * others answer from memory. Both sets can be changed during a test.
- */
-export class ChaosStore implements Store {
-  readonly inner = new MemoryStore();
-  readonly failing: Set<StoreMethod>;
-  readonly hanging: Set<StoreMethod>;
-  readonly error = new Error('store is down');
-  /** How many calls each method received. */
-  readonly calls: Record<StoreMethod, number> = { get: 0, set: 0, delete: 0, deletePattern: 0 };
-
-  constructor(chaos: { failing?: StoreMethod[]; hanging?: StoreMethod[] }) {
-    this.failing = new Set(chaos.failing);
-    this.hanging = new Set(chaos.hanging);
-  }
-
-  get(key: string): Promise<string | undefined> {
-    return this.#answer('get', () => this.inner.get(key));
-  }
-
-  set(key: string, value: string, ttlMs: number): Promise<void> {
-    return this.#answer('set', () => this.inner.set(key, value, ttlMs));
-  }
-
-  delete(key: string): Promise<boolean> {
-    return this.#answer('delete', () => this.inner.delete(key));
-  }
-
-  deletePattern(pattern: string): Promise<number> {
-    return this.#answer('deletePattern', () => this.inner.deletePattern(pattern));
-  }
-
-  #answer<T>(method: StoreMethod, run: () => T): Promise<T> {
-    this.calls[method] += 1;
-    if (this.hanging.has(method)) return new Promise<T>(() => undefined);
-    return this.failing.has(method) ? Promise.reject(this.error) : Promise.resolve(run());
   }
 }
 

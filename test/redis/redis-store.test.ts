@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it, vi } from 'vitest';
+import { createCache } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
 
@@ -16,6 +17,26 @@ describe('RedisStore', () => {
     const borrowed = new RedisStore({ client });
     await borrowed.close();
     expect(await client.ping()).toBe('PONG');
+    await client.quit();
+  });
+
+  it.each([
+    ['a standalone Redis', standaloneClient],
+    ['a 3-master Redis Cluster', clusterClient],
+  ])('gives a cached entry a Redis expiry (PTTL) of its ttl on %s', async (_name, connect) => {
+    const client = connect();
+    const prefix = `it-${randomUUID().slice(0, 8)}`;
+    const cache = createCache({ store: new RedisStore({ client }), prefix, timeout: 2000 });
+    const getPost = cache.cacheable(async (slug: string) => ({ slug }), {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+      ttl: 60,
+    });
+    await getPost('my-post');
+    const ttl = await client.pttl(`${prefix}:posts:my-post`);
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await client.unlink(`${prefix}:posts:my-post`);
     await client.quit();
   });
 

@@ -54,7 +54,7 @@ const redisScenario = `
   const owned = store.client.status; // an ioredis client's state before it connects
   store.client.disconnect();
   const fake = Object.fromEntries(
-    ['get', 'set', 'unlink', 'evalsha', 'eval', 'scan', 'pipeline'].map((name) => [name, () => {}]),
+    ['get', 'set', 'unlink', 'evalsha', 'eval', 'zscan', 'scan', 'pipeline', 'config'].map((name) => [name, () => {}]),
   );
   const borrowed = new RedisStore({ client: fake }).client === fake;
   const cache = createCache({ store: new RedisStore({ client: fake }) }).store instanceof RedisStore;
@@ -167,10 +167,19 @@ describe('the built package', () => {
     const result = runNode([
       '--input-type=module',
       '-e',
-      `import { describeStoreConformance, GLOB_KEYS, GLOB_MATCHES } from 'quickpost-cache/testing';
-       console.log(JSON.stringify([typeof describeStoreConformance, GLOB_KEYS.length > 0, typeof GLOB_MATCHES]));`,
+      `import { ChaosStore, describeCacheBehaviour, describeStoreConformance, GLOB_KEYS, GLOB_MATCHES } from 'quickpost-cache/testing';
+       console.log(JSON.stringify([typeof describeStoreConformance, typeof describeCacheBehaviour, typeof ChaosStore, GLOB_KEYS.length > 0, typeof GLOB_MATCHES]));`,
     ]);
-    expect(result).toEqual(['function', true, 'object']);
+    expect(result).toEqual(['function', 'function', 'function', true, 'object']);
+  });
+
+  it('runs the cache-behaviour suite on the library quickpost-cache loads, not a copy of it', () => {
+    const defining = (entry: string) =>
+      [...filesOf(entry)]
+        .filter(([, text]) => /\bfunction createCache\(/.test(text))
+        .map(([file]) => file);
+    expect(defining('index.js')).toHaveLength(1);
+    expect(defining('testing.js')).toEqual(defining('index.js'));
   });
 
   // ./testing is ESM-only because vitest refuses require(). Should a later vitest accept it, this

@@ -5,7 +5,13 @@ import { Cluster, Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
 import { type Cache, createCache, type MemoryStore, type Store } from 'quickpost-cache';
 import { type RedisClient, RedisStore } from 'quickpost-cache/redis';
-import { describeStoreConformance, type StoreConformanceOptions } from 'quickpost-cache/testing';
+import {
+  type CacheBehaviourOptions,
+  ChaosStore,
+  describeCacheBehaviour,
+  describeStoreConformance,
+  type StoreConformanceOptions,
+} from 'quickpost-cache/testing';
 import { describe, expectTypeOf, it } from 'vitest';
 
 describe('published declarations', () => {
@@ -60,5 +66,20 @@ describe('published declarations', () => {
       .parameter(0)
       .toEqualTypeOf<StoreConformanceOptions<RedisStore>>();
     describeStoreConformance({ name: 'x', create: () => new RedisStore({ client: new Redis5() }) });
+    expectTypeOf(describeCacheBehaviour<RedisStore>)
+      .parameter(0)
+      .toEqualTypeOf<CacheBehaviourOptions<RedisStore>>();
+    describeCacheBehaviour({
+      name: 'x',
+      create: () => new RedisStore({ client: new Redis5() }),
+      shared: () => [
+        new RedisStore({ client: new Redis5() }),
+        new RedisStore({ client: new Redis5() }),
+      ],
+      dispose: (store) => store.close(),
+    });
+    // @ts-expect-error `shared` gives two stores
+    describeCacheBehaviour({ name: 'x', create: () => createCache().store, shared: () => [] });
+    expectTypeOf(new ChaosStore(createCache().store).inner).toEqualTypeOf<MemoryStore>();
   });
 });

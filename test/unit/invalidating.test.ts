@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createCache, InvalidOptionError, MemoryStore } from '../../src/index.js';
-import { AsyncMemoryStore, ChaosStore, recordingLogger } from '../helpers/stores.js';
+import { ChaosStore } from '../../src/testing/index.js';
+import { AsyncMemoryStore, recordingLogger } from '../helpers/stores.js';
 
 type Req = { user: string };
 const req: Req = { user: 'u1' };
@@ -163,7 +164,7 @@ describe('invalidating', () => {
   it('returns the result and reports when the deletes fail', async () => {
     const logger = recordingLogger();
     const cache = createCache({
-      store: new ChaosStore({ failing: ['deletePattern', 'delete'] }),
+      store: new ChaosStore(new MemoryStore()).fail(['deletePattern', 'delete']),
       logger,
     });
     const updatePost = cache.invalidating(async (slug: string) => `saved ${slug}`, {

@@ -2,11 +2,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createCache,
   InvalidOptionError,
+  MemoryStore,
   MissingContextValueError,
   SerializationError,
   TemplateSyntaxError,
 } from '../../src/index.js';
-import { AsyncMemoryStore, ChaosStore, recordingLogger } from '../helpers/stores.js';
+import { ChaosStore } from '../../src/testing/index.js';
+import { AsyncMemoryStore, recordingLogger } from '../helpers/stores.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -151,13 +153,19 @@ describe('manual API on an asynchronous store', () => {
 
   it('reads through store failures as misses, but rejects failed writes', async () => {
     const logger = recordingLogger();
-    const store = new ChaosStore({ failing: ['get', 'set', 'delete', 'deletePattern'] });
+    const down = new Error('store is down');
+    const store = new ChaosStore(new MemoryStore()).fail(
+      ['get', 'set', 'delete', 'deletePattern'],
+      {
+        error: down,
+      },
+    );
     const cache = createCache({ store, logger });
     expect(await cache.get('a')).toBeUndefined();
     expect(logger.lines.warn).toHaveLength(1);
-    await expect(cache.set('a', 1)).rejects.toBe(store.error);
-    await expect(cache.delete('a')).rejects.toBe(store.error);
-    await expect(cache.deletePattern('a:*')).rejects.toBe(store.error);
+    await expect(cache.set('a', 1)).rejects.toBe(down);
+    await expect(cache.delete('a')).rejects.toBe(down);
+    await expect(cache.deletePattern('a:*')).rejects.toBe(down);
     expect(await cache.getOrSet('a', () => 5)).toBe(5);
   });
 });
