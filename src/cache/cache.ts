@@ -305,12 +305,14 @@ export class Cache<S extends Store = Store> {
   }
 
   /**
-   * Waits (up to `invalidationTimeout`) for pending invalidations to be confirmed by the store
-   * and stops retrying them; any left are logged, since other processes may serve their keys
-   * until the keys' TTL ends. Call it before the process exits. The store is yours to close.
+   * Waits up to `timeout` ms (default: `invalidationTimeout`) for pending invalidations to be
+   * confirmed by the store, then stops retrying them; any left are logged, since other processes
+   * may serve their keys until the keys' TTL ends. Call it before the process exits. The store
+   * is yours to close.
    */
-  async close(): Promise<void> {
-    await this.#runtime.invalidator.drain(this.#runtime.invalidationTimeoutMs);
+  async close(options: { timeout?: number } = {}): Promise<void> {
+    const runtime = this.#runtime;
+    await runtime.invalidator.drain(options.timeout ?? runtime.invalidationTimeoutMs);
   }
 
   /**
