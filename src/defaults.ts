@@ -1,5 +1,5 @@
-import { type Cache, createCache, isCache } from './cache/cache.js';
-import type { CacheOptions } from './cache/options.js';
+import { type Cache, createCache, isCache } from './cache.js';
+import type { CacheOptions } from './core/options.js';
 import { InvalidOptionError } from './errors.js';
 import type { MemoryStore } from './stores/memory.js';
 import type { Store } from './stores/store.js';

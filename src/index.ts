@@ -5,23 +5,23 @@ export {
   isCache,
   type WriteOptions,
   type WriteOptionsArgs,
-} from './cache/cache.js';
+} from './cache.js';
+export type { Serializer } from './codec/index.js';
 export type {
   CacheEventMap,
   CacheEventName,
   CacheListener,
   EventSource,
-} from './cache/events.js';
-export type { BreakerOptions } from './cache/guard.js';
+} from './core/events.js';
+export type { BreakerOptions } from './core/guard.js';
 export type {
   CacheLogger,
   CacheOptions,
   InvalidationErrors,
   LeaseOptions,
-} from './cache/options.js';
-export type { TemplateCoverage } from './cache/registry.js';
-export type { SchemaResult, ValueSchema } from './cache/schema.js';
-export type { Serializer } from './codec/index.js';
+} from './core/options.js';
+export type { TemplateCoverage } from './core/registry.js';
+export type { SchemaResult, ValueSchema } from './core/schema.js';
 export {
   cacheable,
   configureCache,

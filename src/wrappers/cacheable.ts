@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { tick } from '../cache/read/flights.js';
-import { type CacheRuntime, EMPTY_CONTEXT } from '../cache/runtime.js';
-import type { ValueSchema } from '../cache/schema.js';
+import { tick } from '../core/read/flights.js';
+import { type CacheRuntime, EMPTY_CONTEXT } from '../core/runtime.js';
+import type { ValueSchema } from '../core/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
@@ -72,7 +72,17 @@ export type ContextExtractor<A extends unknown[], T extends string> = (
 export type CacheableContextOption<A extends unknown[], T extends string> = ContextFor<
   T,
   {
-    required: { context: ContextExtractor<A, T> };
+    required: {
+      /**
+       * Receives the call's arguments and returns a value for each placeholder of `key`; its
+       * result is checked against the template at compile time. Required when the template has
+       * placeholders. A missing or `undefined` value throws `MissingContextValueError` at the
+       * call, before the function runs.
+       *
+       * @example context: (req, slug) => ({ slug })
+       */
+      context: ContextExtractor<A, T>;
+    };
     none: { context?: ContextExtractor<A, T> };
     runtime: { context?: ContextExtractor<A, T> | undefined };
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type CacheRuntime, EMPTY_CONTEXT } from '../cache/runtime.js';
+import { type CacheRuntime, EMPTY_CONTEXT } from '../core/runtime.js';
 import { InvalidationError, InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
@@ -58,8 +58,10 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
    */
   name?: string | undefined;
   /**
-   * When the mutation succeeded but the deletes failed: `'report'` returns the result and
-   * reports; `'throw'` rejects with `InvalidationError` carrying the result.
+   * After the mutation succeeded: `'report'` returns its result once the store confirmed the
+   * invalidation, or after the cache's `invalidationWait` (it goes on in the background);
+   * `'throw'` waits for the first delete attempt and, if it failed, rejects with
+   * `InvalidationError` carrying the result (the invalidation still goes on in the background).
    * @default the cache's `invalidationErrors` ('report')
    */
   invalidationErrors?: 'report' | 'throw' | undefined;

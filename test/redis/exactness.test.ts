@@ -1,6 +1,6 @@
 /**
  * Invalidation is exact: a caller never gets a value older than an invalidation that returned
- * before it arrived, whatever the interleaving. The rule under test (src/cache/read-through.ts):
+ * before it arrived, whatever the interleaving. The rule under test (src/core/read/flights.ts):
  * a caller may take a result shared in its process only if the store operation that vouched for
  * that result was sent after the caller arrived; otherwise it reads again.
  */

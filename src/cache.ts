@@ -2,10 +2,16 @@
  * The public `Cache`: the wrappers (`cacheable`, `invalidating`), the manual API and events. Its
  * machinery (`CacheRuntime`) lives in a private field, handed only to the wrappers it makes.
  */
-import { encodeEntry } from '../codec/index.js';
-import { SerializationError } from '../errors.js';
-import type { MemoryStore } from '../stores/memory.js';
-import type { Store, StoreResult } from '../stores/store.js';
+import { encodeEntry } from './codec/index.js';
+import type { CacheEventName, CacheListener } from './core/events.js';
+import type { CacheOptions } from './core/options.js';
+import { tick } from './core/read/flights.js';
+import { MISS } from './core/read/verdict.js';
+import type { TemplateCoverage } from './core/registry.js';
+import { CacheRuntime, EMPTY_CONTEXT } from './core/runtime.js';
+import { SerializationError } from './errors.js';
+import type { MemoryStore } from './stores/memory.js';
+import type { Store, StoreResult } from './stores/store.js';
 import {
   type ContextFor,
   compilePattern,
@@ -13,17 +19,11 @@ import {
   type TemplateMode,
   type ValidPattern,
   type ValidTemplate,
-} from '../template/index.js';
-import { chain, isAsyncFunction, isThenable } from '../util/maybe-promise.js';
-import { type CacheableOptions, wrapCacheable } from '../wrappers/cacheable.js';
-import { type InvalidatingOptions, wrapInvalidating } from '../wrappers/invalidating.js';
-import type { WrappedFunction } from '../wrappers/shared.js';
-import type { CacheEventName, CacheListener } from './events.js';
-import type { CacheOptions } from './options.js';
-import { tick } from './read/flights.js';
-import { MISS } from './read/verdict.js';
-import type { TemplateCoverage } from './registry.js';
-import { CacheRuntime, EMPTY_CONTEXT } from './runtime.js';
+} from './template/index.js';
+import { chain, isAsyncFunction, isThenable } from './util/maybe-promise.js';
+import { type CacheableOptions, wrapCacheable } from './wrappers/cacheable.js';
+import { type InvalidatingOptions, wrapInvalidating } from './wrappers/invalidating.js';
+import type { WrappedFunction } from './wrappers/shared.js';
 
 /**
  * The context argument of a manual operation on key `K` (a pattern when `M` is `'pattern'`):
