@@ -2,15 +2,16 @@
  * `npm run bench`: the cost of the cache against a real Redis, next to the floor of a raw
  * ioredis GET + JSON.parse. Not a test: it prints figures and asserts nothing.
  *
- * Redis: `REDIS_URL` if set, else a container started through testcontainers (see
- * test/helpers/redis-servers.ts for the environment it reads).
+ * Redis: `REDIS_URL` and `REDIS_CLUSTER_NODES` if set, else containers started through
+ * testcontainers (see test/helpers/redis-servers.ts for the environment it reads).
  *
- * Options (environment): BENCH_OPS (operations per measurement, default 20000).
+ * Options (environment): BENCH_OPS (operations per measurement, default 20000); BENCH_SIZES
+ * (keyspace sizes of the invalidation benchmark, default `100000,1000000`).
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createCache } from '../src/index.js';
 import { RedisStore } from '../src/redis.js';
-import { type RunningRedis, startStandaloneRedis } from '../test/helpers/redis-servers.js';
+import { type RunningRedis, startRedisServers } from '../test/helpers/redis-servers.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);
 const CONCURRENCY = 64;
@@ -99,13 +100,9 @@ function post(i: number) {
 }
 
 async function main(): Promise<void> {
-  let running: RunningRedis | undefined;
-  let url = process.env.REDIS_URL;
-  if (url === undefined) {
-    running = await startStandaloneRedis();
-    const { host, port } = running.topology.standalone;
-    url = `redis://${host}:${port}`;
-  }
+  const running: RunningRedis = await startRedisServers();
+  const { host, port } = running.topology.standalone;
+  const url = `redis://${host}:${port}`;
   const raw = new Redis(url);
   const store = new RedisStore({ client: new Redis(url) });
   const cache = createCache({ store, prefix: 'bench' });
@@ -125,6 +122,15 @@ async function main(): Promise<void> {
     await getPost('hit');
     await cache.set('manual:post', value, { ttl: 3600 });
     let missCounter = 0;
+    const unindexed = createCache({
+      store: new RedisStore({ client: new Redis(url), index: false }),
+      prefix: 'bench-noindex',
+    });
+    const getPostUnindexed = unindexed.cacheable(async (slug: string) => ({ ...value, slug }), {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+      ttl: 3600,
+    });
 
     const results: Result[] = [];
     for (const workers of [1, CONCURRENCY]) {
@@ -145,62 +151,117 @@ async function main(): Promise<void> {
       results.push(
         ...(await compare(workers, OPS / 4, [
           ['cacheable miss', () => getPost(`miss-${missCounter++}`)],
+          ['cacheable miss, no index', () => getPostUnindexed(`miss-${missCounter++}`)],
         ])),
       );
     }
 
-    results.push(...(await benchDeletePattern(raw, cache)));
     print(results);
+    await raw.flushdb();
+    const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
+    const invalidations: Result[] = [];
+    for (const size of sizes) {
+      invalidations.push(...(await benchInvalidation('standalone', () => new Redis(url), size)));
+    }
+    const { nodes, natMap } = running.topology.cluster;
+    const cluster = () => new Cluster(nodes, natMap === undefined ? {} : { natMap });
+    for (const size of sizes) {
+      invalidations.push(...(await benchInvalidation('Cluster', cluster, size)));
+    }
+    print(invalidations);
   } finally {
     raw.disconnect();
     store.client.disconnect();
-    await running?.stop();
+    await running.stop();
   }
 }
 
-/** deletePattern of 1,000 keys among 100,000: sequential rounds, then 64 callers at once. */
-async function benchDeletePattern(
-  raw: Redis,
-  cache: ReturnType<typeof createCache<RedisStore>>,
+/**
+ * Invalidating 1,000 entries among `size` keys: the entries of one post (`posts:<n>:<i>`,
+ * tracked in the key index as a cache writes them) among as many other posts, 20 rounds, through
+ * the index and, for comparison, by SCAN (`index: false`). Also the index's memory per entry.
+ */
+async function benchInvalidation(
+  topology: string,
+  connect: () => Redis | Cluster,
+  size: number,
 ): Promise<Result[]> {
-  const TOTAL = 100_000;
   const GROUP = 1000;
-  const groups = TOTAL / GROUP;
-  const fill = async (group: number) => {
-    const pipeline = raw.pipeline();
-    for (let i = 0; i < GROUP; i += 1)
-      pipeline.set(`bench:group:${group}:${i}`, 'v', 'PX', 600_000);
-    await pipeline.exec();
-  };
-  for (let g = 0; g < groups; g += 1) await fill(g);
-  const rounds = 20;
-  const sequential: number[] = [];
-  for (let r = 0; r < rounds; r += 1) {
-    const group = r % groups;
-    const t0 = process.hrtime.bigint();
-    const removed = await cache.deletePattern(`group:${group}:*`);
-    sequential.push(Number(process.hrtime.bigint() - t0) / 1000);
-    if (removed !== GROUP) throw new Error(`deleted ${removed} keys, expected ${GROUP}`);
-    await fill(group);
+  const groups = size / GROUP;
+  const writer = connect();
+  const indexed = new RedisStore({ client: connect() });
+  const scanning = new RedisStore({ client: connect(), index: false });
+  const cache = createCache({ store: indexed, prefix: 'bi', timeout: 5000 });
+  const scanCache = createCache({ store: scanning, prefix: 'bi', timeout: 5000 });
+  const label = `${(size / 1000).toLocaleString('en-US')}k`;
+  try {
+    await flushAll(writer);
+    // The entries and their index as the cache writes them: a SET each, and the key under its
+    // two levels (posts:, posts:<n>:). Written in bulk with one script call per key and level.
+    const fill = async (group: number) => {
+      const keys = Array.from({ length: GROUP }, (_, i) => `bi:posts:${group}:${i}`);
+      await Promise.all(
+        keys.flatMap((key) => [
+          writer.set(key, 'v', 'PX', 3_600_000),
+          indexed.track(key, 3_600_000),
+        ]),
+      );
+    };
+    const started = Date.now();
+    for (let g = 0; g < groups; g += 1) await fill(g);
+    const filledIn = (Date.now() - started) / 1000;
+    const rounds = 20;
+    const measure = async (target: typeof cache, useIndex: boolean) => {
+      const times: number[] = [];
+      for (let r = 0; r < (useIndex ? rounds : 3); r += 1) {
+        const group = (r * 7) % groups;
+        const t0 = process.hrtime.bigint();
+        const removed = await target.deletePattern('posts:{{n}}:*', { n: group });
+        times.push(Number(process.hrtime.bigint() - t0) / 1000);
+        if (removed !== GROUP) throw new Error(`removed ${removed} keys, expected ${GROUP}`);
+        await fill(group);
+      }
+      return summarize(
+        `invalidate 1,000 of ${label}, ${useIndex ? 'index' : 'SCAN'}`,
+        1,
+        times,
+        times.reduce((sum, us) => sum + us, 0) / 1e6,
+      );
+    };
+    const results = [await measure(cache, true), await measure(scanCache, false)];
+    for (const result of results) result.mode = topology;
+    const memory = await indexMemory(writer);
+    console.log(
+      `[bench] ${topology}, ${label} keys (filled in ${filledIn.toFixed(1)} s): index ${(memory / 1024 / 1024).toFixed(1)} MiB, ${(memory / size).toFixed(0)} bytes per entry`,
+    );
+    return results;
+  } finally {
+    await flushAll(writer);
+    writer.disconnect();
+    indexed.client.disconnect();
+    scanning.client.disconnect();
   }
-  const concurrent = await run(CONCURRENCY, CONCURRENCY, async (i) => {
-    const removed = await cache.deletePattern(`group:${i}:*`);
-    if (removed !== GROUP) throw new Error(`deleted ${removed} keys, expected ${GROUP}`);
-  });
-  return [
-    summarize(
-      'deletePattern 1,000 of 100,000',
-      1,
-      sequential,
-      sequential.reduce((sum, us) => sum + us, 0) / 1e6,
-    ),
-    summarize(
-      'deletePattern 1,000 of 100,000',
-      CONCURRENCY,
-      concurrent.latencies,
-      concurrent.seconds,
-    ),
-  ];
+}
+
+/** FLUSHALL on the server, or on every master of a Cluster. */
+async function flushAll(client: Redis | Cluster): Promise<void> {
+  const servers = client instanceof Cluster ? client.nodes('master') : [client];
+  await Promise.all(servers.map((server) => server.flushall()));
+}
+
+/** Bytes the index keys take (`MEMORY USAGE` of each), on every server. */
+async function indexMemory(client: Redis | Cluster): Promise<number> {
+  const servers = client instanceof Cluster ? client.nodes('master') : [client];
+  let total = 0;
+  for (const server of servers) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await server.scan(cursor, 'MATCH', 'bi|index|*', 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) total += Number(await server.memory('USAGE', key, 'SAMPLES', '0'));
+    } while (cursor !== '0');
+  }
+  return total;
 }
 
 function print(results: Result[]): void {

@@ -201,6 +201,8 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
   readonly #indexSetting: 'auto' | boolean;
   /** Whether the index is kept: `undefined`, or why not; settled once, then for good. */
   #indexVerdict: Promise<string | undefined> | undefined;
+  /** Why the index was given up for good after it was in use (a user without scripts). */
+  #indexRefused: string | undefined;
 
   constructor(options: RedisStoreOptions<C> & RedisStoreTuning) {
     if (typeof options !== 'object' || options === null) {
@@ -297,11 +299,18 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
   async track(key: string, ttlMs: number): Promise<void> {
     if ((await this.#indexUnkept()) !== undefined) return;
     const ttl = String(wholeMs(ttlMs));
-    await Promise.all(
-      levelsOf(key).map((level) =>
-        this.#script('track', indexKeyOf(level), key.slice(level.length), ttl),
-      ),
-    );
+    try {
+      await Promise.all(
+        levelsOf(key).map((level) =>
+          this.#script('track', indexKeyOf(level), key.slice(level.length), ttl),
+        ),
+      );
+    } catch (error) {
+      // A user that may not run scripts cannot keep the index: from now on there is none, and
+      // pattern deletes scan (nothing was ever tracked, since no track could succeed).
+      if (!(error instanceof Error && error.message.startsWith('NOPERM'))) throw error;
+      this.#indexRefused = `the Redis user may not run the index's script (${error.message}); grant EVALSHA and EVAL (+@scripting)`;
+    }
   }
 
   /**
@@ -355,6 +364,7 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
 
   /** Why the index is not kept, or `undefined` when it is; asks Redis once when `'auto'`. */
   #indexUnkept(): Promise<string | undefined> {
+    if (this.#indexRefused !== undefined) return Promise.resolve(this.#indexRefused);
     if (this.#indexSetting !== 'auto') {
       return Promise.resolve(
         this.#indexSetting ? undefined : 'the store was made with index: false',

@@ -252,6 +252,8 @@ export class ReadThrough {
     const acquired = await this.#leases.acquire(call, start.raw, (raw) => this.#reuse(call, raw));
     if (acquired.kind === 'value') return { value: acquired.value, confirmedAt: acquired.readAt };
     if (acquired.kind === 'leased') return this.#computeLeased(call, acquired.marker, flight);
+    // Leases were just turned off (the store refused their atomic writes): cache lease-free.
+    if (this.#leases === undefined) return this.#computeAndSet(call, flight);
     return this.#alone(call, flight);
   }
 
