@@ -106,6 +106,7 @@ async function main(): Promise<void> {
   const raw = new Redis(url);
   const store = new RedisStore({ client: new Redis(url) });
   const cache = createCache({ store, prefix: 'bench' });
+  const unindexedStore = new RedisStore({ client: new Redis(url), index: false });
   try {
     await raw.flushdb();
     const value = post(1);
@@ -122,10 +123,7 @@ async function main(): Promise<void> {
     await getPost('hit');
     await cache.set('manual:post', value, { ttl: 3600 });
     let missCounter = 0;
-    const unindexed = createCache({
-      store: new RedisStore({ client: new Redis(url), index: false }),
-      prefix: 'bench-noindex',
-    });
+    const unindexed = createCache({ store: unindexedStore, prefix: 'bench-noindex' });
     const getPostUnindexed = unindexed.cacheable(async (slug: string) => ({ ...value, slug }), {
       key: 'posts:{{slug}}',
       context: (slug) => ({ slug }),
@@ -172,6 +170,7 @@ async function main(): Promise<void> {
   } finally {
     raw.disconnect();
     store.client.disconnect();
+    unindexedStore.client.disconnect();
     await running.stop();
   }
 }

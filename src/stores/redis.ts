@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
 // The ioredis package is needed at run time only for connections the store opens (`{ url }`,
 // `{ redis }`); a client you pass in is used through the commands it has, whatever its copy.
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
@@ -348,12 +349,33 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
     return { removed: await this.#unlinkAll([...keys]) };
   }
 
-  /** Unlinks keys: in batches on a server, one command per key (each to its slot) on a Cluster. */
+  /**
+   * Unlinks keys: in batches on a server; on a Cluster, grouped by the master that owns each key's
+   * slot and sent as one pipeline of single-key UNLINKs per master (a multi-key UNLINK across
+   * slots fails with CROSSSLOT, and one command per key through the Cluster client is one write
+   * per key).
+   */
   async #unlinkAll(keys: string[]): Promise<number> {
     const client: RedisClient = this.client;
     if (isCluster(client)) {
-      const counts = await Promise.all(keys.map((key) => client.unlink(key)));
-      return counts.reduce((sum, n) => sum + n, 0);
+      const byMaster = new Map<RedisServerClient, RedisPipeline>();
+      const { owner } = await slotTable(client);
+      for (const key of keys) {
+        const node = owner(key);
+        let pipeline = byMaster.get(node);
+        if (pipeline === undefined) {
+          pipeline = node.pipeline();
+          byMaster.set(node, pipeline);
+        }
+        pipeline.unlink(key);
+      }
+      const replies = await Promise.all([...byMaster.values()].map((pipeline) => pipeline.exec()));
+      let removed = 0;
+      for (const [error, count] of replies.flatMap((reply) => reply ?? [])) {
+        if (error) throw error;
+        removed += count as number;
+      }
+      return removed;
     }
     let removed = 0;
     for (let i = 0; i < keys.length; i += UNLINK_BATCH) {
@@ -443,10 +465,20 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
 /**
  * A connection to every master of the cluster, checked against the slot table: right after
  * `new Cluster()` the client knows only its seeds (or nothing, for hostname seeds), and scanning
- * those would skip keys while reporting success. Waits for the client to learn the slots, then
- * throws unless every one of the 16,384 slots has a master it holds a connection to.
+ * those would skip keys while reporting success.
  */
 async function mastersOf(client: RedisClusterClient): Promise<RedisServerClient[]> {
+  return (await slotTable(client)).masters;
+}
+
+/**
+ * The cluster's masters and which of them owns a key. Waits for the client to learn the slots,
+ * then throws unless every one of the 16,384 slots has a master it holds a connection to.
+ */
+async function slotTable(client: RedisClusterClient): Promise<{
+  masters: RedisServerClient[];
+  owner: (key: string) => RedisServerClient;
+}> {
   if (client.status !== 'ready') {
     await new Promise<void>((resolve, reject) => {
       client.once('ready', resolve);
@@ -458,7 +490,7 @@ async function mastersOf(client: RedisClusterClient): Promise<RedisServerClient[
     const { host, port } = (node as { options?: { host?: string; port?: number } }).options ?? {};
     byAddress.set(`${host}:${port}`, node);
   }
-  const masters = new Set<RedisServerClient>();
+  const bySlot = new Array<RedisServerClient>(SLOTS);
   for (let slot = 0; slot < SLOTS; slot += 1) {
     const address = client.slots[slot]?.[0];
     const node = address === undefined ? undefined : byAddress.get(address);
@@ -467,9 +499,12 @@ async function mastersOf(client: RedisClusterClient): Promise<RedisServerClient[
         `the Cluster client has no master for hash slot ${slot}${address === undefined ? '' : ` (${address})`}; a pattern delete would miss keys, so it fails and is retried`,
       );
     }
-    masters.add(node);
+    bySlot[slot] = node;
   }
-  return [...masters];
+  return {
+    masters: [...new Set(bySlot)],
+    owner: (key) => bySlot[calculateSlot(key)] as RedisServerClient,
+  };
 }
 
 /** Hash slots of a Redis Cluster. */
