@@ -1,4 +1,10 @@
-import { type AtomicStore, atomicOf, type Store } from '../stores/store.js';
+import {
+  type AtomicStore,
+  atomicOf,
+  type IndexedStore,
+  indexOf,
+  type Store,
+} from '../stores/store.js';
 
 /** A method of a store that chaos can be injected into. */
 export type ChaosMethod =
@@ -8,9 +14,11 @@ export type ChaosMethod =
   | 'deletePattern'
   | 'setIfAbsent'
   | 'compareAndSet'
-  | 'compareAndDelete';
+  | 'compareAndDelete'
+  | 'track'
+  | 'deleteTracked';
 
-/** Which calls a rule applies to: `key` is the key (or the pattern, for `deletePattern`). */
+/** Which calls a rule applies to: `key` is the key (or the pattern, for pattern deletes). */
 export type ChaosFilter = (key: string) => boolean;
 
 /** A call held by {@link ChaosStore.hold} until the test releases it. */
@@ -59,8 +67,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /**
  * Wraps any store so that tests can make its calls fail, hang, slow down, or stop at a chosen
  * point: a store-agnostic fault injector for tests of code built on the cache. The wrapper always
- * answers with promises, and has the optional atomic methods exactly when the wrapped store has
- * them (so leases stay on or off as they would be).
+ * answers with promises, and has the optional atomic and key-index methods exactly when the
+ * wrapped store has them (so leases and the index stay on or off as they would be).
  *
  * @example
  * const store = new ChaosStore(new MemoryStore());
@@ -86,6 +94,8 @@ export class ChaosStore<S extends Store = Store> implements Store {
     setIfAbsent: 0,
     compareAndSet: 0,
     compareAndDelete: 0,
+    track: 0,
+    deleteTracked: 0,
   };
   /** Present when the wrapped store has atomic writes (then leases stay on). */
   readonly setIfAbsent?: AtomicStore['setIfAbsent'];
@@ -93,6 +103,10 @@ export class ChaosStore<S extends Store = Store> implements Store {
   readonly compareAndSet?: AtomicStore['compareAndSet'];
   /** Present when the wrapped store has atomic writes. */
   readonly compareAndDelete?: AtomicStore['compareAndDelete'];
+  /** Present when the wrapped store has a key index (then invalidations use it). */
+  readonly track?: IndexedStore['track'];
+  /** Present when the wrapped store has a key index. */
+  readonly deleteTracked?: IndexedStore['deleteTracked'];
   #failing: FailRule[] = [];
   #hanging: Rule[] = [];
   #delays: DelayRule[] = [];
@@ -108,6 +122,12 @@ export class ChaosStore<S extends Store = Store> implements Store {
         this.#call('compareAndSet', key, () => atomic.compareAndSet(key, expected, value, ttlMs));
       this.compareAndDelete = (key, expected) =>
         this.#call('compareAndDelete', key, () => atomic.compareAndDelete(key, expected));
+    }
+    const index = indexOf(inner);
+    if (index !== undefined) {
+      this.track = (key, ttlMs) => this.#call('track', key, () => index.track(key, ttlMs));
+      this.deleteTracked = (pattern) =>
+        this.#call('deleteTracked', pattern, () => index.deleteTracked(pattern));
     }
   }
 
