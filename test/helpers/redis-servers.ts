@@ -137,12 +137,13 @@ export interface FaultRedis extends RedisEndpoint {
  * SLEEP`, `CLIENT KILL`), so that faults never reach the servers other test files share. Its port
  * survives a restart of the container: in the host network it is the server's `--port`; otherwise
  * port 6379 is mapped to a fixed host port. `DEBUG` is enabled (Redis 7 refuses it by default).
+ * `args` are further redis-server arguments (`['--maxmemory', '100mb']`).
  */
-export async function startFaultRedis(): Promise<FaultRedis> {
+export async function startFaultRedis(args: readonly string[] = []): Promise<FaultRedis> {
   const image = process.env.QUICKPOST_REDIS_IMAGE ?? 'redis:7-alpine';
   const hostNetwork = process.env.QUICKPOST_DOCKER_NETWORK === 'host';
   const port = await freePort();
-  const debug = ['--enable-debug-command', 'yes'];
+  const debug = ['--enable-debug-command', 'yes', ...args];
   const container = hostNetwork
     ? await redisContainer(image, ['--port', String(port), '--bind', '127.0.0.1', ...debug])
         .withNetworkMode('host')
