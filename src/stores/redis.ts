@@ -331,7 +331,10 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
       };
     }
     const index = indexKeyOf(level);
-    const memberPattern = pattern.slice(level.length);
+    // Stars alone match every member, the empty one (the key equal to its level) included; ZSCAN
+    // treats only a single `*` that way (`**` skips an empty member), so send that.
+    const rest = pattern.slice(level.length);
+    const memberPattern = /^\*+$/.test(rest) ? '*' : rest;
     const keys = new Set<string>();
     let cursor = '0';
     do {
@@ -479,12 +482,7 @@ async function slotTable(client: RedisClusterClient): Promise<{
   masters: RedisServerClient[];
   owner: (key: string) => RedisServerClient;
 }> {
-  if (client.status !== 'ready') {
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', resolve);
-      client.once('end', () => reject(new Error('the Cluster connection ended')));
-    });
-  }
+  if (client.status !== 'ready') await readiness(client);
   const byAddress = new Map<string, RedisServerClient>();
   for (const node of client.nodes('master')) {
     const { host, port } = (node as { options?: { host?: string; port?: number } }).options ?? {};
@@ -505,6 +503,37 @@ async function slotTable(client: RedisClusterClient): Promise<{
     masters: [...new Set(bySlot)],
     owner: (key) => bySlot[calculateSlot(key)] as RedisServerClient,
   };
+}
+
+/** Each Cluster client's wait for its slot table, shared by every caller while it lasts. */
+const readinessOf = new WeakMap<RedisClusterClient, Promise<void>>();
+
+/**
+ * Resolves once the client is ready, rejects if its connection ends. One pair of listeners per
+ * client, removed once settled: callers that give up (the cache abandons an attempt after
+ * `invalidationTimeout`) must not leave listeners behind on a Cluster that stays unreachable.
+ */
+function readiness(client: RedisClusterClient): Promise<void> {
+  let waiting = readinessOf.get(client);
+  if (waiting === undefined) {
+    const events = client as RedisClusterClient & {
+      off?(event: string, listener: () => void): unknown;
+    };
+    waiting = new Promise<void>((resolve, reject) => {
+      const ready = () => {
+        events.off?.('end', ended);
+        resolve();
+      };
+      const ended = () => {
+        events.off?.('ready', ready);
+        reject(new Error('the Cluster connection ended'));
+      };
+      client.once('ready', ready);
+      client.once('end', ended);
+    }).finally(() => readinessOf.delete(client));
+    readinessOf.set(client, waiting);
+  }
+  return waiting;
 }
 
 /** Hash slots of a Redis Cluster. */

@@ -18,12 +18,6 @@ export interface StoreConformanceOptions<S extends Store> {
    * @default 5000
    */
   volume?: number;
-  /**
-   * Key-index tests known to fail on this store, by their full name, each with the bug's
-   * description: they run as `it.fails`, so the suite stays green until the bug is fixed and
-   * turns red once it is (then remove the entry). A name that is no key-index test throws.
-   */
-  knownFailures?: Readonly<Record<string, string>>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -239,14 +233,6 @@ export function describeStoreConformance<S extends Store>(
     });
 
     describe('key index (optional: track, deleteTracked)', () => {
-      const known = new Map(Object.entries(options.knownFailures ?? {}));
-      /** `it`, or `it.fails` for a test named in `knownFailures`. */
-      const check = (name: string, fn: () => Promise<void>) => {
-        const bug = known.get(name);
-        known.delete(name);
-        if (bug === undefined) it(name, fn);
-        else it.fails(`${name} (known bug: ${bug})`, fn);
-      };
       /** The store's index, or `undefined` (then it must have neither method). */
       const indexed = () => {
         const capable = indexOf(store);
@@ -279,128 +265,113 @@ export function describeStoreConformance<S extends Store>(
         return keys.filter((_, i) => !isAbsent(values[i]));
       };
 
-      check(
-        'deletes the tracked keys a pattern matches, counts each once, and leaves other levels',
-        async () => {
-          fresh();
-          const index = indexed();
-          if (index === undefined) return;
-          const doomed = [key('posts:a'), key('posts:a:comments'), key('posts:b:comments:1')];
-          const kept = [
-            key('users:a'),
-            key('users:a:posts:a'),
-            key('postsx:a'),
-            key('posts'),
-            `qc-conformance:${randomUUID()}:posts:a`,
-          ];
-          await trackAndSet(index, [...doomed, ...kept]);
-          // Each doomed key is tracked under two or three levels; one pattern counts it once.
-          const answer = await index.deleteTracked(key('posts:*'));
-          if (disabled(answer)) return;
-          expect(answer).toEqual({ removed: doomed.length });
-          expect(await present(doomed)).toEqual([]);
-          expect(await present(kept)).toEqual(kept);
-          expect(await index.deleteTracked(key('posts:*'))).toEqual({ removed: 0 });
-          await Promise.all(kept.map((k) => store.delete(k)));
-        },
-      );
+      it('deletes the tracked keys a pattern matches, counts each once, and leaves other levels', async () => {
+        fresh();
+        const index = indexed();
+        if (index === undefined) return;
+        const doomed = [key('posts:a'), key('posts:a:comments'), key('posts:b:comments:1')];
+        const kept = [
+          key('users:a'),
+          key('users:a:posts:a'),
+          key('postsx:a'),
+          key('posts'),
+          `qc-conformance:${randomUUID()}:posts:a`,
+        ];
+        await trackAndSet(index, [...doomed, ...kept]);
+        // Each doomed key is tracked under two or three levels; one pattern counts it once.
+        const answer = await index.deleteTracked(key('posts:*'));
+        if (disabled(answer)) return;
+        expect(answer).toEqual({ removed: doomed.length });
+        expect(await present(doomed)).toEqual([]);
+        expect(await present(kept)).toEqual(kept);
+        expect(await index.deleteTracked(key('posts:*'))).toEqual({ removed: 0 });
+        await Promise.all(kept.map((k) => store.delete(k)));
+      });
 
-      check(
-        'answers patterns under a deeper level, and patterns with wildcards between levels',
-        async () => {
-          fresh();
-          const index = indexed();
-          if (index === undefined) return;
-          const keys = [
-            key('posts:a:comments'),
-            key('posts:a:likes'),
-            key('posts:b:comments'),
-            key('posts:ab:comments'),
-          ];
-          await trackAndSet(index, keys);
-          const first = await index.deleteTracked(key('posts:a:*'));
-          if (disabled(first)) return;
-          expect(first).toEqual({ removed: 2 });
-          expect(await index.deleteTracked(key('posts:*:comments'))).toEqual({ removed: 2 });
-          expect(await present(keys)).toEqual([]);
-        },
-      );
+      it('answers patterns under a deeper level, and patterns with wildcards between levels', async () => {
+        fresh();
+        const index = indexed();
+        if (index === undefined) return;
+        const keys = [
+          key('posts:a:comments'),
+          key('posts:a:likes'),
+          key('posts:b:comments'),
+          key('posts:ab:comments'),
+        ];
+        await trackAndSet(index, keys);
+        const first = await index.deleteTracked(key('posts:a:*'));
+        if (disabled(first)) return;
+        expect(first).toEqual({ removed: 2 });
+        expect(await index.deleteTracked(key('posts:*:comments'))).toEqual({ removed: 2 });
+        expect(await present(keys)).toEqual([]);
+      });
 
-      check(
-        'leaves a pattern with a wildcard right after the first segment unanswered, deleting nothing',
-        async () => {
-          fresh();
-          const index = indexed();
-          if (index === undefined) return;
-          const keys = [key('posts:a'), key('posts:a:comments')];
-          await trackAndSet(index, keys);
-          // Each pattern matches this test's keys only, but its literal start reaches no level
-          // beyond the first segment (which, for the cache, is its prefix and holds every key).
-          const id = ns.slice('qc-conformance:'.length, -1);
-          for (const pattern of [
-            `qc-conformance:?${id.slice(1)}:posts:*`,
-            `qc-conformance:*${id}:posts:*`,
-            `qc-conformanc?:${id}:posts:*`,
-            `[q]c-conformance:${id}:*`,
-          ]) {
-            expect(levelOf(pattern), pattern).toBeUndefined();
-            const answer = await index.deleteTracked(pattern);
-            expect(answer, pattern).toMatchObject({ unanswered: expect.stringMatching(/\S/) });
-          }
-          expect(await present(keys)).toEqual(keys);
-        },
-      );
+      it('leaves a pattern with a wildcard right after the first segment unanswered, deleting nothing', async () => {
+        fresh();
+        const index = indexed();
+        if (index === undefined) return;
+        const keys = [key('posts:a'), key('posts:a:comments')];
+        await trackAndSet(index, keys);
+        // Each pattern matches this test's keys only, but its literal start reaches no level
+        // beyond the first segment (which, for the cache, is its prefix and holds every key).
+        const id = ns.slice('qc-conformance:'.length, -1);
+        for (const pattern of [
+          `qc-conformance:?${id.slice(1)}:posts:*`,
+          `qc-conformance:*${id}:posts:*`,
+          `qc-conformanc?:${id}:posts:*`,
+          `[q]c-conformance:${id}:*`,
+        ]) {
+          expect(levelOf(pattern), pattern).toBeUndefined();
+          const answer = await index.deleteTracked(pattern);
+          expect(answer, pattern).toMatchObject({ unanswered: expect.stringMatching(/\S/) });
+        }
+        expect(await present(keys)).toEqual(keys);
+      });
 
-      check(
-        'does not require a key written without track to be found, but counts what it deletes',
-        async () => {
-          fresh();
-          const index = indexed();
-          if (index === undefined) return;
-          await trackAndSet(index, [key('posts:tracked')]);
-          await store.set(key('posts:untracked'), 'v', 60_000);
-          const answer = await index.deleteTracked(key('posts:*'));
-          if (disabled(answer)) return;
-          const gone = 2 - (await present([key('posts:tracked'), key('posts:untracked')])).length;
-          expect(await present([key('posts:tracked')])).toEqual([]);
-          expect(answer).toEqual({ removed: gone });
-          await store.delete(key('posts:untracked'));
-        },
-      );
+      it('does not require a key written without track to be found, but counts what it deletes', async () => {
+        fresh();
+        const index = indexed();
+        if (index === undefined) return;
+        await trackAndSet(index, [key('posts:tracked')]);
+        await store.set(key('posts:untracked'), 'v', 60_000);
+        const answer = await index.deleteTracked(key('posts:*'));
+        if (disabled(answer)) return;
+        const gone = 2 - (await present([key('posts:tracked'), key('posts:untracked')])).length;
+        expect(await present([key('posts:tracked')])).toEqual([]);
+        expect(answer).toEqual({ removed: gone });
+        await store.delete(key('posts:untracked'));
+      });
 
       for (const pattern of Object.keys(GLOB_MATCHES)) {
-        check(
-          `deletes tracked keys by the Redis glob ${JSON.stringify(pattern)} exactly`,
-          async () => {
-            fresh();
-            const index = indexed();
-            if (index === undefined) return;
-            const keys = GLOB_KEYS.map(key);
-            // Under the random namespace, every pattern of the table reaches a level (the
-            // namespace at least), so the index must answer it.
-            expect(levelOf(key(pattern))).toBeDefined();
-            await trackAndSet(index, keys);
-            const matches = createGlobMatcher(key(pattern));
-            const expected = keys.filter((k) => matches(k));
-            // The recorded matches, under the namespace; all but the empty key fit as they are.
-            // That one is the namespace alone: Redis's glob matches nothing against an empty
-            // string (SCAN's `*` shortcut aside), but once prefixed it matches any pattern that is
-            // the prefix and stars only (`ns**` matches `ns`): the matcher, checked against Redis
-            // in test/redis/glob.test.ts, says which.
-            expect(expected.filter((k) => k !== key(''))).toEqual(
-              (GLOB_MATCHES[pattern] ?? []).filter((k) => k !== '').map(key),
-            );
-            const answer = await index.deleteTracked(key(pattern));
-            if (disabled(answer)) return;
-            expect(answer).toEqual({ removed: expected.length });
-            const left = await present(keys);
-            expect(keys.filter((k) => !left.includes(k))).toEqual(expected);
-            await Promise.all(left.map((k) => store.delete(k)));
-          },
-        );
+        it(`deletes tracked keys by the Redis glob ${JSON.stringify(pattern)} exactly`, async () => {
+          fresh();
+          const index = indexed();
+          if (index === undefined) return;
+          const keys = GLOB_KEYS.map(key);
+          // Under the random namespace, every pattern of the table reaches a level (the
+          // namespace at least), so the index must answer it.
+          expect(levelOf(key(pattern))).toBeDefined();
+          await trackAndSet(index, keys);
+          const matches = createGlobMatcher(key(pattern));
+          const expected = keys.filter((k) => matches(k));
+          // The recorded matches, under the namespace; all but the empty key fit as they are.
+          // That one is the namespace alone: Redis's glob matches nothing against an empty
+          // string (SCAN's `*` shortcut aside), but once prefixed it matches any pattern that is
+          // the prefix and stars only (`ns**` matches `ns`): the matcher, checked against Redis
+          // in test/redis/glob.test.ts, says which.
+          expect(expected.filter((k) => k !== key(''))).toEqual(
+            (GLOB_MATCHES[pattern] ?? []).filter((k) => k !== '').map(key),
+          );
+          const answer = await index.deleteTracked(key(pattern));
+          if (disabled(answer)) return;
+          expect(answer).toEqual({ removed: expected.length });
+          const left = await present(keys);
+          expect(keys.filter((k) => !left.includes(k))).toEqual(expected);
+          await Promise.all(left.map((k) => store.delete(k)));
+        });
       }
 
-      check('is unharmed by tracking a key twice, a shorter time the second time', async () => {
+      it('is unharmed by tracking a key twice, a shorter time the second time', async () => {
         fresh();
         const index = indexed();
         if (index === undefined) return;
@@ -415,7 +386,7 @@ export function describeStoreConformance<S extends Store>(
         expect(await present([key('posts:a:x')])).toEqual([]);
       });
 
-      check('finds a key again once it is written again after a delete', async () => {
+      it('finds a key again once it is written again after a delete', async () => {
         fresh();
         const index = indexed();
         if (index === undefined) return;
@@ -431,40 +402,31 @@ export function describeStoreConformance<S extends Store>(
         expect(await index.deleteTracked(key('posts:a:*'))).toEqual({ removed: 1 });
       });
 
-      check(
-        'keeps concurrent tracks and deletes exact: every key deleted once, no track lost',
-        async () => {
-          fresh();
-          const index = indexed();
-          if (index === undefined) return;
-          const n = 100;
-          const posts = Array.from({ length: n }, (_, i) => key(`c:${i}:x`));
-          const users = Array.from({ length: n }, (_, i) => key(`d:${i}`));
-          const later = Array.from({ length: n }, (_, i) => key(`c:new${i}:x`));
-          await trackAndSet(index, [...posts, ...users]);
-          const [answers, others] = await Promise.all([
-            Promise.all(Array.from({ length: 10 }, () => index.deleteTracked(key('c:*')))),
-            Promise.all(Array.from({ length: 10 }, () => index.deleteTracked(key('d:*')))),
-            Promise.all(later.map((k) => index.track(k, 60_000))),
-          ]);
-          if (disabled(answers[0] as IndexAnswer)) return;
-          const removed = (list: IndexAnswer[]) =>
-            list.reduce((total, answer) => total + ('removed' in answer ? answer.removed : NaN), 0);
-          expect(removed(answers)).toBe(n);
-          expect(removed(others)).toBe(n);
-          expect(await present([...posts, ...users])).toEqual([]);
-          // Tracked while the deletes ran: still known, so found once written.
-          await Promise.all(later.map((k) => store.set(k, 'v', 60_000)));
-          expect(await index.deleteTracked(key('c:*'))).toEqual({ removed: n });
-          expect(await present(later)).toEqual([]);
-        },
-      );
-
-      if (known.size > 0) {
-        throw new Error(
-          `describeStoreConformance: knownFailures names no key-index test: ${[...known.keys()].map((name) => JSON.stringify(name)).join(', ')}`,
-        );
-      }
+      it('keeps concurrent tracks and deletes exact: every key deleted once, no track lost', async () => {
+        fresh();
+        const index = indexed();
+        if (index === undefined) return;
+        const n = 100;
+        const posts = Array.from({ length: n }, (_, i) => key(`c:${i}:x`));
+        const users = Array.from({ length: n }, (_, i) => key(`d:${i}`));
+        const later = Array.from({ length: n }, (_, i) => key(`c:new${i}:x`));
+        await trackAndSet(index, [...posts, ...users]);
+        const [answers, others] = await Promise.all([
+          Promise.all(Array.from({ length: 10 }, () => index.deleteTracked(key('c:*')))),
+          Promise.all(Array.from({ length: 10 }, () => index.deleteTracked(key('d:*')))),
+          Promise.all(later.map((k) => index.track(k, 60_000))),
+        ]);
+        if (disabled(answers[0] as IndexAnswer)) return;
+        const removed = (list: IndexAnswer[]) =>
+          list.reduce((total, answer) => total + ('removed' in answer ? answer.removed : NaN), 0);
+        expect(removed(answers)).toBe(n);
+        expect(removed(others)).toBe(n);
+        expect(await present([...posts, ...users])).toEqual([]);
+        // Tracked while the deletes ran: still known, so found once written.
+        await Promise.all(later.map((k) => store.set(k, 'v', 60_000)));
+        expect(await index.deleteTracked(key('c:*'))).toEqual({ removed: n });
+        expect(await present(later)).toEqual([]);
+      });
     });
 
     it('serves concurrent callers consistently', async () => {
