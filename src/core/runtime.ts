@@ -118,7 +118,8 @@ export class CacheRuntime<S extends Store = Store> {
       events,
       serializer: this.serializer,
       leaseTtlMs: lease === false ? 0 : lease.ttl,
-      leaseWaitMs: lease === false ? 0 : lease.wait,
+      // Also how long callers wait for a computation in their own instance, leases or not.
+      leaseWaitMs: lease === false ? cacheOptionSpecs.lease.default.wait : lease.wait,
       report: (operation, key, error, source) => this.report(operation, key, error, source),
       leasesRefused: (error) => {
         this.logger.error(

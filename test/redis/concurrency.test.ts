@@ -131,7 +131,9 @@ describe.each([
     );
     const impatient = b.cacheable(async () => 'impatient', { key: 'slow' });
     const first = slow();
-    await sleep(20);
+    // Once the holder's lease is in the store (under load that takes more than a few ms).
+    const reader = new RedisStore({ client: clientA });
+    while ((await reader.get(`${prefix}:slow`))?.charCodeAt(0) !== 2) await sleep(2);
     expect(await impatient()).toBe('impatient');
     release.resolve();
     expect(await first).toBe('slow');

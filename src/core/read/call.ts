@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Serializer } from '../../codec/index.js';
 import type { AtomicStore, Store } from '../../stores/store.js';
 import type { Emitter, EventSource } from '../events.js';
@@ -43,22 +42,34 @@ export interface ReadCall {
   waitUntil?: number;
 }
 
-/** The keys whose functions are running in the current asynchronous context, innermost last. */
-const computing = new AsyncLocalStorage<ReadonlySet<string>>();
+/**
+ * The keys whose functions are running right now, on the synchronous stack. (An
+ * AsyncLocalStorage would follow them across awaits too, but on Node 20 it switches on promise
+ * hooks for the whole process, which costs every promise of the application about a third of a
+ * microsecond: a call made after an await is bounded by `lease.wait` instead, see `#join`.)
+ */
+const computing = new Set<string>();
 
 /**
- * Runs the call's function with its `this` and arguments, remembering in the asynchronous
- * context that this key is being computed (see {@link isComputing}).
+ * Runs the call's function with its `this` and arguments, remembering while it runs
+ * synchronously that this key is being computed (see {@link isComputing}).
  */
 export function runFunction(call: ReadCall): unknown {
-  const outer = computing.getStore();
-  const keys = outer === undefined ? new Set([call.key]) : new Set(outer).add(call.key);
-  return computing.run(keys, Reflect.apply, call.fn, call.thisArg, call.args);
+  if (computing.has(call.key)) return Reflect.apply(call.fn, call.thisArg, call.args);
+  computing.add(call.key);
+  try {
+    return Reflect.apply(call.fn, call.thisArg, call.args);
+  } finally {
+    computing.delete(call.key);
+  }
 }
 
-/** Whether the current code runs inside the function computing `key` (a re-entrant call). */
+/**
+ * Whether the current code runs inside the function computing `key`, before that function's
+ * first await: a re-entrant call, which would wait for itself.
+ */
 export function isComputing(key: string): boolean {
-  return computing.getStore()?.has(key) === true;
+  return computing.has(key);
 }
 
 /** What the read-through parts need from the cache. */

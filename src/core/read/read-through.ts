@@ -7,7 +7,7 @@
 import { entryComputeMs, entryExpiresAt, isLease } from '../../codec/index.js';
 import { InvalidOptionError, ReentrantCallError } from '../../errors.js';
 import { createGlobMatcher } from '../../glob.js';
-import { isThenable } from '../../util/maybe-promise.js';
+import { isThenable, within } from '../../util/maybe-promise.js';
 import type { EventSource } from '../events.js';
 import { isComputing, type Maybe, type ReadCall, type ReadServices, runFunction } from './call.js';
 import { Filler } from './fill.js';
@@ -205,15 +205,14 @@ export class ReadThrough {
     if (decoded === MISS) return MISS;
     const { key, plan } = call;
     const { events } = this.#services;
-    const idle = this.#flights.get(key) === undefined;
     if (state === State.Stale) {
       if (events.has('stale')) events.emit('stale', { source: plan.source, key });
-      if (idle) this.#refresher.start(call, raw, 'stale');
+      if (this.#flights.get(key) === undefined) this.#refresher.start(call, raw, 'stale');
     } else {
       if (events.has('hit')) events.emit('hit', { source: plan.source, key });
       // XFetch: recompute early with a probability that grows as expiry nears, scaled by how
       // long the value takes to compute, so hot keys do not all expire at once.
-      if (plan.beta > 0 && idle && xfetchDue(raw, plan.beta)) {
+      if (plan.beta > 0 && this.#flights.get(key) === undefined && xfetchDue(raw, plan.beta)) {
         this.#refresher.start(call, raw, 'early');
       }
     }
@@ -232,16 +231,20 @@ export class ReadThrough {
 
   /**
    * Waits for the computation in flight and takes its value only if it vouches for this caller
-   * (see flights.ts); otherwise reads again. One more round at most: a computation found then
-   * started after the one joined here ended, so after this caller arrived, and every tick it can
-   * vouch with is later still.
+   * (see flights.ts); otherwise reads again (once more at most: a computation found then started
+   * after the one joined here ended, so after this caller arrived, and every tick it can vouch
+   * with is later still). It waits `lease.wait` in all (counted from its first miss), then runs
+   * the function itself and stores nothing: a computation that takes longer, or one that waits
+   * for this very call (a function that called itself after an await), must not hold it.
    */
   async #join(call: ReadCall): Promise<unknown> {
     if (isComputing(call.key)) throw new ReentrantCallError(call.key, call.plan.source.name);
     const flight = this.#flights.get(call.key) as Flight;
     flight.joiners += 1;
-    const outcome = await flight.promise;
-    if (vouchesFor(outcome, call.arrived)) return outcome.value;
+    call.waitUntil ??= Date.now() + this.#services.leaseWaitMs;
+    const waited = await within(flight.promise, call.waitUntil - Date.now());
+    if (!waited.settled) return runFunction(call);
+    if (vouchesFor(waited.value, call.arrived)) return waited.value.value;
     return this.#flights.get(call.key) === undefined ? this.#readOnce(call) : this.#join(call);
   }
 
