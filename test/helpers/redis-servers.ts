@@ -292,8 +292,8 @@ async function formCluster(nodes: RedisEndpoint[], internal: RedisEndpoint[]): P
   }
 }
 
-/** A TCP port free on loopback right now. */
-function freePort(): Promise<number> {
+/** A TCP port free on loopback right now (nothing listens on it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -31,6 +31,14 @@ export class AsyncMemoryStore implements Store {
   }
 }
 
+/** A logger that drops every line (fault tests report thousands of failed store calls). */
+export const quietLogger: CacheLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
 /** A logger that keeps every line, per level. */
 export function recordingLogger(): CacheLogger & { lines: Record<keyof CacheLogger, string[]> } {
   const lines: Record<keyof CacheLogger, string[]> = { debug: [], info: [], warn: [], error: [] };

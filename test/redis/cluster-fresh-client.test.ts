@@ -8,31 +8,15 @@
  * learnt nothing from writing them, and they are not in the key index (the SCAN path).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type CacheEventMap, createCache, InvalidationError } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { clusterClient } from '../helpers/redis-clients.js';
+import { freePort } from '../helpers/redis-servers.js';
 import { recordingLogger } from '../helpers/stores.js';
 
 const KEYS = 60;
-
-/** A TCP port on loopback where nothing listens. */
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 describe('a pattern delete on a brand-new Cluster client', () => {
   let writer: Cluster;
@@ -144,7 +128,7 @@ describe('a pattern delete on a brand-new Cluster client', () => {
   ] as const)(
     'never reports success through a client whose only seed has nothing listening (%s): it fails, stays pending and is retried',
     async (_what, index) => {
-      const client = new Cluster([{ host: '127.0.0.1', port: await deadPort() }]);
+      const client = new Cluster([{ host: '127.0.0.1', port: await freePort() }]);
       client.on('error', () => undefined);
       fresh.push(client);
       const logger = recordingLogger();
@@ -192,7 +176,7 @@ describe('a pattern delete on a brand-new Cluster client', () => {
   // One wait per client, shared by every caller (it once added two listeners per call and
   // never removed them while the Cluster stayed unreachable).
   it('does not pile up listeners on a Cluster client that is not ready, however many invalidations wait for it', async () => {
-    const client = new Cluster([{ host: '127.0.0.1', port: await deadPort() }]);
+    const client = new Cluster([{ host: '127.0.0.1', port: await freePort() }]);
     client.on('error', () => undefined);
     fresh.push(client);
     const cache = createCache({

@@ -11,9 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type CacheLogger, createCache } from '../../src/index.js';
+import { createCache } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { type FaultRedis, startFaultRedis } from '../helpers/redis-servers.js';
+import { quietLogger } from '../helpers/stores.js';
 
 const TIMEOUT_MS = 150;
 const FN_DELAY_MS = 5;
@@ -56,14 +57,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
-
-/** Every failed store call is reported to the logger, thousands of lines in a fault: drop them. */
-const quietLogger: CacheLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
 async function setUp(): Promise<Fixture> {
   const server = await startFaultRedis();

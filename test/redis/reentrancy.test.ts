@@ -6,17 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CacheLogger, createCache, ErrorCode, type Store } from '../../src/index.js';
+import { createCache, ErrorCode, type Store } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { Cleanups } from '../helpers/faults.js';
 import { standaloneClient } from '../helpers/redis-clients.js';
-
-const quietLogger: CacheLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+import { quietLogger } from '../helpers/stores.js';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.runAll());

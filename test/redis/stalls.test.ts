@@ -11,12 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type CacheLogger, type CacheOptions, createCache, type Store } from '../../src/index.js';
+import { type CacheOptions, createCache, type Store } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { ChaosStore } from '../../src/testing/chaos.js';
 import { adminClient, Cleanups, pauseServer, sleep } from '../helpers/faults.js';
 import { type FaultRedis, startFaultRedis } from '../helpers/redis-servers.js';
-import { recordingLogger } from '../helpers/stores.js';
+import { quietLogger, recordingLogger } from '../helpers/stores.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TIMEOUT_MS = 150;
@@ -31,13 +31,6 @@ interface Post {
 }
 
 const postOf = (slug: string): Post => ({ slug, title: `Post ${slug}` });
-
-const quietLogger: CacheLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.runAll());
