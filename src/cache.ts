@@ -203,6 +203,7 @@ export class Cache<S extends Store = Store> {
       const full = runtime.keyOf(key, context);
       const ttlMs = runtime.ttlMs(ttl);
       runtime.reader.abandon(full);
+      runtime.tier?.drop([full]);
       let text: string;
       try {
         text = encodeEntry(
@@ -307,12 +308,14 @@ export class Cache<S extends Store = Store> {
   /**
    * Waits up to `timeout` ms (default: `invalidationTimeout`) for pending invalidations to be
    * confirmed by the store, then stops retrying them; any left are logged, since other processes
-   * may serve their keys until the keys' TTL ends. Call it before the process exits. The store
-   * is yours to close.
+   * may serve their keys until the keys' TTL ends. Closes the connections the cache opened (the
+   * in-process tier's change notifications). Call it before the process exits. The store is yours
+   * to close.
    */
   async close(options: { timeout?: number } = {}): Promise<void> {
     const runtime = this.#runtime;
     await runtime.invalidator.drain(options.timeout ?? runtime.invalidationTimeoutMs);
+    await runtime.stop();
   }
 
   /**

@@ -18,10 +18,12 @@ export type {
   CacheLogger,
   CacheOptions,
   InvalidationErrors,
+  L1Options,
   LeaseOptions,
 } from './core/options.js';
 export type { TemplateCoverage } from './core/registry.js';
 export type { SchemaResult, ValueSchema } from './core/schema.js';
+export type { TierValues } from './core/tier.js';
 export {
   cacheable,
   configureCache,
@@ -49,7 +51,11 @@ export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type {
   AtomicStore,
   BySync,
+  ChangeListener,
+  IndexAnswer,
+  IndexedStore,
   MaybePromise,
+  NotifyingStore,
   Store,
   StoreResult,
   SyncStore,

@@ -7,6 +7,7 @@ import type { Serializer } from '../codec/index.js';
 import type { Store } from '../stores/store.js';
 import { hasMethods, type OptionSpecs } from '../util/options.js';
 import type { BreakerOptions } from './guard.js';
+import type { TierValues } from './tier.js';
 
 /** Where log lines go; `console` fits, and so do most loggers (pino, winston, consola). */
 export interface CacheLogger {
@@ -30,6 +31,35 @@ export interface LeaseOptions {
    * @default 5000
    */
   wait?: number | undefined;
+}
+
+/** Settings of the in-process tier (`l1`). */
+export interface L1Options {
+  /**
+   * Most values kept in process; the least recently used goes beyond it.
+   * @default 10000
+   */
+  maxEntries?: number | undefined;
+  /**
+   * Most bytes kept (each value counted by its stored text, as UTF-16).
+   * @default 33554432
+   */
+  maxBytes?: number | undefined;
+  /**
+   * Longest a value is kept in process, in ms, and never past its entry's own TTL. On a store
+   * without change notifications this is how stale a value may get when another process changes
+   * it, so keep it short there.
+   * @default the entry's TTL on a store with change notifications (RedisStore, MemoryStore); 1000 otherwise
+   */
+  ttl?: number | undefined;
+  /**
+   * How values are handed out. `'frozen'`: one deep-frozen copy for every caller (a caller that
+   * tries to mutate it gets a TypeError instead of corrupting another's); `'decoded'`: a fresh
+   * copy per hit, decoded from the stored text (slower, fully isolated); `'shared'`: one mutable
+   * copy for every caller (fastest: only if no caller ever mutates a cached value).
+   * @default 'frozen'
+   */
+  values?: TierValues | undefined;
 }
 
 /** What happens when a mutation's invalidation is not confirmed in time. */
@@ -125,6 +155,15 @@ export interface CacheOptions<S extends Store = Store> {
    * @default false
    */
   strict?: boolean | undefined;
+  /**
+   * An in-process tier in front of the store: hits from it cost no round trip. On a store with
+   * change notifications (`RedisStore`: Redis's client-side caching; `MemoryStore`) it stays
+   * coherent: this instance's writes and invalidations apply at once, other processes' after one
+   * notification; while notifications may be missing it is dropped and not used. On other stores
+   * values live there `l1.ttl` at most. `cacheable`'s `l1: false` keeps a wrapper out of it.
+   * @default false
+   */
+  l1?: boolean | L1Options | undefined;
 }
 
 const positiveMs = z.number().positive().optional();
@@ -218,4 +257,20 @@ export const cacheOptionSpecs = {
     default: 1000,
   },
   strict: { schema: z.boolean().optional(), expect: 'must be true or false', default: false },
+  l1: {
+    schema: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          maxEntries: z.int().positive().optional(),
+          maxBytes: z.int().positive().optional(),
+          ttl: z.number().positive().optional(),
+          values: z.enum(['frozen', 'decoded', 'shared']).optional(),
+        }),
+      ])
+      .optional(),
+    expect:
+      "must be true, false or { maxEntries?, maxBytes?, ttl?: ms, values?: 'frozen' | 'decoded' | 'shared' }",
+    default: false,
+  },
 } as const satisfies OptionSpecs<CacheOptions>;

@@ -5,8 +5,16 @@
  */
 import type { Serializer } from '../codec/index.js';
 import { InvalidOptionError, StoreUnavailableError } from '../errors.js';
+import { createGlobMatcher } from '../glob.js';
 import { MemoryStore } from '../stores/memory.js';
-import { atomicOf, type IndexedStore, indexOf, type Store } from '../stores/store.js';
+import {
+  atomicOf,
+  type IndexedStore,
+  indexOf,
+  type NotifyingStore,
+  notificationsOf,
+  type Store,
+} from '../stores/store.js';
 import { compileTemplate, type TemplateContext } from '../template/index.js';
 import { checkOptions, describe, withDefaults } from '../util/options.js';
 import { debugLogger } from './debug.js';
@@ -22,6 +30,7 @@ import {
 import type { Maybe, ReadPlan } from './read/call.js';
 import { ReadThrough } from './read/read-through.js';
 import { Registry } from './registry.js';
+import { Tier } from './tier.js';
 
 /** The context used for templates without placeholders. */
 export const EMPTY_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
@@ -35,6 +44,7 @@ export interface PlanOptions {
   earlyRefresh?: boolean | number | undefined;
   schema?: ReadPlan['schema'];
   shouldCache?: ReadPlan['shouldCache'];
+  l1?: boolean | undefined;
 }
 
 /** One cache's machinery. */
@@ -57,6 +67,10 @@ export class CacheRuntime<S extends Store = Store> {
   readonly guard: StoreGuard;
   readonly reader: ReadThrough;
   readonly invalidator: Invalidator;
+  /** The in-process tier, when `l1` is on. */
+  readonly tier: Tier | undefined;
+  /** Stops the store's change notifications the tier listens to (a connection the cache opened). */
+  readonly #watching: Promise<(() => unknown) | undefined>;
   /** The event source of the manual API. */
   readonly manual: EventSource;
   /** Key templates and invalidation patterns, for the checks of `invalidating`. */
@@ -111,6 +125,23 @@ export class CacheRuntime<S extends Store = Store> {
       },
     );
     const lease = options.lease;
+    const notifying = notificationsOf(this.store);
+    this.tier =
+      options.l1 === false
+        ? undefined
+        : new Tier(
+            {
+              maxEntries: (options.l1 === true ? undefined : options.l1.maxEntries) ?? 10_000,
+              maxBytes: (options.l1 === true ? undefined : options.l1.maxBytes) ?? 32 * 1024 * 1024,
+              ttlMs:
+                (options.l1 === true ? undefined : options.l1.ttl) ??
+                (notifying === undefined ? 1000 : Number.POSITIVE_INFINITY),
+              values: (options.l1 === true ? undefined : options.l1.values) ?? 'frozen',
+              decode: (key, text) => this.reader.verdicts.decode(key, text, undefined, this.manual),
+              readHorizonMs: Math.max(1000, 2 * options.timeout),
+            },
+            notifying === undefined,
+          );
     this.reader = new ReadThrough({
       store: this.store,
       atomic: lease === false ? undefined : atomicOf(this.store),
@@ -131,6 +162,7 @@ export class CacheRuntime<S extends Store = Store> {
         }
       },
       track: (key, ttlMs) => this.track(key, ttlMs),
+      tier: this.tier,
       bypass: (key) => this.invalidator.blocks(key),
     });
     this.invalidator = new Invalidator({
@@ -142,9 +174,44 @@ export class CacheRuntime<S extends Store = Store> {
       attemptTimeoutMs: options.invalidationTimeout,
       maxPending: options.maxPendingInvalidations,
       everything: `${this.#keyStart}*`,
-      abandon: (pattern) => this.reader.abandon(pattern),
+      abandon: (pattern) => {
+        this.reader.abandon(pattern);
+        this.tier?.dropMatching(createGlobMatcher(pattern));
+      },
     });
+    this.#watching = this.#watch(notifying);
     if (this.debug) this.listenForDebug();
+  }
+
+  /**
+   * Keeps the tier coherent through the store's change notifications: another process's change
+   * drops its key; a lost connection drops everything and stops the tier until notifications
+   * flow again. Answers the function that stops them, once they started.
+   */
+  #watch(notifying: NotifyingStore | undefined): Promise<(() => unknown) | undefined> {
+    const tier = this.tier;
+    if (tier === undefined || notifying === undefined) return Promise.resolve(undefined);
+    return Promise.resolve()
+      .then(() =>
+        notifying.watch(this.#keyStart, {
+          changed: (keys) => (keys === null ? tier.reset(tier.live) : tier.drop(keys)),
+          lost: () => tier.reset(false),
+          ready: () => tier.reset(true),
+        }),
+      )
+      .catch((error: unknown) => {
+        this.logger.error(
+          '[Cache] ERROR: could not watch the store for changes; the in-process tier stays off',
+          error,
+        );
+        return undefined;
+      });
+  }
+
+  /** Stops what the cache opened for itself (the tier's change notifications). */
+  async stop(): Promise<void> {
+    const stop = await this.#watching;
+    await stop?.();
   }
 
   /**
@@ -186,6 +253,7 @@ export class CacheRuntime<S extends Store = Store> {
       beta,
       schema: options.schema,
       shouldCache: options.shouldCache,
+      l1: this.tier !== undefined && options.l1 !== false,
     };
   }
 

@@ -4,7 +4,14 @@ import { ValueTooLargeError } from '../errors.js';
 import { createGlobMatcher } from '../glob.js';
 import { checkOptions, type OptionSpecs, withDefaults } from '../util/options.js';
 import { levelOf, levelsOf } from './levels.js';
-import type { AtomicStore, IndexAnswer, IndexedStore, SyncStore } from './store.js';
+import type {
+  AtomicStore,
+  ChangeListener,
+  IndexAnswer,
+  IndexedStore,
+  NotifyingStore,
+  SyncStore,
+} from './store.js';
 
 /** Bounds of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -52,10 +59,12 @@ function sizeOf(value: string, key: string): number {
  * per-entry TTL, answering synchronously. Pattern deletes follow Redis's glob rules exactly, so
  * code behaves the same here as on Redis. Entries are not shared between processes.
  */
-export class MemoryStore implements SyncStore, AtomicStore, IndexedStore {
+export class MemoryStore implements SyncStore, AtomicStore, IndexedStore, NotifyingStore {
   readonly sync = true;
   readonly #entries: LRUCache<string, string>;
   readonly #maxBytes: number;
+  /** Who is told about changes (see `watch`). */
+  readonly #watchers = new Set<{ readonly prefix: string; readonly listener: ChangeListener }>();
   /** The key index: per level (see levels.ts), each tracked key and until when it is kept. */
   readonly #levels = new Map<string, Level>();
 
@@ -88,11 +97,13 @@ export class MemoryStore implements SyncStore, AtomicStore, IndexedStore {
     this.#fits(key, value);
     this.track(key, ttlMs);
     this.#entries.set(key, value, { ttl: ttlMs });
+    this.#changed([key]);
   }
 
   delete(key: string): boolean {
     const live = this.#entries.has(key);
     this.#entries.delete(key);
+    this.#changed([key]);
     return live;
   }
 
@@ -104,6 +115,7 @@ export class MemoryStore implements SyncStore, AtomicStore, IndexedStore {
       if (this.#entries.has(key)) removed += 1;
       this.#entries.delete(key);
     }
+    this.#changed(doomed);
     return removed;
   }
 
@@ -112,6 +124,7 @@ export class MemoryStore implements SyncStore, AtomicStore, IndexedStore {
     this.#fits(key, value);
     this.track(key, ttlMs);
     this.#entries.set(key, value, { ttl: ttlMs });
+    this.#changed([key]);
     return this.#entries.has(key);
   }
 
@@ -120,13 +133,36 @@ export class MemoryStore implements SyncStore, AtomicStore, IndexedStore {
     this.#fits(key, value);
     if (ttlMs !== undefined) this.track(key, ttlMs);
     this.#entries.set(key, value, ttlMs === undefined ? { noUpdateTTL: true } : { ttl: ttlMs });
+    this.#changed([key]);
     return true;
   }
 
   compareAndDelete(key: string, expected: string): boolean {
     if (this.#entries.get(key) !== expected) return false;
     this.#entries.delete(key);
+    this.#changed([key]);
     return true;
+  }
+
+  /**
+   * Reports every change of a key starting with `prefix` to `listener`, at once (in the same
+   * synchronous step as the change); notifications cannot be lost in process.
+   */
+  watch(prefix: string, listener: ChangeListener): () => void {
+    const watcher = { prefix, listener };
+    this.#watchers.add(watcher);
+    listener.ready();
+    return () => {
+      this.#watchers.delete(watcher);
+    };
+  }
+
+  #changed(keys: readonly string[]): void {
+    if (this.#watchers.size === 0 || keys.length === 0) return;
+    for (const { prefix, listener } of this.#watchers) {
+      const mine = keys.filter((key) => key.startsWith(prefix));
+      if (mine.length > 0) listener.changed(mine);
+    }
   }
 
   /**
@@ -162,12 +198,15 @@ export class MemoryStore implements SyncStore, AtomicStore, IndexedStore {
     if (level === undefined) return { removed: 0 };
     const matches = createGlobMatcher(pattern);
     let removed = 0;
+    const gone: string[] = [];
     for (const key of level.keys.keys()) {
       if (!matches(key)) continue;
       if (this.#entries.has(key)) removed += 1;
       this.#entries.delete(key);
+      gone.push(key);
     }
     this.#prune(name, level);
+    this.#changed(gone);
     return { removed };
   }
 
@@ -189,5 +228,6 @@ export class MemoryStore implements SyncStore, AtomicStore, IndexedStore {
   clear(): void {
     this.#entries.clear();
     this.#levels.clear();
+    for (const { listener } of this.#watchers) listener.changed(null);
   }
 }

@@ -5,7 +5,14 @@ import calculateSlot from 'cluster-key-slot';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
 import { levelOf, levelsOf } from './levels.js';
-import type { AtomicStore, IndexAnswer, IndexedStore, Store } from './store.js';
+import type {
+  AtomicStore,
+  ChangeListener,
+  IndexAnswer,
+  IndexedStore,
+  NotifyingStore,
+  Store,
+} from './store.js';
 
 /**
  * Lua scripts of the conditional writes. Each touches exactly one key, passed in KEYS, so it runs
@@ -190,7 +197,7 @@ export interface RedisStoreTuning {
  * short header.
  */
 export class RedisStore<C extends RedisClient = Redis | Cluster>
-  implements Store, AtomicStore, IndexedStore
+  implements Store, AtomicStore, IndexedStore, NotifyingStore
 {
   /** Always answers with promises (so caches on it have promise-typed results). */
   readonly sync = false;
@@ -422,6 +429,40 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
     return undefined;
   }
 
+  /**
+   * Reports every change of a key starting with `prefix`, through Redis's server-assisted
+   * client-side caching in broadcasting mode: one connection of its own per server (each master
+   * of a Cluster), opened with RESP2, that enables `CLIENT TRACKING on REDIRECT <itself> BCAST
+   * PREFIX <prefix>` and subscribes to `__redis__:invalidate`. Your client is left untouched.
+   * Tracking belongs to a connection, so after any reconnect it is set up anew, and the listener
+   * hears `lost` at the drop and `ready` once every server reports again. Resolves once every
+   * server reports; the returned function closes those connections.
+   */
+  async watch(prefix: string, listener: ChangeListener): Promise<() => Promise<void>> {
+    const client: RedisClient = this.client;
+    const servers = isCluster(client)
+      ? (await mastersOf(client)).map((node) => connectionOptionsOf(node))
+      : [connectionOptionsOf(client)];
+    const ready = new Set<number>();
+    const connections = servers.map((options, index) =>
+      watchServer(options, prefix, {
+        changed: (keys) => listener.changed(keys),
+        ready: () => {
+          ready.add(index);
+          if (ready.size === servers.length) listener.ready();
+        },
+        lost: () => {
+          const wasReady = ready.size === servers.length;
+          ready.delete(index);
+          if (wasReady) listener.lost();
+        },
+      }),
+    );
+    return async () => {
+      await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
+    };
+  }
+
   /** EVALSHA, loading the script with EVAL the first time a server has not seen it. */
   async #script(name: keyof typeof SCRIPTS, key: string, ...args: string[]): Promise<unknown> {
     try {
@@ -535,6 +576,66 @@ function readiness(client: RedisClusterClient): Promise<void> {
   }
   return waiting;
 }
+
+/** The connection options of a client or Cluster node, for a connection of the store's own. */
+function connectionOptionsOf(client: RedisServerClient): ConnectionOptions {
+  const options = (client as { options?: ConnectionOptions }).options ?? {};
+  // Replies in their default shapes, and keys as they are.
+  const {
+    keyPrefix: _prefix,
+    replyMapping: _mapping,
+    ...rest
+  } = options as ConnectionOptions & {
+    replyMapping?: unknown;
+  };
+  return rest;
+}
+
+/**
+ * One server's tracking connection: RESP2 (ioredis 6 speaks RESP3 by default, and drops RESP3
+ * invalidation pushes), tracking redirected to itself, subscribed to the invalidation channel.
+ * Set up again after every reconnect, since tracking belongs to the connection.
+ */
+function watchServer(options: ConnectionOptions, prefix: string, listener: ChangeListener): Redis {
+  const connection = new Redis({
+    ...options,
+    protocol: 2,
+    autoResubscribe: false,
+    // Named, so that CLIENT LIST shows what it is.
+    connectionName: 'quickpost-cache:l1',
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+  } as ConnectionOptions);
+  const setUp = async () => {
+    const id = await connection.client('ID');
+    await connection.call(
+      'CLIENT',
+      'TRACKING',
+      'ON',
+      'REDIRECT',
+      String(id),
+      'BCAST',
+      'PREFIX',
+      prefix,
+    );
+    await connection.subscribe(INVALIDATE);
+    listener.ready();
+  };
+  connection.on('ready', () => {
+    setUp().catch(() => connection.disconnect(true));
+  });
+  connection.on('close', () => listener.lost());
+  connection.on('messageBuffer', (channel: Buffer, message: unknown) => {
+    if (channel.toString() !== INVALIDATE) return;
+    listener.changed(Array.isArray(message) ? message.map((key) => String(key)) : null);
+  });
+  // Reconnection is ioredis's job; its errors only say that the connection is down (`close`).
+  connection.on('error', () => undefined);
+  return connection;
+}
+
+/** The channel Redis sends tracking invalidations to, in RESP2. */
+const INVALIDATE = '__redis__:invalidate';
 
 /** Hash slots of a Redis Cluster. */
 const SLOTS = 16_384;

@@ -104,6 +104,31 @@ export function indexOf(store: Store): (Store & IndexedStore) | undefined {
     : undefined;
 }
 
+/** Receives a store's change notifications (see {@link NotifyingStore}). */
+export interface ChangeListener {
+  /** These keys changed or went away; `null`: anything may have changed (drop everything). */
+  changed(keys: readonly string[] | null): void;
+  /** Notifications may be missed from now on (a connection was lost), until `ready`. */
+  lost(): void;
+  /** Notifications flow (again): every change from now on is reported. */
+  ready(): void;
+}
+
+/**
+ * Optional capability: change notifications, which keep the cache's in-process tier (`l1`)
+ * coherent. `watch` reports every change of a key starting with `prefix`, by any client.
+ */
+export interface NotifyingStore {
+  /** Starts reporting changes to `listener`; resolves to the function that stops it. */
+  watch(prefix: string, listener: ChangeListener): MaybePromise<() => MaybePromise<unknown>>;
+}
+
+/** The store's change notifications, if it has them. */
+export function notificationsOf(store: Store): (Store & NotifyingStore) | undefined {
+  const candidate = store as Store & Partial<NotifyingStore>;
+  return typeof candidate.watch === 'function' ? (candidate as Store & NotifyingStore) : undefined;
+}
+
 /**
  * What a cache operation returns: the value itself on a store declaring `sync: true`, a promise
  * on one declaring `sync: false`, and either (await it) when the store's type does not say.

@@ -3,6 +3,8 @@ import {
   atomicOf,
   type IndexedStore,
   indexOf,
+  type NotifyingStore,
+  notificationsOf,
   type Store,
 } from '../stores/store.js';
 
@@ -67,8 +69,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /**
  * Wraps any store so that tests can make its calls fail, hang, slow down, or stop at a chosen
  * point: a store-agnostic fault injector for tests of code built on the cache. The wrapper always
- * answers with promises, and has the optional atomic and key-index methods exactly when the
- * wrapped store has them (so leases and the index stay on or off as they would be).
+ * answers with promises, and has the optional atomic, key-index and change-notification methods
+ * exactly when the wrapped store has them (so leases, the index and the in-process tier stay on
+ * or off as they would be).
  *
  * @example
  * const store = new ChaosStore(new MemoryStore());
@@ -107,6 +110,8 @@ export class ChaosStore<S extends Store = Store> implements Store {
   readonly track?: IndexedStore['track'];
   /** Present when the wrapped store has a key index. */
   readonly deleteTracked?: IndexedStore['deleteTracked'];
+  /** Present when the wrapped store has change notifications (passed through as they are). */
+  readonly watch?: NotifyingStore['watch'];
   #failing: FailRule[] = [];
   #hanging: Rule[] = [];
   #delays: DelayRule[] = [];
@@ -123,6 +128,9 @@ export class ChaosStore<S extends Store = Store> implements Store {
       this.compareAndDelete = (key, expected) =>
         this.#call('compareAndDelete', key, () => atomic.compareAndDelete(key, expected));
     }
+    const notifying = notificationsOf(inner);
+    if (notifying !== undefined)
+      this.watch = (prefix, listener) => notifying.watch(prefix, listener);
     const index = indexOf(inner);
     if (index !== undefined) {
       this.track = (key, ttlMs) => this.#call('track', key, () => index.track(key, ttlMs));

@@ -57,6 +57,12 @@ export interface CacheableBaseOptions<R> {
    */
   schema?: ValueSchema<NoInfer<Awaited<R>>> | undefined;
   /**
+   * `false` keeps this wrapper's values out of the cache's in-process tier (`l1`): every hit then
+   * reads the store.
+   * @default true (when the cache has `l1`)
+   */
+  l1?: boolean | undefined;
+  /**
    * Decides per result whether to store it; `null` and `undefined` are cached unless this says no.
    * @example shouldCache: (post) => post !== null
    */
@@ -134,6 +140,7 @@ const cacheableOptionSpecs = {
     schema: optionalFunction<(value: unknown) => boolean>(),
     expect: 'must be a function',
   },
+  l1: { schema: z.boolean().optional(), expect: 'must be true or false' },
 } as const satisfies OptionSpecs<CacheableOptions<unknown[], unknown, string>>;
 
 /** Builds a `cacheable` wrapper on `cache`; see `Cache.cacheable`. */
@@ -174,6 +181,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
     earlyRefresh: options.earlyRefresh,
     schema: options.schema,
     shouldCache: options.shouldCache,
+    l1: options.l1,
   });
   const { reader } = cache;
   // Known to answer with promises: then every call goes the async way, hits included.

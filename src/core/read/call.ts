@@ -3,6 +3,7 @@ import type { AtomicStore, Store } from '../../stores/store.js';
 import type { Emitter, EventSource } from '../events.js';
 import type { StoreGuard } from '../guard.js';
 import type { ValueSchema } from '../schema.js';
+import type { Tier } from '../tier.js';
 
 /** How one read-through behaves; built once per wrapper, never per call. */
 export interface ReadPlan {
@@ -20,6 +21,8 @@ export interface ReadPlan {
   readonly schema: ValueSchema | undefined;
   /** Decides per computed value whether to store it; `undefined` stores every value. */
   readonly shouldCache: ((value: never) => boolean) | undefined;
+  /** Whether values go through the in-process tier. */
+  readonly l1: boolean;
 }
 
 /** A function the cache calls on a miss. */
@@ -88,6 +91,8 @@ export interface ReadServices {
   report(operation: string, key: string, error: unknown, source: EventSource): void;
   /** Reports, once, that the store refused the atomic writes: the cache goes on without leases. */
   leasesRefused(error: unknown): void;
+  /** The in-process tier, when the cache has one. */
+  readonly tier: Tier | undefined;
   /**
    * Records `key` in the store's key index for at least `ttlMs`, within `timeout`; nothing when
    * the store has no index. Nothing may be written under `key` unless this succeeded.

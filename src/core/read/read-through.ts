@@ -9,6 +9,7 @@ import { InvalidOptionError, ReentrantCallError } from '../../errors.js';
 import { createGlobMatcher } from '../../glob.js';
 import { isThenable, within } from '../../util/maybe-promise.js';
 import type { EventSource } from '../events.js';
+import { NOT_KEPT } from '../tier.js';
 import { isComputing, type Maybe, type ReadCall, type ReadServices, runFunction } from './call.js';
 import { Filler } from './fill.js';
 import { ALWAYS, type Flight, Flights, type Outcome, tick, vouchesFor } from './flights.js';
@@ -60,6 +61,14 @@ export class ReadThrough {
    */
   read(call: ReadCall): Promise<unknown> {
     if (this.#services.bypass(call.key)) return this.#bypass(call);
+    const { tier } = this.#services;
+    if (tier !== undefined && call.plan.l1) {
+      const kept = tier.get(call.key);
+      if (kept !== NOT_KEPT) {
+        this.#emitHit(call);
+        return Promise.resolve(kept);
+      }
+    }
     return this.#flights.get(call.key) === undefined ? this.#readOnce(call) : this.#join(call);
   }
 
@@ -76,10 +85,19 @@ export class ReadThrough {
       this.#emitBypass(call);
       return runFunction(call);
     }
+    const { tier } = this.#services;
+    if (tier !== undefined && plan.l1) {
+      const kept = tier.get(key);
+      if (kept !== NOT_KEPT) {
+        this.#emitHit(call);
+        return kept;
+      }
+    }
+    const since = tier?.begin();
     let raw = this.#readNow(key, plan.source);
     const state = stateOf(raw, plan.staleMs, Date.now());
     if (state === State.Fresh || state === State.Stale) {
-      const value = this.#serve(call, raw as string, state);
+      const value = this.#serve(call, raw as string, state, since);
       if (isThenable(value)) {
         throw new InvalidOptionError(
           'schema',
@@ -152,6 +170,7 @@ export class ReadThrough {
   /** One store read and what follows from it. */
   #readOnce(call: ReadCall): Promise<unknown> {
     const { guard, store } = this.#services;
+    const since = this.#services.tier?.begin();
     let got: ReturnType<typeof guard.get>;
     try {
       got = guard.get(store, call.key);
@@ -159,7 +178,7 @@ export class ReadThrough {
       got = Promise.reject(error);
     }
     return Promise.resolve(got).then(
-      (raw) => this.#afterRead(call, textOf(raw)),
+      (raw) => this.#afterRead(call, textOf(raw), since),
       (error: unknown) => {
         this.#services.report('get', call.key, error, call.plan.source);
         return this.#miss(call, UNPROTECTED);
@@ -167,14 +186,14 @@ export class ReadThrough {
     );
   }
 
-  #afterRead(call: ReadCall, raw: string | undefined): unknown {
+  #afterRead(call: ReadCall, raw: string | undefined, since: number | undefined): unknown {
     const state = stateOf(raw, call.plan.staleMs, Date.now());
     switch (state) {
       case State.Absent:
         return this.#miss(call, ABSENT);
       case State.Fresh:
       case State.Stale: {
-        const value = this.#serve(call, raw as string, state);
+        const value = this.#serve(call, raw as string, state, since);
         if (isThenable(value)) {
           return value.then((decoded) =>
             decoded === MISS ? this.#miss(call, { kind: 'read', raw }) : decoded,
@@ -194,17 +213,26 @@ export class ReadThrough {
    * The value of a fresh or stale entry for this call, or MISS when it is unusable (deleted). A
    * stale value starts a refresh; a fresh one may start an early refresh (XFetch).
    */
-  #serve(call: ReadCall, raw: string, state: State): Maybe<unknown> {
+  #serve(call: ReadCall, raw: string, state: State, since?: number): Maybe<unknown> {
     const { key, plan } = call;
     const value = this.verdicts.decode(key, raw, plan.schema, plan.source);
-    if (isThenable(value)) return value.then((decoded) => this.#accept(call, raw, state, decoded));
-    return this.#accept(call, raw, state, value);
+    if (isThenable(value)) {
+      return value.then((decoded) => this.#accept(call, raw, state, decoded, since));
+    }
+    return this.#accept(call, raw, state, value, since);
   }
 
-  #accept(call: ReadCall, raw: string, state: State, decoded: unknown): unknown {
+  /**
+   * A decoded value's fate: a hit (kept in the tier when read fresh by a read sent at `since`,
+   * and maybe refreshed early), stale (refreshed), or MISS.
+   */
+  #accept(call: ReadCall, raw: string, state: State, decoded: unknown, since?: number): unknown {
     if (decoded === MISS) return MISS;
     const { key, plan } = call;
-    const { events } = this.#services;
+    const { events, tier } = this.#services;
+    if (since !== undefined && tier !== undefined && plan.l1 && state === State.Fresh) {
+      tier.keep(key, since, decoded, raw, entryExpiresAt(raw));
+    }
     if (state === State.Stale) {
       if (events.has('stale')) events.emit('stale', { source: plan.source, key });
       if (this.#flights.get(key) === undefined) this.#refresher.start(call, raw, 'stale');
@@ -366,6 +394,11 @@ export class ReadThrough {
         reason: 'an invalidation of this key awaits the store’s confirmation',
       });
     }
+  }
+
+  #emitHit(call: ReadCall): void {
+    const { events } = this.#services;
+    if (events.has('hit')) events.emit('hit', { source: call.plan.source, key: call.key });
   }
 
   #emitMiss(call: ReadCall): void {
