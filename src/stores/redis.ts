@@ -601,6 +601,10 @@ function watchServer(options: ConnectionOptions, prefix: string, listener: Chang
     ...options,
     protocol: 2,
     autoResubscribe: false,
+    // A Cluster's node connections are lazy and leave reconnecting to the Cluster; this one
+    // connects now, and reconnects on its own.
+    lazyConnect: false,
+    retryStrategy: (attempt: number) => Math.min(attempt * 50, 2000),
     // Named, so that CLIENT LIST shows what it is.
     connectionName: 'quickpost-cache:l1',
     enableOfflineQueue: true,
