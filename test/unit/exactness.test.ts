@@ -78,3 +78,23 @@ describe('a caller that joined a computation an invalidation overtook', () => {
     expect(await cache.get('hot')).toBe('v');
   });
 });
+
+describe('reads of one hot key', () => {
+  it('share one store read if they arrive before it is sent, and no later ones', async () => {
+    const store = new ChaosStore(new MemoryStore());
+    const cache = createCache({ store });
+    await cache.set('hot', 'v1');
+    const load = cache.cacheable(async () => 'computed', { key: 'hot' });
+    const before = store.calls.get;
+    const held = store.hold('get', { phase: 'request' });
+    const early = [load(), load(), load()];
+    await held.reached;
+    expect(store.calls.get - before).toBe(1);
+    // The read is on its way: a caller arriving now may not share its reply.
+    const late = load();
+    await settle();
+    expect(store.calls.get - before).toBe(2);
+    held.release();
+    expect(await Promise.all([...early, late])).toEqual(['v1', 'v1', 'v1', 'v1']);
+  });
+});

@@ -11,6 +11,7 @@ import { isThenable, within } from '../../util/maybe-promise.js';
 import type { EventSource } from '../events.js';
 import { NOT_KEPT } from '../tier.js';
 import { isComputing, type Maybe, type ReadCall, type ReadServices, runFunction } from './call.js';
+import { UnsentReads } from './coalesce.js';
 import { Filler } from './fill.js';
 import { ALWAYS, type Flight, Flights, type Outcome, tick, vouchesFor } from './flights.js';
 import { Leases } from './lease.js';
@@ -39,9 +40,11 @@ export class ReadThrough {
   /** Leases, while the store has atomic writes we may use (dropped if it refuses them). */
   #leases: Leases | undefined;
   readonly #refresher: Refresher;
+  readonly #unsent: UnsentReads;
 
   constructor(services: ReadServices) {
     this.#services = services;
+    this.#unsent = new UnsentReads((key) => services.guard.get(services.store, key));
     this.verdicts = new Verdicts(services);
     this.#filler = new Filler(services);
     this.#leases =
@@ -169,15 +172,8 @@ export class ReadThrough {
 
   /** One store read and what follows from it. */
   #readOnce(call: ReadCall): Promise<unknown> {
-    const { guard, store } = this.#services;
     const since = this.#services.tier?.begin();
-    let got: ReturnType<typeof guard.get>;
-    try {
-      got = guard.get(store, call.key);
-    } catch (error) {
-      got = Promise.reject(error);
-    }
-    return Promise.resolve(got).then(
+    return this.#unsent.read(call.key).then(
       (raw) => this.#afterRead(call, textOf(raw), since),
       (error: unknown) => {
         this.#services.report('get', call.key, error, call.plan.source);
