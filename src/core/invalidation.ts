@@ -76,7 +76,6 @@ interface Pending {
   running: Ticket[] | undefined;
   /** Failed attempts so far. */
   failures: number;
-  lastError: unknown;
   retry: NodeJS.Timeout | undefined;
 }
 
@@ -106,15 +105,6 @@ export class Invalidator {
       if (entry.matches(key)) return true;
     }
     return false;
-  }
-
-  /** The latest store error of the pending invalidations among `patterns`. */
-  lastError(patterns: readonly string[]): unknown {
-    for (const pattern of patterns) {
-      const entry = this.#pending.get(pattern);
-      if (entry?.lastError !== undefined) return entry.lastError;
-    }
-    return undefined;
   }
 
   /**
@@ -182,7 +172,6 @@ export class Invalidator {
         waiting: [],
         running: undefined,
         failures: 0,
-        lastError: undefined,
         retry: undefined,
       };
       this.#pending.set(pattern, entry);
@@ -295,14 +284,12 @@ export class Invalidator {
         });
       }
       entry.failures = 0;
-      entry.lastError = undefined;
       for (const ticket of covered) ticket.confirm(result.count);
       if (entry.waiting.length > 0) this.#start(entry);
       else this.#pending.delete(entry.pattern);
       return;
     }
     entry.failures += 1;
-    entry.lastError = result.error;
     for (const ticket of covered) ticket.fail(result.error);
     entry.waiting = covered.concat(entry.waiting);
     if (entry.failures === 1) {

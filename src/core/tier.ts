@@ -71,11 +71,6 @@ export class Tier {
     return this.#live;
   }
 
-  /** How many values are kept. */
-  get size(): number {
-    return this.#kept.size;
-  }
-
   /** The value kept for `key`, or {@link NOT_KEPT}. */
   get(key: string): unknown {
     if (!this.#live) return NOT_KEPT;

@@ -13,6 +13,7 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
+import { Cleanups, pauseServer } from '../helpers/faults.js';
 import { type FaultRedis, startFaultRedis } from '../helpers/redis-servers.js';
 import { quietLogger } from '../helpers/stores.js';
 
@@ -52,20 +53,18 @@ interface Fixture {
 }
 
 /** Stops what the running test started (containers, connections), even when it fails. */
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups = new Cleanups();
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+afterEach(() => cleanups.runAll());
 
 async function setUp(): Promise<Fixture> {
   const server = await startFaultRedis();
-  cleanups.push(() => server.stop());
+  cleanups.add(() => server.stop());
   const counts: Counts = { computed: 0, hits: 0, storeErrors: 0, clientErrors: 0 };
   const breaker: Fixture['breaker'] = [];
   const admin = new Redis({ host: server.host, port: server.port });
   admin.on('error', () => undefined);
-  cleanups.push(async () => admin.disconnect());
+  cleanups.add(async () => admin.disconnect());
   // ioredis defaults, except `maxRetriesPerRequest: 1` (default 20): commands waiting while the
   // connection is down (in the offline queue, `enableOfflineQueue: true`, the default) are failed
   // at every second reconnection attempt instead of every 21st (about a minute of backoff), so
@@ -80,7 +79,7 @@ async function setUp(): Promise<Fixture> {
   client.on('error', () => {
     counts.clientErrors += 1;
   });
-  cleanups.push(async () => client.disconnect());
+  cleanups.add(async () => client.disconnect());
   const cache = createCache({
     store: new RedisStore({ client }),
     prefix: `fault-${randomUUID().slice(0, 8)}`,
@@ -186,26 +185,6 @@ async function waitForHits(fixture: Fixture, load: Load): Promise<number> {
   return at;
 }
 
-/** The dockerode container behind a test's server, for pause and unpause. */
-async function dockerContainer(server: FaultRedis) {
-  const runtime = await getContainerRuntimeClient();
-  return runtime.container.getById(server.container.getId());
-}
-
-/** Freezes every process of the container (its connections stay open); returns the unpause. */
-async function pause(server: FaultRedis): Promise<() => Promise<void>> {
-  const container = await dockerContainer(server);
-  await container.pause();
-  let paused = true;
-  const unpause = async () => {
-    if (!paused) return;
-    paused = false;
-    await container.unpause();
-  };
-  cleanups.push(unpause);
-  return unpause;
-}
-
 /** Stops the container (SIGTERM, as a redeploy does), leaves it down for `downMs`, starts it again. */
 async function stopAndStart(server: FaultRedis, downMs: number): Promise<void> {
   const runtime = await getContainerRuntimeClient();
@@ -305,7 +284,7 @@ describe('the cache on RedisStore under Redis faults, with 8 concurrent callers'
   it('answers through a docker pause and comes back to hits after the unpause', async () => {
     const fixture = await setUp();
     await underLoad('pause', fixture, async () => {
-      const unpause = await pause(fixture.server);
+      const unpause = await pauseServer(fixture.server, cleanups);
       await sleep(1000);
       await unpause();
     });
@@ -336,7 +315,7 @@ describe('the cache on RedisStore under Redis faults, with 8 concurrent callers'
     let unpausedAt = 0;
     try {
       await sleep(100);
-      const unpause = await pause(fixture.server);
+      const unpause = await pauseServer(fixture.server, cleanups);
       pausedAt = performance.now();
       await vi.waitFor(() => expect(fixture.breaker.map((e) => e.state)).toContain('open'), {
         timeout: 5000,
