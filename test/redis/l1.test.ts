@@ -127,4 +127,32 @@ describe.each([
       `[l1] ${name}: killed ${killed} tracking connection(s); the change was seen after ${seenAfter.toFixed(1)} ms; the tier serves again after reconnecting`,
     );
   });
+
+  it('serves the old value when notifications are off (control: the coherence checks can fail)', async () => {
+    const prefix = `l1-${randomUUID().slice(0, 8)}`;
+    const db = new Map<string, number>();
+    const [clientA, clientB] = [connect(), connect()];
+    clients.push(clientA, clientB);
+    const redisA = new RedisStore({ client: clientA });
+    // The same store seen through the four required methods: no change notifications.
+    const deaf: Store = {
+      get: (key) => redisA.get(key),
+      set: (key, value, ttlMs) => redisA.set(key, value, ttlMs),
+      delete: (key) => redisA.delete(key),
+      deletePattern: (pattern) => redisA.deletePattern(pattern),
+    };
+    const a = createCache<Store>({ store: deaf, prefix, l1: { ttl: 60_000 }, logger: quietLogger });
+    const b = createCache<Store>({ store: new RedisStore({ client: clientB }), prefix });
+    caches.push(a, b);
+    const getPost = a.cacheable(async (slug: string) => db.get(slug) ?? 0, {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+    });
+    await getPost('c');
+    await getPost('c');
+    db.set('c', 1);
+    await b.delete('posts:{{slug}}', { slug: 'c' });
+    await sleep(50);
+    expect(await getPost('c')).toBe(0);
+  });
 });
