@@ -72,7 +72,7 @@ const SECTIONS: Section[] = [
     heading: 'new RedisStore(options)',
     intro:
       'Options of the Redis store (`quickpost-cache/redis`), besides `{ client }`, `{ url, redis? }` or `{ redis }`.',
-    sources: ['src/stores/redis.ts#RedisStoreTuning'],
+    sources: ['src/stores/redis-base/store.ts#RedisStoreTuning'],
   },
 ];
 

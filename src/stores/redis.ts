@@ -1,56 +1,14 @@
-import { createHash } from 'node:crypto';
-import calculateSlot from 'cluster-key-slot';
 // The ioredis package is needed at run time only for connections the store opens (`{ url }`,
-// `{ redis }`); a client you pass in is used through the commands it has, whatever its copy.
+// `{ redis }`) and the tracking connections; a client you pass in is used through the commands
+// it has, whatever its copy.
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
-import { levelOf, levelsOf } from './levels.js';
-import type {
-  AtomicStore,
-  ChangeListener,
-  IndexAnswer,
-  IndexedStore,
-  LeasingReadStore,
-  NotifyingStore,
-  Store,
-} from './store.js';
+import type { RedisDriver, ServerDriver, Topology, TrackingLink } from './redis-base/driver.js';
+import { type ClientMethods, checkMethods } from './redis-base/methods.js';
+import { type ClientKind, RedisBaseStore, type RedisStoreTuning } from './redis-base/store.js';
+import { TRACKING_CONNECTION_NAME } from './redis-base/tracking.js';
 
-/**
- * Lua scripts of the conditional writes. Each touches exactly one key, passed in KEYS, so it runs
- * on the node owning that key's slot in a Cluster; data travels in ARGV, never in the script text.
- * A script runs atomically: no other command can slip between its GET and its SET or DEL.
- */
-const SCRIPTS = {
-  // ARGV: expected, value, ttl in ms ('' keeps the remaining TTL)
-  compareAndSet: `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-  else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-  return 1
-end
-return 0`,
-  // ARGV: expected
-  compareAndDelete: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
-return 0`,
-  // KEYS: an index (a sorted set); ARGV: member, ttl in ms. The member's score is when it may be
-  // forgotten (Redis's clock, so app servers' clocks do not matter); GT only ever raises it.
-  // Members past their score are pruned, and the index itself expires with its last member.
-  track: `local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local ttl = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], 'GT', now + ttl, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return 1`,
-} as const;
-
-const SHAS = {
-  compareAndSet: createHash('sha1').update(SCRIPTS.compareAndSet).digest('hex'),
-  compareAndDelete: createHash('sha1').update(SCRIPTS.compareAndDelete).digest('hex'),
-  track: createHash('sha1').update(SCRIPTS.track).digest('hex'),
-} as const;
-
-/** Keys unlinked per UNLINK on a standalone server. */
-const UNLINK_BATCH = 1000;
+export type { RedisStoreTuning };
 
 /**
  * Defaults of a connection the store opens (your `redis` options override them):
@@ -177,25 +135,6 @@ type OwnedConnectionOptions =
       redis: ConnectionOptions;
     };
 
-/** Tuning of pattern deletes. */
-export interface RedisStoreTuning {
-  /**
-   * The `COUNT` hint of each `SCAN` call: keys examined per call. Larger is fewer round trips,
-   * smaller is shorter pauses for other clients.
-   * @default 1000
-   */
-  scanCount?: number | undefined;
-  /**
-   * The key index, which makes a pattern delete cost what it matches instead of a walk of the
-   * keyspace. It lives in Redis as sorted sets beside the entries, so Redis must never evict it:
-   * `'auto'` reads `maxmemory` and `maxmemory-policy` once and keeps the index only when Redis
-   * cannot evict (no `maxmemory`, or `noeviction`); `true` keeps it (you vouch that Redis never
-   * evicts); `false` always scans.
-   * @default 'auto'
-   */
-  index?: 'auto' | boolean | undefined;
-}
-
 /**
  * A store on Redis or Redis Cluster through ioredis.
  *
@@ -208,379 +147,175 @@ export interface RedisStoreTuning {
  * Entries are plain strings: `redis-cli GET quickpost:posts:my-post` shows the JSON behind a
  * short header.
  */
-export class RedisStore<C extends RedisClient = Redis | Cluster>
-  implements Store, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore
-{
-  /** Always answers with promises (so caches on it have promise-typed results). */
-  readonly sync = false;
-  /** The client in use: yours, or the ioredis `Redis` the store opened. */
-  readonly client: C;
-  /** The connection the store opened, which `close()` ends; none for a client passed in. */
-  readonly #owned: Redis | undefined;
-  readonly #scanCount: number;
-  readonly #indexSetting: 'auto' | boolean;
-  /** Whether the index is kept: `undefined`, or why not; settled once, then for good. */
-  #indexVerdict: Promise<string | undefined> | undefined;
-  /** Why the index was given up for good after it was in use (a user without scripts). */
-  #indexRefused: string | undefined;
-  /** Set once the server rejected `SET … NX GET` (Redis before 7): then two commands do it. */
-  #noSetNxGet = false;
-
+export class RedisStore<C extends RedisClient = Redis | Cluster> extends RedisBaseStore<C> {
   constructor(options: RedisStoreOptions<C> & RedisStoreTuning) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError(
-        'options',
-        'RedisStore needs `{ client }` (an ioredis Redis or Cluster), `{ url }` or `{ redis }` options',
-      );
-    }
-    const scanCount = options.scanCount ?? 1000;
-    if (!Number.isInteger(scanCount) || scanCount < 1) {
-      throw new InvalidOptionError(
-        'scanCount',
-        `\`scanCount\` must be a positive integer, got ${scanCount}`,
-      );
-    }
-    this.#scanCount = scanCount;
-    const index = options.index ?? 'auto';
-    if (index !== 'auto' && typeof index !== 'boolean') {
-      throw new InvalidOptionError(
-        'index',
-        `\`index\` must be 'auto', true or false, got ${JSON.stringify(index)}`,
-      );
-    }
-    this.#indexSetting = index;
-    if ('client' in options) {
-      checkClient(options.client);
-      refuseKeyPrefix(options.client);
-      this.client = options.client;
-      this.#owned = undefined;
-      return;
-    }
-    const owned =
-      'url' in options
-        ? new Redis(options.url, { ...OWNED_DEFAULTS, ...options.redis })
-        : new Redis({ ...OWNED_DEFAULTS, ...options.redis });
-    try {
-      // Checked on the client, not the options: ioredis also reads options from the URL.
-      refuseKeyPrefix(owned);
-    } catch (error) {
-      owned.disconnect();
-      throw error;
-    }
-    this.#owned = owned;
-    // Only reachable when `Redis extends C` (see RedisStoreOptions), so this is the client's type.
-    this.client = owned as unknown as C;
+    super(options, IOREDIS);
+  }
+}
+
+/** How RedisStore takes its client. */
+const IOREDIS: ClientKind<RedisClient, Redis> = {
+  name: 'RedisStore',
+  accepts: '`{ client }` (an ioredis Redis or Cluster), `{ url }` or `{ redis }`',
+  accept: acceptClient,
+  open: openConnection,
+  close: (owned) => owned.quit(),
+  driver: (client) => new IoredisDriver(client),
+};
+
+/** The ioredis connection of `{ url, redis? }` or `{ redis }` options. */
+function openConnection(options: object): Redis {
+  const { url, redis } = options as { url?: string; redis?: ConnectionOptions };
+  const owned =
+    url === undefined
+      ? new Redis({ ...OWNED_DEFAULTS, ...redis })
+      : new Redis(url, { ...OWNED_DEFAULTS, ...redis });
+  try {
+    // Checked on the client, not the options: ioredis also reads options from the URL.
+    refuseKeyPrefix(owned);
+  } catch (error) {
+    owned.disconnect();
+    throw error;
+  }
+  return owned;
+}
+
+/** The store's commands on an ioredis client, standalone or Cluster. */
+class IoredisDriver implements RedisDriver {
+  readonly #client: RedisClient;
+
+  constructor(client: RedisClient) {
+    this.#client = client;
   }
 
   get(key: string): Promise<string | null> {
-    return this.client.get(key);
+    return this.#client.get(key);
   }
 
-  async set(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.client.set(key, value, 'PX', wholeMs(ttlMs));
+  set(key: string, value: string, ttlMs: number): Promise<unknown> {
+    return this.#client.set(key, value, 'PX', ttlMs);
   }
 
-  async delete(key: string): Promise<boolean> {
-    return (await this.client.unlink(key)) > 0;
+  setNx(key: string, value: string, ttlMs: number): Promise<unknown> {
+    return this.#client.set(key, value, 'PX', ttlMs, 'NX');
   }
 
-  async deletePattern(pattern: string): Promise<number> {
-    const client: RedisClient = this.client;
-    if (isCluster(client)) {
-      const masters = await mastersOf(client);
-      const removed = await Promise.all(
-        masters.map((node) => this.#deleteOnNode(node, pattern, true)),
-      );
-      return removed.reduce((sum, n) => sum + n, 0);
-    }
-    return this.#deleteOnNode(client, pattern, false);
+  setNxGet(key: string, value: string, ttlMs: number): Promise<string | null> {
+    return this.#client.set(key, value, 'PX', ttlMs, 'NX', 'GET');
   }
 
-  /**
-   * The text under `key`; when absent, writes `lease` for `ttlMs` and answers `null`, in one
-   * command (`SET key lease NX GET PX ttl`). On a server before Redis 7, which rejects `NX`
-   * with `GET`, a `GET` then a `SET NX` do the same in two round trips.
-   */
-  async getOrLease(key: string, lease: string, ttlMs: number): Promise<string | null> {
-    if (!this.#noSetNxGet) {
-      try {
-        return await this.client.set(key, lease, 'PX', wholeMs(ttlMs), 'NX', 'GET');
-      } catch (error) {
-        if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error;
-        this.#noSetNxGet = true;
-      }
-    }
-    // Between the two, another client may write the key and delete it again: ask again, a few times.
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      const found = await this.client.get(key);
-      if (found !== null) return found;
-      if (await this.setIfAbsent(key, lease, ttlMs)) return null;
-    }
-    throw new Error(`${key} kept changing between GET and SET NX; read it again`);
+  unlink(key: string): Promise<number> {
+    return this.#client.unlink(key);
   }
 
-  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return (await this.client.set(key, value, 'PX', wholeMs(ttlMs), 'NX')) === 'OK';
+  evalsha(sha1: string, key: string, args: readonly string[]): Promise<unknown> {
+    return this.#client.evalsha(sha1, 1, key, ...args);
   }
 
-  async compareAndSet(
+  eval(script: string, key: string, args: readonly string[]): Promise<unknown> {
+    return this.#client.eval(script, 1, key, ...args);
+  }
+
+  zscan(
     key: string,
-    expected: string,
-    value: string,
-    ttlMs: number | undefined,
-  ): Promise<boolean> {
-    const ttl = ttlMs === undefined ? '' : String(wholeMs(ttlMs));
-    return (await this.#script('compareAndSet', key, expected, value, ttl)) === 1;
-  }
-
-  async compareAndDelete(key: string, expected: string): Promise<boolean> {
-    return (await this.#script('compareAndDelete', key, expected)) === 1;
+    cursor: string,
+    pattern: string,
+    count: number,
+  ): Promise<[cursor: string, membersAndScores: string[]]> {
+    return this.#client.zscan(key, cursor, 'MATCH', pattern, 'COUNT', count);
   }
 
   /**
-   * Records `key` under each level of the index (see levels.ts), all at once: one round trip,
-   * whatever the Cluster slots of the index keys. A no-op when the index is not kept.
+   * A standalone client is its own server. A Cluster client is first given time to learn the
+   * slots (`ready`); its masters are then told by the `host:port` its slot table names.
    */
-  async track(key: string, ttlMs: number): Promise<void> {
-    if ((await this.#indexUnkept()) !== undefined) return;
-    const ttl = String(wholeMs(ttlMs));
-    try {
-      await Promise.all(
-        levelsOf(key).map((level) =>
-          this.#script('track', indexKeyOf(level), key.slice(level.length), ttl),
-        ),
-      );
-    } catch (error) {
-      // A user that may not run scripts cannot keep the index: from now on there is none, and
-      // pattern deletes scan (nothing was ever tracked, since no track could succeed).
-      if (!(error instanceof Error && error.message.startsWith('NOPERM'))) throw error;
-      this.#indexRefused = `the Redis user may not run the index's script (${error.message}); grant EVALSHA and EVAL (+@scripting)`;
+  async topology(): Promise<Topology> {
+    const client = this.#client;
+    if (!isCluster(client)) return { server: new IoredisServer(client) };
+    if (client.status !== 'ready') await readiness(client);
+    const byAddress = new Map<string, IoredisServer>();
+    for (const node of client.nodes('master')) {
+      const { host, port } = (node as { options?: { host?: string; port?: number } }).options ?? {};
+      byAddress.set(`${host}:${port}`, new IoredisServer(node));
     }
-  }
-
-  /**
-   * Deletes the keys of one index level that match `pattern`: the index's own `ZSCAN … MATCH`
-   * filters on the server, so only matches travel; then they are unlinked. Members of deleted
-   * keys are left for the index's pruning: removing them here could remove one that a new lease
-   * has just tracked again, and a later invalidation would miss that key.
-   */
-  async deleteTracked(pattern: string): Promise<IndexAnswer> {
-    const unkept = await this.#indexUnkept();
-    if (unkept !== undefined) return { unanswered: unkept, disabled: true };
-    const level = levelOf(pattern);
-    if (level === undefined) {
-      return {
-        unanswered:
-          'the pattern has a wildcard right after the prefix, so no index level holds its keys',
-      };
-    }
-    const index = indexKeyOf(level);
-    // Stars alone match every member, the empty one (the key equal to its level) included; ZSCAN
-    // treats only a single `*` that way (`**` skips an empty member), so send that.
-    const rest = pattern.slice(level.length);
-    const memberPattern = /^\*+$/.test(rest) ? '*' : rest;
-    const keys = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, page] = await this.client.zscan(
-        index,
-        cursor,
-        'MATCH',
-        memberPattern,
-        'COUNT',
-        this.#scanCount,
-      );
-      cursor = next;
-      for (let i = 0; i < page.length; i += 2) keys.add(level + (page[i] as string));
-    } while (cursor !== '0');
-    return { removed: await this.#unlinkAll([...keys]) };
-  }
-
-  /**
-   * Unlinks keys: in batches on a server; on a Cluster, grouped by the master that owns each key's
-   * slot and sent as one pipeline of single-key UNLINKs per master (a multi-key UNLINK across
-   * slots fails with CROSSSLOT, and one command per key through the Cluster client is one write
-   * per key).
-   */
-  async #unlinkAll(keys: string[]): Promise<number> {
-    const client: RedisClient = this.client;
-    if (isCluster(client)) {
-      const byMaster = new Map<RedisServerClient, RedisPipeline>();
-      const { owner } = await slotTable(client);
-      for (const key of keys) {
-        const node = owner(key);
-        let pipeline = byMaster.get(node);
-        if (pipeline === undefined) {
-          pipeline = node.pipeline();
-          byMaster.set(node, pipeline);
-        }
-        pipeline.unlink(key);
-      }
-      const replies = await Promise.all([...byMaster.values()].map((pipeline) => pipeline.exec()));
-      let removed = 0;
-      for (const [error, count] of replies.flatMap((reply) => reply ?? [])) {
-        if (error) throw error;
-        removed += count as number;
-      }
-      return removed;
-    }
-    let removed = 0;
-    for (let i = 0; i < keys.length; i += UNLINK_BATCH) {
-      removed += await client.unlink(...keys.slice(i, i + UNLINK_BATCH));
-    }
-    return removed;
-  }
-
-  /** Why the index is not kept, or `undefined` when it is; asks Redis once when `'auto'`. */
-  #indexUnkept(): Promise<string | undefined> {
-    if (this.#indexRefused !== undefined) return Promise.resolve(this.#indexRefused);
-    if (this.#indexSetting !== 'auto') {
-      return Promise.resolve(
-        this.#indexSetting ? undefined : 'the store was made with index: false',
-      );
-    }
-    this.#indexVerdict ??= this.#readEvictionPolicy().catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      // Not allowed to ask (ACL, managed Redis): decided for good. Anything else (Redis down):
-      // asked again next time, and until then nothing is tracked nor answered from the index.
-      if (/^(NOPERM|ERR unknown command)/.test(message)) {
-        return `could not read Redis's eviction policy (${message}); pass index: true to RedisStore if Redis never evicts keys`;
-      }
-      this.#indexVerdict = undefined;
-      throw error;
-    });
-    return this.#indexVerdict;
-  }
-
-  /** `undefined` when no server can evict keys; else why the index cannot be trusted. */
-  async #readEvictionPolicy(): Promise<string | undefined> {
-    const client: RedisClient = this.client;
-    const servers = isCluster(client) ? await mastersOf(client) : [client];
-    for (const server of servers) {
-      const [, maxmemory] = (await server.config('GET', 'maxmemory')) as [string, string];
-      const [, policy] = (await server.config('GET', 'maxmemory-policy')) as [string, string];
-      if (maxmemory !== '0' && policy !== 'noeviction') {
-        return `Redis may evict keys (maxmemory ${maxmemory}, maxmemory-policy ${policy}), and an evicted index would lose invalidations; pattern deletes scan instead (run the cache's Redis with noeviction, or pass index: true if it never evicts)`;
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * Reports every change of a key starting with `prefix`, through Redis's server-assisted
-   * client-side caching in broadcasting mode: one connection of its own per server (each master
-   * of a Cluster), opened with RESP2, that enables `CLIENT TRACKING on REDIRECT <itself> BCAST
-   * PREFIX <prefix>` and subscribes to `__redis__:invalidate`. Your client is left untouched.
-   * Tracking belongs to a connection, so after any reconnect it is set up anew, and the listener
-   * hears `lost` at the drop and `ready` once every server reports again. Resolves once every
-   * server reports; the returned function closes those connections.
-   */
-  async watch(prefix: string, listener: ChangeListener): Promise<() => Promise<void>> {
-    const client: RedisClient = this.client;
-    const servers = isCluster(client)
-      ? (await mastersOf(client)).map((node) => connectionOptionsOf(node))
-      : [connectionOptionsOf(client)];
-    const ready = new Set<number>();
-    const connections = servers.map((options, index) =>
-      watchServer(options, prefix, {
-        changed: (keys) => listener.changed(keys),
-        ready: () => {
-          ready.add(index);
-          if (ready.size === servers.length) listener.ready();
-        },
-        lost: () => {
-          const wasReady = ready.size === servers.length;
-          ready.delete(index);
-          if (wasReady) listener.lost();
-        },
-      }),
-    );
-    return async () => {
-      await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
+    return {
+      masterOf: (slot) => {
+        const address = client.slots[slot]?.[0];
+        return { node: address === undefined ? undefined : byAddress.get(address), address };
+      },
     };
   }
+}
 
-  /** EVALSHA, loading the script with EVAL the first time a server has not seen it. */
-  async #script(name: keyof typeof SCRIPTS, key: string, ...args: string[]): Promise<unknown> {
-    try {
-      return await this.client.evalsha(SHAS[name], 1, key, ...args);
-    } catch (error) {
-      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-      return this.client.eval(SCRIPTS[name], 1, key, ...args);
-    }
+/** One server through ioredis: the standalone client, or a Cluster's connection to a master. */
+class IoredisServer implements ServerDriver {
+  readonly #node: RedisServerClient;
+
+  constructor(node: RedisServerClient) {
+    this.#node = node;
   }
 
-  /** Closes the connection if the store opened it; a client you passed in stays open. */
-  async close(): Promise<void> {
-    await this.#owned?.quit();
+  scan(cursor: string, pattern: string, count: number): Promise<[cursor: string, keys: string[]]> {
+    return this.#node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+  }
+
+  unlink(keys: readonly string[]): Promise<number> {
+    return this.#node.unlink(...keys);
+  }
+
+  /** A pipeline of single-key UNLINKs: one round trip. */
+  async unlinkEach(keys: readonly string[]): Promise<number> {
+    const pipeline = this.#node.pipeline();
+    for (const key of keys) pipeline.unlink(key);
+    let removed = 0;
+    for (const [error, count] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      removed += count as number;
+    }
+    return removed;
+  }
+
+  async configGet(name: string): Promise<string> {
+    const [, value] = (await this.#node.config('GET', name)) as [string, string];
+    return value;
   }
 
   /**
-   * Scans one server and unlinks each batch as it comes. SCAN may return a key twice; UNLINK
-   * counts only keys it actually removed, so the total is exact. On a Cluster node, keys of one
-   * batch live in different slots, and a multi-key UNLINK across slots fails with CROSSSLOT: they
-   * are unlinked one by one, in one pipeline per batch.
+   * A connection with this server's options, but RESP2 (ioredis 6 speaks RESP3 by default, and
+   * drops RESP3 invalidation pushes), no reconnecting (the tracking loop opens a new one) and no
+   * offline queue (a command on a dropped connection fails at once).
    */
-  async #deleteOnNode(node: RedisServerClient, pattern: string, perKey: boolean): Promise<number> {
-    let removed = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', this.#scanCount);
-      cursor = next;
-      if (keys.length === 0) continue;
-      if (!perKey) {
-        removed += await node.unlink(...keys);
-        continue;
-      }
-      const pipeline = node.pipeline();
-      for (const key of keys) pipeline.unlink(key);
-      for (const [error, count] of (await pipeline.exec()) ?? []) {
-        if (error) throw error;
-        removed += count as number;
-      }
-    } while (cursor !== '0');
-    return removed;
+  async openLink(): Promise<TrackingLink> {
+    const connection = new Redis({
+      ...connectionOptionsOf(this.#node),
+      protocol: 2,
+      autoResubscribe: false,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      connectionName: TRACKING_CONNECTION_NAME,
+      enableOfflineQueue: false,
+      enableAutoPipelining: false,
+    } as ConnectionOptions);
+    // A dropped connection ends (`end`); its errors say nothing more.
+    connection.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => connection.once('end', () => resolve()));
+    await connection.connect();
+    return {
+      command: ([name, ...args]) => connection.call(name as string, ...args),
+      subscribe: (channel, onMessage) => {
+        // `messageBuffer` gives the keys as an array (`message` joins them with commas).
+        connection.on('messageBuffer', (from: Buffer, payload: unknown) => {
+          if (from.toString() === channel) onMessage(payload);
+        });
+        return connection.subscribe(channel);
+      },
+      closed,
+      close: async () => {
+        connection.disconnect();
+        await closed;
+      },
+    };
   }
-}
-
-/**
- * A connection to every master of the cluster, checked against the slot table: right after
- * `new Cluster()` the client knows only its seeds (or nothing, for hostname seeds), and scanning
- * those would skip keys while reporting success.
- */
-async function mastersOf(client: RedisClusterClient): Promise<RedisServerClient[]> {
-  return (await slotTable(client)).masters;
-}
-
-/**
- * The cluster's masters and which of them owns a key. Waits for the client to learn the slots,
- * then throws unless every one of the 16,384 slots has a master it holds a connection to.
- */
-async function slotTable(client: RedisClusterClient): Promise<{
-  masters: RedisServerClient[];
-  owner: (key: string) => RedisServerClient;
-}> {
-  if (client.status !== 'ready') await readiness(client);
-  const byAddress = new Map<string, RedisServerClient>();
-  for (const node of client.nodes('master')) {
-    const { host, port } = (node as { options?: { host?: string; port?: number } }).options ?? {};
-    byAddress.set(`${host}:${port}`, node);
-  }
-  const bySlot = new Array<RedisServerClient>(SLOTS);
-  for (let slot = 0; slot < SLOTS; slot += 1) {
-    const address = client.slots[slot]?.[0];
-    const node = address === undefined ? undefined : byAddress.get(address);
-    if (node === undefined) {
-      throw new Error(
-        `the Cluster client has no master for hash slot ${slot}${address === undefined ? '' : ` (${address})`}; a pattern delete would miss keys, so it fails and is retried`,
-      );
-    }
-    bySlot[slot] = node;
-  }
-  return {
-    masters: [...new Set(bySlot)],
-    owner: (key) => bySlot[calculateSlot(key)] as RedisServerClient,
-  };
 }
 
 /** Each Cluster client's wait for its slot table, shared by every caller while it lasts. */
@@ -629,65 +364,6 @@ function connectionOptionsOf(client: RedisServerClient): ConnectionOptions {
 }
 
 /**
- * One server's tracking connection: RESP2 (ioredis 6 speaks RESP3 by default, and drops RESP3
- * invalidation pushes), tracking redirected to itself, subscribed to the invalidation channel.
- * Set up again after every reconnect, since tracking belongs to the connection.
- */
-function watchServer(options: ConnectionOptions, prefix: string, listener: ChangeListener): Redis {
-  const connection = new Redis({
-    ...options,
-    protocol: 2,
-    autoResubscribe: false,
-    // A Cluster's node connections are lazy and leave reconnecting to the Cluster; this one
-    // connects now, and reconnects on its own.
-    lazyConnect: false,
-    retryStrategy: (attempt: number) => Math.min(attempt * 50, 2000),
-    // Named, so that CLIENT LIST shows what it is.
-    connectionName: 'quickpost-cache:l1',
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: null,
-  } as ConnectionOptions);
-  const setUp = async () => {
-    const id = await connection.client('ID');
-    await connection.call(
-      'CLIENT',
-      'TRACKING',
-      'ON',
-      'REDIRECT',
-      String(id),
-      'BCAST',
-      'PREFIX',
-      prefix,
-    );
-    await connection.subscribe(INVALIDATE);
-    listener.ready();
-  };
-  connection.on('ready', () => {
-    setUp().catch(() => connection.disconnect(true));
-  });
-  connection.on('close', () => listener.lost());
-  connection.on('messageBuffer', (channel: Buffer, message: unknown) => {
-    if (channel.toString() !== INVALIDATE) return;
-    listener.changed(Array.isArray(message) ? message.map((key) => String(key)) : null);
-  });
-  // Reconnection is ioredis's job; its errors only say that the connection is down (`close`).
-  connection.on('error', () => undefined);
-  return connection;
-}
-
-/** The channel Redis sends tracking invalidations to, in RESP2. */
-const INVALIDATE = '__redis__:invalidate';
-
-/** Hash slots of a Redis Cluster. */
-const SLOTS = 16_384;
-
-/** The Redis key of an index level: apart from the cache's keys (`|` is never in a prefix). */
-function indexKeyOf(level: string): string {
-  const first = level.indexOf(':');
-  return `${level.slice(0, first)}|index|${level.slice(first + 1)}`;
-}
-
-/**
  * A Cluster is told apart by what it can do (`nodes`, which a standalone client lacks), not by
  * `instanceof`: a client made by another copy of ioredis (another version beside ours, ioredis 5)
  * is an instance of that copy's classes, never of ours.
@@ -698,28 +374,21 @@ function isCluster(client: RedisClient): client is RedisClusterClient {
 
 /** The methods each kind of client must have for the store to work. */
 const COMMANDS = ['get', 'set', 'unlink', 'evalsha', 'eval', 'zscan'] as const;
-const SERVER_METHODS = [...COMMANDS, 'scan', 'pipeline', 'config'] as const;
-const CLUSTER_METHODS = [...COMMANDS, 'nodes', 'once'] as const;
+const METHODS: ClientMethods = {
+  expected: '`client` must be an ioredis Redis or Cluster client (ioredis 5 or 6)',
+  clusterMethod: 'nodes',
+  server: [...COMMANDS, 'scan', 'pipeline', 'config'],
+  cluster: [...COMMANDS, 'nodes', 'once'],
+};
 
-/** Refuses, when the store is made, a client that lacks a command the store will send. */
-function checkClient(client: unknown): asserts client is RedisClient {
-  if (typeof client !== 'object' || client === null) {
-    throw new InvalidOptionError(
-      'client',
-      `\`client\` must be an ioredis Redis or Cluster client (ioredis 5 or 6), got ${client === null ? 'null' : typeof client}`,
-    );
-  }
-  const methods = client as Record<string, unknown>;
-  const cluster = typeof methods.nodes === 'function';
-  const missing = (cluster ? CLUSTER_METHODS : SERVER_METHODS).filter(
-    (name) => typeof methods[name] !== 'function',
-  );
-  if (missing.length > 0) {
-    throw new InvalidOptionError(
-      'client',
-      `\`client\` must be an ioredis Redis or Cluster client (ioredis 5 or 6); this ${cluster ? 'Cluster-like ' : ''}object has no ${missing.map((name) => `\`${name}()\``).join(', ')}`,
-    );
-  }
+/**
+ * The client passed in, once checked: refuses, when the store is made, a client that lacks a
+ * command the store will send, or that has a `keyPrefix`.
+ */
+function acceptClient(client: unknown): RedisClient {
+  checkMethods(client, METHODS);
+  refuseKeyPrefix(client as RedisClient);
+  return client as RedisClient;
 }
 
 /**
@@ -740,9 +409,4 @@ function refuseKeyPrefix(client: RedisClient): void {
       `the ioredis client has \`keyPrefix: '${keyPrefix}'\`, which SCAN ignores, so pattern deletes would miss every key; remove it and use the cache's \`prefix\` option instead`,
     );
   }
-}
-
-/** PX takes whole milliseconds, at least 1. */
-function wholeMs(ttlMs: number): number {
-  return Math.max(1, Math.ceil(ttlMs));
 }

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Lua scripts of the conditional writes. Each touches exactly one key, passed in KEYS, so it runs
+ * on the node owning that key's slot in a Cluster; data travels in ARGV, never in the script text.
+ * A script runs atomically: no other command can slip between its GET and its SET or DEL.
+ */
+export const SCRIPTS = {
+  // ARGV: expected, value, ttl in ms ('' keeps the remaining TTL)
+  compareAndSet: `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+  return 1
+end
+return 0`,
+  // ARGV: expected
+  compareAndDelete: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
+return 0`,
+  // KEYS: an index (a sorted set); ARGV: member, ttl in ms. The member's score is when it may be
+  // forgotten (Redis's clock, so app servers' clocks do not matter); GT only ever raises it.
+  // Members past their score are pruned, and the index itself expires with its last member.
+  track: `local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], 'GT', now + ttl, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`,
+} as const;
+
+/** The name of a script. */
+export type ScriptName = keyof typeof SCRIPTS;
+
+/** Each script's SHA1, for EVALSHA. */
+export const SHAS: Readonly<Record<ScriptName, string>> = {
+  compareAndSet: sha1(SCRIPTS.compareAndSet),
+  compareAndDelete: sha1(SCRIPTS.compareAndDelete),
+  track: sha1(SCRIPTS.track),
+};
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}

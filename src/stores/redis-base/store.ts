@@ -1,0 +1,367 @@
+import { InvalidOptionError } from '../../errors.js';
+import { levelOf, levelsOf } from '../levels.js';
+import type {
+  AtomicStore,
+  ChangeListener,
+  IndexAnswer,
+  IndexedStore,
+  LeasingReadStore,
+  NotifyingStore,
+  Store,
+} from '../store.js';
+import type { RedisDriver, ServerDriver } from './driver.js';
+import { SCRIPTS, type ScriptName, SHAS } from './scripts.js';
+import { serverTable } from './slots.js';
+import { watchServers } from './tracking.js';
+
+/** Keys unlinked per UNLINK on a standalone server. */
+const UNLINK_BATCH = 1000;
+
+/** Tuning of pattern deletes. */
+export interface RedisStoreTuning {
+  /**
+   * The `COUNT` hint of each `SCAN` call: keys examined per call. Larger is fewer round trips,
+   * smaller is shorter pauses for other clients.
+   * @default 1000
+   */
+  scanCount?: number | undefined;
+  /**
+   * The key index, which makes a pattern delete cost what it matches instead of a walk of the
+   * keyspace. It lives in Redis as sorted sets beside the entries, so Redis must never evict it:
+   * `'auto'` reads `maxmemory` and `maxmemory-policy` once and keeps the index only when Redis
+   * cannot evict (no `maxmemory`, or `noeviction`); `true` keeps it (you vouch that Redis never
+   * evicts); `false` always scans.
+   * @default 'auto'
+   */
+  index?: 'auto' | boolean | undefined;
+}
+
+/**
+ * How a store takes the client of its library: checks one passed in, or opens its own.
+ * @internal
+ */
+export interface ClientKind<Client, Owned extends Client> {
+  /** The store's class name, for messages. */
+  readonly name: string;
+  /** The options it needs, for the error when it gets none. */
+  readonly accepts: string;
+  /** Checks a client passed in (throwing InvalidOptionError) and returns it. */
+  accept(client: unknown): Client;
+  /** Opens the connection of options without `client` (`{ url }`, `{ redis }`). */
+  open(options: object): Owned;
+  /** Ends a connection the store opened. */
+  close(owned: Owned): Promise<unknown>;
+  /** The store's commands on a client. */
+  driver(client: Client): RedisDriver;
+}
+
+/** The tuning, checked, with its defaults applied; the options must be an object. */
+function checkTuning(
+  options: unknown,
+  kind: ClientKind<unknown, unknown>,
+): RedisStoreTuning & {
+  scanCount: number;
+  index: 'auto' | boolean;
+} {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', `${kind.name} needs ${kind.accepts} options`);
+  }
+  const tuning = options as RedisStoreTuning;
+  const scanCount = tuning.scanCount ?? 1000;
+  if (!Number.isInteger(scanCount) || scanCount < 1) {
+    throw new InvalidOptionError(
+      'scanCount',
+      `\`scanCount\` must be a positive integer, got ${scanCount}`,
+    );
+  }
+  const index = tuning.index ?? 'auto';
+  if (index !== 'auto' && typeof index !== 'boolean') {
+    throw new InvalidOptionError(
+      'index',
+      `\`index\` must be 'auto', true or false, got ${JSON.stringify(index)}`,
+    );
+  }
+  return { scanCount, index };
+}
+
+/**
+ * What the Redis stores share, whatever the client library: every store operation, written once
+ * on the commands a driver sends (see driver.ts).
+ *
+ * - `set` is one `SET key value PX ttl`: the value and its expiry are written atomically.
+ * - `delete` is `UNLINK`, which frees memory in a background thread instead of blocking Redis.
+ * - `deletePattern` walks the keyspace with `SCAN MATCH … COUNT` (never `KEYS`, which blocks
+ *   every other client for the whole walk) and unlinks what each step returns; on a Cluster it
+ *   scans every master, since a Cluster client's own scan reaches one node only.
+ */
+export abstract class RedisBaseStore<C>
+  implements Store, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore
+{
+  /** Always answers with promises (so caches on it have promise-typed results). */
+  readonly sync = false;
+  /** The client in use: yours, or the one the store opened. */
+  readonly client: C;
+  /** Ends the connection the store opened; none for a client passed in. */
+  readonly #close: (() => Promise<unknown>) | undefined;
+  readonly #driver: RedisDriver;
+  /** The store's class name, for messages. */
+  readonly #name: string;
+  readonly #scanCount: number;
+  readonly #indexSetting: 'auto' | boolean;
+  /** Whether the index is kept: `undefined`, or why not; settled once, then for good. */
+  #indexVerdict: Promise<string | undefined> | undefined;
+  /** Why the index was given up for good after it was in use (a user without scripts). */
+  #indexRefused: string | undefined;
+  /** Set once the server rejected `SET … NX GET` (Redis before 7): then two commands do it. */
+  #noSetNxGet = false;
+
+  /** @internal */
+  protected constructor(options: RedisStoreTuning, kind: ClientKind<unknown, unknown>) {
+    const tuning = checkTuning(options, kind);
+    if ('client' in options) {
+      this.client = kind.accept(options.client) as C;
+    } else {
+      const owned = kind.open(options);
+      this.#close = () => kind.close(owned);
+      // A store opens its own connection only when the client type C admits it (see the
+      // stores' options types).
+      this.client = owned as C;
+    }
+    this.#driver = kind.driver(this.client);
+    this.#name = kind.name;
+    this.#scanCount = tuning.scanCount;
+    this.#indexSetting = tuning.index;
+  }
+
+  /** Closes the connection if the store opened it; a client you passed in stays open. */
+  async close(): Promise<void> {
+    await this.#close?.();
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.#driver.get(key);
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.#driver.set(key, value, wholeMs(ttlMs));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.#driver.unlink(key)) > 0;
+  }
+
+  async deletePattern(pattern: string): Promise<number> {
+    const { servers, cluster } = serverTable(await this.#driver.topology());
+    const removed = await Promise.all(
+      servers.map((server) => this.#deleteOnServer(server, pattern, cluster)),
+    );
+    return removed.reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * The text under `key`; when absent, writes `lease` for `ttlMs` and answers `null`, in one
+   * command (`SET key lease NX GET PX ttl`). On a server before Redis 7, which rejects `NX`
+   * with `GET`, a `GET` then a `SET NX` do the same in two round trips.
+   */
+  async getOrLease(key: string, lease: string, ttlMs: number): Promise<string | null> {
+    if (!this.#noSetNxGet) {
+      try {
+        return await this.#driver.setNxGet(key, lease, wholeMs(ttlMs));
+      } catch (error) {
+        if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error;
+        this.#noSetNxGet = true;
+      }
+    }
+    // Between the two, another client may write the key and delete it again: ask again, a few times.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const found = await this.#driver.get(key);
+      if (found !== null) return found;
+      if (await this.setIfAbsent(key, lease, ttlMs)) return null;
+    }
+    throw new Error(`${key} kept changing between GET and SET NX; read it again`);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.#driver.setNx(key, value, wholeMs(ttlMs))) === 'OK';
+  }
+
+  async compareAndSet(
+    key: string,
+    expected: string,
+    value: string,
+    ttlMs: number | undefined,
+  ): Promise<boolean> {
+    const ttl = ttlMs === undefined ? '' : String(wholeMs(ttlMs));
+    return (await this.#script('compareAndSet', key, expected, value, ttl)) === 1;
+  }
+
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    return (await this.#script('compareAndDelete', key, expected)) === 1;
+  }
+
+  /**
+   * Records `key` under each level of the index (see levels.ts), all at once: one round trip,
+   * whatever the Cluster slots of the index keys. A no-op when the index is not kept.
+   */
+  async track(key: string, ttlMs: number): Promise<void> {
+    if ((await this.#indexUnkept()) !== undefined) return;
+    const ttl = String(wholeMs(ttlMs));
+    try {
+      await Promise.all(
+        levelsOf(key).map((level) =>
+          this.#script('track', indexKeyOf(level), key.slice(level.length), ttl),
+        ),
+      );
+    } catch (error) {
+      // A user that may not run scripts cannot keep the index: from now on there is none, and
+      // pattern deletes scan (nothing was ever tracked, since no track could succeed).
+      if (!(error instanceof Error && error.message.startsWith('NOPERM'))) throw error;
+      this.#indexRefused = `the Redis user may not run the index's script (${error.message}); grant EVALSHA and EVAL (+@scripting)`;
+    }
+  }
+
+  /**
+   * Deletes the keys of one index level that match `pattern`: the index's own `ZSCAN … MATCH`
+   * filters on the server, so only matches travel; then they are unlinked. Members of deleted
+   * keys are left for the index's pruning: removing them here could remove one that a new lease
+   * has just tracked again, and a later invalidation would miss that key.
+   */
+  async deleteTracked(pattern: string): Promise<IndexAnswer> {
+    const unkept = await this.#indexUnkept();
+    if (unkept !== undefined) return { unanswered: unkept, disabled: true };
+    const level = levelOf(pattern);
+    if (level === undefined) {
+      return {
+        unanswered:
+          'the pattern has a wildcard right after the prefix, so no index level holds its keys',
+      };
+    }
+    const index = indexKeyOf(level);
+    // Stars alone match every member, the empty one (the key equal to its level) included; ZSCAN
+    // treats only a single `*` that way (`**` skips an empty member), so send that.
+    const rest = pattern.slice(level.length);
+    const memberPattern = /^\*+$/.test(rest) ? '*' : rest;
+    const keys = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, page] = await this.#driver.zscan(index, cursor, memberPattern, this.#scanCount);
+      cursor = next;
+      for (let i = 0; i < page.length; i += 2) keys.add(level + (page[i] as string));
+    } while (cursor !== '0');
+    return { removed: await this.#unlinkAll([...keys]) };
+  }
+
+  /**
+   * Reports every change of a key starting with `prefix`, through Redis's server-assisted
+   * client-side caching in broadcasting mode: one connection of its own per server (each master
+   * of a Cluster), opened with RESP2, that enables `CLIENT TRACKING on REDIRECT <itself> BCAST
+   * PREFIX <prefix>` and subscribes to `__redis__:invalidate`. Your client is left untouched.
+   * Tracking belongs to a connection, so after any drop it is set up anew on a new connection,
+   * and the listener hears `lost` at the drop and `ready` once every server reports again.
+   * Resolves once the connections are being opened; the returned function closes them.
+   */
+  async watch(prefix: string, listener: ChangeListener): Promise<() => Promise<void>> {
+    const { servers } = serverTable(await this.#driver.topology());
+    return watchServers(servers, prefix, listener);
+  }
+
+  /**
+   * Unlinks keys: in batches on a server; on a Cluster, grouped by the master that owns each key's
+   * slot and sent as single-key UNLINKs in one round trip per master (a multi-key UNLINK across
+   * slots fails with CROSSSLOT, and one command per key through the Cluster client is one write
+   * per key).
+   */
+  async #unlinkAll(keys: string[]): Promise<number> {
+    const { servers, owner, cluster } = serverTable(await this.#driver.topology());
+    if (!cluster) {
+      const [server] = servers as [ServerDriver];
+      let removed = 0;
+      for (let i = 0; i < keys.length; i += UNLINK_BATCH) {
+        removed += await server.unlink(keys.slice(i, i + UNLINK_BATCH));
+      }
+      return removed;
+    }
+    const byMaster = new Map<ServerDriver, string[]>();
+    for (const key of keys) {
+      const node = owner(key);
+      const batch = byMaster.get(node);
+      if (batch === undefined) byMaster.set(node, [key]);
+      else batch.push(key);
+    }
+    const removed = await Promise.all([...byMaster].map(([node, batch]) => node.unlinkEach(batch)));
+    return removed.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Why the index is not kept, or `undefined` when it is; asks Redis once when `'auto'`. */
+  #indexUnkept(): Promise<string | undefined> {
+    if (this.#indexRefused !== undefined) return Promise.resolve(this.#indexRefused);
+    if (this.#indexSetting !== 'auto') {
+      return Promise.resolve(
+        this.#indexSetting ? undefined : 'the store was made with index: false',
+      );
+    }
+    this.#indexVerdict ??= this.#readEvictionPolicy().catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      // Not allowed to ask (ACL, managed Redis): decided for good. Anything else (Redis down):
+      // asked again next time, and until then nothing is tracked nor answered from the index.
+      if (/^(NOPERM|ERR unknown command)/.test(message)) {
+        return `could not read Redis's eviction policy (${message}); pass index: true to ${this.#name} if Redis never evicts keys`;
+      }
+      this.#indexVerdict = undefined;
+      throw error;
+    });
+    return this.#indexVerdict;
+  }
+
+  /** `undefined` when no server can evict keys; else why the index cannot be trusted. */
+  async #readEvictionPolicy(): Promise<string | undefined> {
+    const { servers } = serverTable(await this.#driver.topology());
+    for (const server of servers) {
+      const maxmemory = await server.configGet('maxmemory');
+      const policy = await server.configGet('maxmemory-policy');
+      if (maxmemory !== '0' && policy !== 'noeviction') {
+        return `Redis may evict keys (maxmemory ${maxmemory}, maxmemory-policy ${policy}), and an evicted index would lose invalidations; pattern deletes scan instead (run the cache's Redis with noeviction, or pass index: true if it never evicts)`;
+      }
+    }
+    return undefined;
+  }
+
+  /** EVALSHA, loading the script with EVAL the first time a server has not seen it. */
+  async #script(name: ScriptName, key: string, ...args: string[]): Promise<unknown> {
+    try {
+      return await this.#driver.evalsha(SHAS[name], key, args);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      return this.#driver.eval(SCRIPTS[name], key, args);
+    }
+  }
+
+  /**
+   * Scans one server and unlinks each batch as it comes. SCAN may return a key twice; UNLINK
+   * counts only keys it actually removed, so the total is exact. On a Cluster node, keys of one
+   * batch live in different slots, and a multi-key UNLINK across slots fails with CROSSSLOT: they
+   * are unlinked one by one, in one round trip per batch.
+   */
+  async #deleteOnServer(server: ServerDriver, pattern: string, perKey: boolean): Promise<number> {
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await server.scan(cursor, pattern, this.#scanCount);
+      cursor = next;
+      if (keys.length === 0) continue;
+      removed += await (perKey ? server.unlinkEach(keys) : server.unlink(keys));
+    } while (cursor !== '0');
+    return removed;
+  }
+}
+
+/** The Redis key of an index level: apart from the cache's keys (`|` is never in a prefix). */
+function indexKeyOf(level: string): string {
+  const first = level.indexOf(':');
+  return `${level.slice(0, first)}|index|${level.slice(first + 1)}`;
+}
+
+/** PX takes whole milliseconds, at least 1. */
+function wholeMs(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
+}
