@@ -14,17 +14,23 @@ const common = {
 } as const;
 
 export default defineConfig([
-  // ESM: the library (`quickpost-cache`, which never loads ioredis), its Redis store
-  // (`quickpost-cache/redis`) and the test suites (`quickpost-cache/testing`).
+  // ESM: the library (`quickpost-cache`, which loads no Redis client), its Redis stores
+  // (`quickpost-cache/redis` on ioredis, `quickpost-cache/node-redis` on node-redis) and the test
+  // suites (`quickpost-cache/testing`).
   {
     ...common,
-    entry: { index: 'src/index.ts', redis: 'src/redis.ts', testing: 'src/testing/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      redis: 'src/redis.ts',
+      'node-redis': 'src/node-redis.ts',
+      testing: 'src/testing/index.ts',
+    },
     format: ['esm'],
   },
   // CommonJS: the same without the test suites, because vitest cannot be loaded with require().
   {
     ...common,
-    entry: { index: 'src/index.ts', redis: 'src/redis.ts' },
+    entry: { index: 'src/index.ts', redis: 'src/redis.ts', 'node-redis': 'src/node-redis.ts' },
     format: ['cjs'],
   },
 ]);

@@ -14,3 +14,4 @@ export {
   type RedisStoreOptions,
   type RedisStoreTuning,
 } from './stores/redis.js';
+export type { RedisBaseStore } from './stores/redis-base/store.js';

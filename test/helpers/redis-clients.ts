@@ -1,5 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
+import { createClient, createCluster } from 'redis';
+import { createClient as createClient5, createCluster as createCluster5 } from 'redis5';
 import { inject } from 'vitest';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.js';
 
@@ -65,4 +67,47 @@ export function standaloneClient5(): Redis5 {
 export function clusterClient5(): Cluster5 {
   const { nodes, natMap } = inject('redis').cluster;
   return new Cluster5(nodes, natMap === undefined ? {} : { natMap });
+}
+
+/** Options of the node-redis test clients: the protocol (node-redis 6 speaks RESP3 by default). */
+export interface NodeRedisTestOptions {
+  RESP?: 2 | 3;
+}
+
+/** A connected node-redis 6 client of the standalone server. */
+export function nodeRedisClient(options: NodeRedisTestOptions = {}) {
+  const client = createClient({ socket: inject('redis').standalone, ...options });
+  // node-redis ends the process on an `error` event nobody listens to; failed commands reject.
+  client.on('error', () => undefined);
+  return client.connect();
+}
+
+/** A connected node-redis 6 Cluster client of the cluster. */
+export function nodeRedisCluster(options: NodeRedisTestOptions = {}) {
+  const cluster = createCluster({ ...clusterOptions(), ...options });
+  cluster.on('error', () => undefined);
+  return cluster.connect();
+}
+
+/** The same standalone server through node-redis 5 (the `redis5` alias). */
+export function nodeRedisClient5() {
+  const client = createClient5({ socket: inject('redis').standalone });
+  client.on('error', () => undefined);
+  return client.connect();
+}
+
+/** The same cluster through node-redis 5. */
+export function nodeRedisCluster5() {
+  const cluster = createCluster5(clusterOptions());
+  cluster.on('error', () => undefined);
+  return cluster.connect();
+}
+
+/** node-redis Cluster options: the seeds, and the address translation if the nodes need one. */
+function clusterOptions() {
+  const { nodes, natMap } = inject('redis').cluster;
+  return {
+    rootNodes: nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
+    ...(natMap === undefined ? {} : { nodeAddressMap: natMap }),
+  };
 }

@@ -2,7 +2,8 @@
  * The in-process tier on Redis: kept coherent by Redis's client-side caching (broadcast tracking
  * on a connection of the store's own per server). Another instance's changes reach this
  * instance's tier after one notification; a lost tracking connection drops the tier and stops it
- * until tracking is back.
+ * until tracking is back. Run on both Redis stores (RedisStore on ioredis, NodeRedisStore on
+ * node-redis), standalone and Cluster.
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -15,33 +16,65 @@ import {
   type NotifyingStore,
   type Store,
 } from '../../src/index.js';
+import { type NodeRedisClient, NodeRedisStore } from '../../src/node-redis.js';
 import { RedisStore } from '../../src/redis.js';
 import { ChaosStore } from '../../src/testing/index.js';
-import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
+import {
+  clusterClient,
+  nodeRedisClient,
+  nodeRedisCluster,
+  standaloneClient,
+} from '../helpers/redis-clients.js';
 import { quietLogger } from '../helpers/stores.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A Redis store on a client of its own, and how to close that client. */
+interface OwnStore {
+  store: Store & AtomicStore & NotifyingStore;
+  close(): Promise<unknown>;
+}
+
+/** A store of either kind, each on a client of its own (as separate processes have). */
+const ioredisStore = (connect: () => Redis | Cluster) => async (): Promise<OwnStore> => {
+  const client = connect();
+  return { store: new RedisStore({ client }), close: () => client.quit() };
+};
+const nodeRedisStore =
+  (connect: () => Promise<{ close(): Promise<unknown> } & NodeRedisClient>) =>
+  async (): Promise<OwnStore> => {
+    const client = await connect();
+    return { store: new NodeRedisStore({ client }), close: () => client.close() };
+  };
+
 describe.each([
-  ['a standalone Redis', standaloneClient],
-  ['a 3-master Redis Cluster', clusterClient],
-] as const)('the in-process tier on %s', (name, connect) => {
-  const clients: (Redis | Cluster)[] = [];
+  ['RedisStore', 'a standalone Redis', ioredisStore(standaloneClient), standaloneClient],
+  ['RedisStore', 'a 3-master Redis Cluster', ioredisStore(clusterClient), clusterClient],
+  ['NodeRedisStore', 'a standalone Redis', nodeRedisStore(nodeRedisClient), standaloneClient],
+  ['NodeRedisStore', 'a 3-master Redis Cluster', nodeRedisStore(nodeRedisCluster), clusterClient],
+] as const)('the in-process tier, %s on %s', (storeName, topology, newStore, connect) => {
+  const name = `${storeName} on ${topology}`;
+  /** Closes each client made by the suite. */
+  const closers: (() => Promise<unknown>)[] = [];
   const caches: Cache<Store>[] = [];
   afterAll(async () => {
     await Promise.all(caches.map((cache) => cache.close({ timeout: 100 })));
-    await Promise.all(clients.map((client) => client.quit().catch(() => undefined)));
+    await Promise.all(closers.map((close) => close().catch(() => undefined)));
   });
+  /** A store on a client of its own, closed after the suite. */
+  const own = async () => {
+    const made = await newStore();
+    closers.push(made.close);
+    return made.store;
+  };
 
   /** Two instances (own clients) with the tier, sharing a prefix, and a database behind them. */
   async function setup() {
     const prefix = `l1-${randomUUID().slice(0, 8)}`;
     const db = new Map<string, number>();
-    const make = () => {
-      const client = connect();
-      clients.push(client);
+    const make = async () => {
       // Counts the store's reads; passes the store's change notifications through.
-      const store = new ChaosStore(new RedisStore({ client }));
+      const store = new ChaosStore(await own());
       const cache = createCache<Store>({
         store,
         prefix,
@@ -56,8 +89,8 @@ describe.each([
       );
       return { cache, store, getPost };
     };
-    const a = make();
-    const b = make();
+    const a = await make();
+    const b = await make();
     // The tier serves once tracking is set up on every server.
     await sleep(300);
     return { db, a, b };
@@ -97,8 +130,9 @@ describe.each([
     await a.getPost('k');
     await sleep(5);
     await a.getPost('k');
+    // Any client can list and kill connections: the admin is an ioredis one.
     const admin = connect();
-    clients.push(admin);
+    closers.push(() => admin.quit());
     await admin.ping();
     const servers = 'nodes' in admin ? admin.nodes('master') : [admin];
     let killed = 0;
@@ -138,9 +172,7 @@ describe.each([
   it('keeps no value whose read reply arrives after the notification of a change made after the read', async () => {
     const prefix = `l1-${randomUUID().slice(0, 8)}`;
     const db = new Map<string, number>();
-    const [clientA, clientB] = [connect(), connect()];
-    clients.push(clientA, clientB);
-    const redisA = new RedisStore({ client: clientA });
+    const [redisA, redisB] = [await own(), await own()];
     const target = `${prefix}:posts:race`;
     // A's store, with a window on the notifications its tier receives.
     let notified = (_keys: readonly string[] | null) => {};
@@ -171,7 +203,7 @@ describe.each([
     };
     const chaos = new ChaosStore(observed);
     const a = createCache<Store>({ store: chaos, prefix, l1: true, logger: quietLogger });
-    const b = createCache<Store>({ store: new RedisStore({ client: clientB }), prefix });
+    const b = createCache<Store>({ store: redisB, prefix });
     caches.push(a, b);
     const load = async (slug: string) => db.get(slug) ?? 0;
     const options = { key: 'posts:{{slug}}', context: (slug: string) => ({ slug }) } as const;
@@ -202,9 +234,7 @@ describe.each([
   it('serves the old value when notifications are off (control: the coherence checks can fail)', async () => {
     const prefix = `l1-${randomUUID().slice(0, 8)}`;
     const db = new Map<string, number>();
-    const [clientA, clientB] = [connect(), connect()];
-    clients.push(clientA, clientB);
-    const redisA = new RedisStore({ client: clientA });
+    const [redisA, redisB] = [await own(), await own()];
     // The same store seen through the four required methods: no change notifications.
     const deaf: Store = {
       get: (key) => redisA.get(key),
@@ -213,7 +243,7 @@ describe.each([
       deletePattern: (pattern) => redisA.deletePattern(pattern),
     };
     const a = createCache<Store>({ store: deaf, prefix, l1: { ttl: 60_000 }, logger: quietLogger });
-    const b = createCache<Store>({ store: new RedisStore({ client: clientB }), prefix });
+    const b = createCache<Store>({ store: redisB, prefix });
     caches.push(a, b);
     const getPost = a.cacheable(async (slug: string) => db.get(slug) ?? 0, {
       key: 'posts:{{slug}}',

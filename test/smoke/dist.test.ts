@@ -66,6 +66,31 @@ const redisScenario = `
 
 const redisExpected = { owned: 'wait', borrowed: true, cache: true, refused: 'client' };
 
+// The node-redis entry, without a server: a connection it opens (to a closed port, so never
+// ready) and closes, a client it is given (any object with the methods it calls), and a refusal
+// whose error is the class the root entry exports.
+const nodeRedisScenario = `
+  const store = new NodeRedisStore({ url: 'redis://127.0.0.1:1' });
+  const opened = store.client.isOpen; // connecting (node-redis retries in the background)
+  const fake = { sendCommand: async () => null, duplicate: () => fake };
+  const borrowed = new NodeRedisStore({ client: fake }).client === fake;
+  const cache = createCache({ store: new NodeRedisStore({ client: fake }) }).store instanceof NodeRedisStore;
+  const refused = (() => {
+    try { new NodeRedisStore({ client: {} }); } catch (e) { return e instanceof InvalidOptionError && e.option; }
+  })();
+  store.close().then(() => {
+    console.log(JSON.stringify({ opened, closed: !store.client.isOpen, borrowed, cache, refused }));
+  });
+`;
+
+const nodeRedisExpected = {
+  opened: true,
+  closed: true,
+  borrowed: true,
+  cache: true,
+  refused: 'client',
+};
+
 function runNode(args: string[]): unknown {
   return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }));
 }
@@ -104,6 +129,10 @@ describe('the built package', () => {
       'redis.cjs',
       'redis.d.ts',
       'redis.d.cts',
+      'node-redis.js',
+      'node-redis.cjs',
+      'node-redis.d.ts',
+      'node-redis.d.cts',
       'testing.js',
       'testing.d.ts',
     ]) {
@@ -163,6 +192,26 @@ describe('the built package', () => {
     expect(result).toEqual(redisExpected);
   });
 
+  it('serves quickpost-cache/node-redis through import (ESM)', () => {
+    const result = runNode([
+      '--input-type=module',
+      '-e',
+      `import { createCache, InvalidOptionError } from 'quickpost-cache';
+       import { NodeRedisStore } from 'quickpost-cache/node-redis';\n${nodeRedisScenario}`,
+    ]);
+    expect(result).toEqual(nodeRedisExpected);
+  });
+
+  it('serves quickpost-cache/node-redis through require (CommonJS)', () => {
+    const result = runNode([
+      '--input-type=commonjs',
+      '-e',
+      `const { createCache, InvalidOptionError } = require('quickpost-cache');
+       const { NodeRedisStore } = require('quickpost-cache/node-redis');\n${nodeRedisScenario}`,
+    ]);
+    expect(result).toEqual(nodeRedisExpected);
+  });
+
   it('serves quickpost-cache/testing through import (ESM)', () => {
     const result = runNode([
       '--input-type=module',
@@ -218,5 +267,37 @@ describe('the built package', () => {
        console.log(JSON.stringify([root, ioredis() > 0]));`,
     ]);
     expect(loaded).toEqual([0, true]);
+  });
+
+  it('loads each Redis client only in its own entry: node-redis in quickpost-cache/node-redis, ioredis in quickpost-cache/redis', () => {
+    const imports = (name: string) => new RegExp(`(from|require\\()\\s*['"]${name}['"]`);
+    for (const entry of ['index.js', 'index.cjs', 'redis.js', 'redis.cjs']) {
+      expect([...filesOf(entry).values()].join(''), entry).not.toMatch(
+        imports('(redis|@redis/[^\'"]+)'),
+      );
+    }
+    for (const entry of ['node-redis.js', 'node-redis.cjs']) {
+      const text = [...filesOf(entry).values()].join('');
+      expect(text, entry).not.toMatch(imports('ioredis'));
+      // …while it does load node-redis (the check can see it).
+      expect(text, entry).toMatch(imports('redis'));
+    }
+    // At run time, in CommonJS: which client packages each entry loads.
+    const loading = (entries: string[]) =>
+      runNode([
+        '--input-type=commonjs',
+        '-e',
+        `const loaded = (name) => Object.keys(require.cache).some((f) => f.includes('/node_modules/' + name + '/'));
+         for (const entry of ${JSON.stringify(entries)}) require(entry);
+         console.log(JSON.stringify({ ioredis: loaded('ioredis'), redis: loaded('redis') || loaded('@redis') }));`,
+      ]);
+    expect(loading(['quickpost-cache', 'quickpost-cache/redis'])).toEqual({
+      ioredis: true,
+      redis: false,
+    });
+    expect(loading(['quickpost-cache', 'quickpost-cache/node-redis'])).toEqual({
+      ioredis: false,
+      redis: true,
+    });
   });
 });

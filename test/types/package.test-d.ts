@@ -4,6 +4,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
 import { type Cache, createCache, type MemoryStore, type Store } from 'quickpost-cache';
+import { type NodeRedisClient, NodeRedisStore } from 'quickpost-cache/node-redis';
 import { type RedisClient, RedisStore } from 'quickpost-cache/redis';
 import {
   type CacheBehaviourOptions,
@@ -12,6 +13,8 @@ import {
   describeStoreConformance,
   type StoreConformanceOptions,
 } from 'quickpost-cache/testing';
+import { createClient, createCluster, RESP_TYPES } from 'redis';
+import { createClient as createClient5, createCluster as createCluster5 } from 'redis5';
 import { describe, expectTypeOf, it } from 'vitest';
 
 describe('published declarations', () => {
@@ -59,6 +62,31 @@ describe('published declarations', () => {
       context: (n) => ({ n }),
     });
     expectTypeOf(square).toEqualTypeOf<(n: number) => Promise<number>>();
+  });
+
+  it('type quickpost-cache/node-redis by the client it is given, node-redis 5 or 6', () => {
+    const client = createClient();
+    expectTypeOf(new NodeRedisStore({ client }).client).toEqualTypeOf(client);
+    const cluster = createCluster({ rootNodes: [] });
+    expectTypeOf(new NodeRedisStore({ client: cluster }).client).toEqualTypeOf(cluster);
+    const client5 = createClient5();
+    expectTypeOf(new NodeRedisStore({ client: client5 }).client).toEqualTypeOf(client5);
+    new NodeRedisStore({ client: createCluster5({ rootNodes: [] }) });
+    new NodeRedisStore({ client: createClient({ RESP: 2 }) });
+    new NodeRedisStore({ client: client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) });
+    expectTypeOf(
+      new NodeRedisStore({ url: 'redis://127.0.0.1' }).client,
+    ).toEqualTypeOf<NodeRedisClient>();
+    // A store opening its own connection can be typed with that connection's client.
+    const owned = new NodeRedisStore<ReturnType<typeof createClient>>({ url: 'redis://127.0.0.1' });
+    expectTypeOf(owned.client.ping).toBeFunction();
+    expectTypeOf(new NodeRedisStore({ client })).toExtend<NodeRedisStore>();
+    // @ts-expect-error a connection the store opens is a client, never a Cluster
+    new NodeRedisStore<ReturnType<typeof createCluster>>({ url: 'redis://127.0.0.1' });
+    // @ts-expect-error an ioredis client belongs to RedisStore
+    new NodeRedisStore({ client: new Redis() });
+    const cache = createCache({ store: new NodeRedisStore({ client }) });
+    expectTypeOf(cache.get<number>('k')).toEqualTypeOf<Promise<number | undefined>>();
   });
 
   it('type quickpost-cache/testing', () => {
