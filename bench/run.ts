@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the cost of the cache against a real Redis, next to the floor of a raw
- * ioredis GET + JSON.parse. Not a test: it prints figures and asserts nothing.
+ * ioredis GET + JSON.parse, and the same on node-redis (NodeRedisStore next to the floor of a raw
+ * node-redis GET). Not a test: it prints figures and asserts nothing.
  *
  * Redis: `REDIS_URL` and `REDIS_CLUSTER_NODES` if set, else containers started through
  * testcontainers (see test/helpers/redis-servers.ts for the environment it reads).
@@ -10,7 +11,9 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { createClient } from 'redis';
 import { createCache } from '../src/index.js';
+import { NodeRedisStore } from '../src/node-redis.js';
 import { RedisStore } from '../src/redis.js';
 import { type RunningRedis, startRedisServers } from '../test/helpers/redis-servers.js';
 
@@ -117,6 +120,13 @@ async function main(): Promise<void> {
   const cluster = () => new Cluster(nodes, natMap === undefined ? {} : { natMap });
   const rawCluster = cluster();
   const clusterStore = new RedisStore({ client: cluster() });
+  // node-redis (its default, RESP3): a raw client for the floor, and one for the store.
+  const nodeRedis = () =>
+    createClient({ url })
+      .on('error', () => undefined)
+      .connect();
+  const nodeRaw = await nodeRedis();
+  const nodeStore = new NodeRedisStore({ client: await nodeRedis() });
   try {
     await raw.flushdb();
     const value = post(1);
@@ -138,6 +148,12 @@ async function main(): Promise<void> {
     });
     await getPost('hit');
     for (let i = 0; i < 1000; i += 1) await getPost(`warm-${i}`);
+    const onNodeRedis = createCache({ store: nodeStore, prefix: 'bench' });
+    const getPostNodeRedis = onNodeRedis.cacheable(async (slug: string) => ({ ...value, slug }), {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+      ttl: 3600,
+    });
     await cache.set('manual:post', value, { ttl: 3600 });
     let missCounter = 0;
     const unindexed = createCache({ store: unindexedStore, prefix: 'bench-noindex' });
@@ -201,6 +217,10 @@ async function main(): Promise<void> {
         JSON.parse((await rawPipelined.get('bench:raw:post')) as string),
       );
       await run(workers, 2000, () => cache.get('manual:post'));
+      await run(workers, 2000, async () =>
+        JSON.parse((await nodeRaw.get('bench:raw:post')) as string),
+      );
+      await run(workers, 2000, (i) => getPostNodeRedis(`warm-${i % 1000}`));
       await getPostTiered('hit');
       await new Promise((resolve) => setTimeout(resolve, 50));
       await run(workers, 2000, () => getPostTiered('hit'));
@@ -229,6 +249,11 @@ async function main(): Promise<void> {
             (i) => getPostPipelined(`warm-${i % 1000}`),
           ],
           ['manual get', () => cache.get('manual:post')],
+          [
+            'raw GET + JSON.parse, node-redis',
+            async () => JSON.parse((await nodeRaw.get('bench:raw:post')) as string),
+          ],
+          ['cacheable hit, 1,000 keys, node-redis', (i) => getPostNodeRedis(`warm-${i % 1000}`)],
           ['cacheable hit, l1 tier', () => getPostTiered('hit')],
           ...tierModes.map(
             (mode) =>
@@ -246,6 +271,7 @@ async function main(): Promise<void> {
           ['cacheable miss', () => getPost(`miss-${missCounter++}`)],
           ['cacheable miss, no index', () => getPostUnindexed(`miss-${missCounter++}`)],
           ['cacheable miss, leases off', () => getPostLeaseless(`miss-${missCounter++}`)],
+          ['cacheable miss, node-redis', () => getPostNodeRedis(`miss-${missCounter++}`)],
         ])),
       );
       const clusterResults = await compare(workers, OPS, [
@@ -285,6 +311,8 @@ async function main(): Promise<void> {
     leaselessStore.client.disconnect();
     rawCluster.disconnect();
     clusterStore.client.disconnect();
+    nodeRaw.destroy();
+    nodeStore.client.destroy();
     await running.stop();
   }
 }
@@ -442,6 +470,17 @@ function print(results: Result[]): void {
       console.log(
         `cacheable hit (1,000 keys) / floor, ${mode}: median time ${(hit.p50 / floor.p50).toFixed(2)}x, throughput ${(hit.opsPerSec / floor.opsPerSec).toFixed(2)}x (target: time <= 1.10x)`,
       );
+      const nodeFloor = results.find(
+        (r) => r.mode === mode && r.name === 'raw GET + JSON.parse, node-redis',
+      );
+      const nodeHit = results.find(
+        (r) => r.mode === mode && r.name === 'cacheable hit, 1,000 keys, node-redis',
+      );
+      if (nodeFloor && nodeHit) {
+        console.log(
+          `node-redis: cacheable hit (1,000 keys) / node-redis floor, ${mode}: median time ${(nodeHit.p50 / nodeFloor.p50).toFixed(2)}x, throughput ${(nodeHit.opsPerSec / nodeFloor.opsPerSec).toFixed(2)}x; against the ioredis hit: throughput ${(nodeHit.opsPerSec / hit.opsPerSec).toFixed(2)}x`,
+        );
+      }
     }
   }
 }

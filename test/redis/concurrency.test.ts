@@ -1,15 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Cache, createCache, type Store } from '../../src/index.js';
-import { RedisStore } from '../../src/redis.js';
-import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
+import {
+  clusterClient,
+  nodeRedisClient,
+  nodeRedisCluster,
+  standaloneClient,
+} from '../helpers/redis-clients.js';
+import {
+  ioredisStore,
+  nodeRedisStore,
+  type OwnStore,
+  type StoreMaker,
+} from '../helpers/redis-stores.js';
 import { deferred } from '../helpers/stores.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A RedisStore seen through the required Store methods only: no atomic writes, no leases. */
-function withoutAtomics(store: RedisStore): Store {
+/** A Redis store seen through the required Store methods only: no atomic writes, no leases. */
+function withoutAtomics(store: OwnStore['store']): Store {
   return {
     get: (key) => store.get(key),
     set: (key, value, ttlMs) => store.set(key, value, ttlMs),
@@ -18,25 +27,43 @@ function withoutAtomics(store: RedisStore): Store {
   };
 }
 
-describe.each([
-  ['a standalone Redis', standaloneClient],
-  ['a 3-master Redis Cluster', clusterClient],
-])('concurrency on %s', (_name, connect: () => Redis | Cluster) => {
-  const clients: (Redis | Cluster)[] = [];
+// Processes use the stores in turn: with both, every other process is on node-redis, and leases
+// must hold across the two clients.
+describe.each<[string, string, StoreMaker[]]>([
+  ['RedisStore', 'a standalone Redis', [ioredisStore(standaloneClient)]],
+  ['RedisStore', 'a 3-master Redis Cluster', [ioredisStore(clusterClient)]],
+  [
+    'NodeRedisStore beside RedisStore',
+    'a standalone Redis',
+    [nodeRedisStore(nodeRedisClient), ioredisStore(standaloneClient)],
+  ],
+  [
+    'NodeRedisStore beside RedisStore',
+    'a 3-master Redis Cluster',
+    [nodeRedisStore(nodeRedisCluster), ioredisStore(clusterClient)],
+  ],
+])('concurrency, %s on %s', (storeName, topology, makers) => {
+  const name = `${storeName} on ${topology}`;
+  const clients: OwnStore[] = [];
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.quit()));
+    await Promise.all(clients.map((client) => client.close()));
   });
 
+  /** A store of the i-th process, on a connection of its own. */
+  async function storeOf(i: number): Promise<OwnStore['store']> {
+    const made = await (makers[i % makers.length] as StoreMaker)();
+    clients.push(made);
+    return made.store;
+  }
+
   /** `count` caches sharing one prefix, each with its own connection: `count` app processes. */
-  function processes(
+  async function processes(
     count: number,
     options: { lease?: false; atomic?: boolean } = {},
-  ): Cache<Store>[] {
+  ): Promise<Cache<Store>[]> {
     const prefix = `cc-${randomUUID().slice(0, 8)}`;
-    return Array.from({ length: count }, () => {
-      const client = connect();
-      clients.push(client);
-      const redis = new RedisStore({ client });
+    const stores = await Promise.all(Array.from({ length: count }, (_, i) => storeOf(i)));
+    return stores.map((redis) => {
       const store: Store = options.atomic === false ? withoutAtomics(redis) : redis;
       // A generous timeout: these tests are about leases, and a read timed out by a busy CI
       // machine would (correctly) compute without one.
@@ -50,7 +77,7 @@ describe.each([
   }
 
   it('runs the loader once for 1,000 concurrent callers spread over 4 processes', async () => {
-    const caches = processes(4);
+    const caches = await processes(4);
     let runs = 0;
     const wrappers = caches.map((cache) =>
       cache.cacheable(
@@ -68,12 +95,12 @@ describe.each([
       ),
     );
     expect(new Set(results)).toEqual(new Set(['post hot']));
-    console.log(`[stampede] ${_name}: 1,000 callers over 4 processes, loader runs: ${runs}`);
+    console.log(`[stampede] ${name}: 1,000 callers over 4 processes, loader runs: ${runs}`);
     expect(runs).toBe(1);
   });
 
   it('falls back to once per process on a store without atomic writes', async () => {
-    const caches = processes(4, { atomic: false });
+    const caches = await processes(4, { atomic: false });
     let runs = 0;
     const wrappers = caches.map((cache) =>
       cache.cacheable(
@@ -93,7 +120,7 @@ describe.each([
   });
 
   it('lets another process compute when the lease holder’s loader fails', async () => {
-    const [a, b] = processes(2) as [Cache<Store>, Cache<Store>];
+    const [a, b] = (await processes(2)) as [Cache<Store>, Cache<Store>];
     const started = deferred<void>();
     const failing = a.cacheable(
       async () => {
@@ -113,14 +140,9 @@ describe.each([
 
   it('computes itself after waiting `lease.wait` for a slow holder, without failing', async () => {
     const prefix = `cc-${randomUUID().slice(0, 8)}`;
-    const [clientA, clientB] = [connect(), connect()];
-    clients.push(clientA, clientB);
-    const a = createCache({ store: new RedisStore({ client: clientA }), prefix });
-    const b = createCache({
-      store: new RedisStore({ client: clientB }),
-      prefix,
-      lease: { wait: 100 },
-    });
+    const [storeA, storeB] = [await storeOf(0), await storeOf(1)];
+    const a = createCache({ store: storeA, prefix });
+    const b = createCache({ store: storeB, prefix, lease: { wait: 100 } });
     const release = deferred<void>();
     const slow = a.cacheable(
       async () => {
@@ -132,8 +154,7 @@ describe.each([
     const impatient = b.cacheable(async () => 'impatient', { key: 'slow' });
     const first = slow();
     // Once the holder's lease is in the store (under load that takes more than a few ms).
-    const reader = new RedisStore({ client: clientA });
-    while ((await reader.get(`${prefix}:slow`))?.charCodeAt(0) !== 2) await sleep(2);
+    while ((await storeA.get(`${prefix}:slow`))?.charCodeAt(0) !== 2) await sleep(2);
     expect(await impatient()).toBe('impatient');
     release.resolve();
     expect(await first).toBe('slow');
@@ -144,7 +165,7 @@ describe.each([
    * another process) commits and invalidates; then the reader's fill would write the old row back.
    */
   async function staleFillRace(options: { lease?: false }) {
-    const [reader, writer] = processes(2, options) as [Cache<Store>, Cache<Store>];
+    const [reader, writer] = (await processes(2, options)) as [Cache<Store>, Cache<Store>];
     let row = 'v1';
     const readOld = deferred<void>();
     const finishRead = deferred<void>();

@@ -1,12 +1,15 @@
 /**
- * RedisStore's key index on a real Redis, standalone and Cluster: pattern invalidations answered
+ * The Redis stores' key index on a real Redis, standalone and Cluster: pattern invalidations answered
  * from the index (one sorted set per level, `<prefix>|index|<rest of the level>`) instead of a walk
  * of the keyspace; the index's keys, TTLs and pruning; the stale-fill race the index must close,
  * forced step by step with ChaosStore; and when the index is not kept (Redis may evict keys, or
- * the ACL user may not read the eviction policy). Figures are printed in `[index]` lines.
+ * the ACL user may not read the eviction policy). Where the client library matters (which
+ * commands are sent, how the eviction policy is read), NodeRedisStore is tested beside RedisStore.
+ * Figures are printed in `[index]` lines.
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Cache,
@@ -15,10 +18,17 @@ import {
   createCache,
   type Store,
 } from '../../src/index.js';
+import { type NodeRedisClient, NodeRedisStore } from '../../src/node-redis.js';
 import { RedisStore } from '../../src/redis.js';
 import { ChaosStore } from '../../src/testing/index.js';
-import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
+import {
+  clusterClient,
+  nodeRedisClient,
+  nodeRedisCluster,
+  standaloneClient,
+} from '../helpers/redis-clients.js';
 import { type FaultRedis, startFaultRedis } from '../helpers/redis-servers.js';
+import { ioredisStore, nodeRedisStore, type StoreMaker } from '../helpers/redis-stores.js';
 import { recordingLogger } from '../helpers/stores.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,9 +46,15 @@ async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promis
  * Every command a client sends, by name, recorded on the connection that sends it: the client
  * itself, or for a Cluster each node connection (present and future), since a Cluster routes
  * every command, SCAN on a master included, through one of them. A SCAN another test file sends
- * to the shared servers is not counted, unlike in `INFO commandstats`.
+ * to the shared servers is not counted, unlike in `INFO commandstats`. An ioredis client or a
+ * node-redis one.
  */
-function recordCommands(client: Redis | Cluster): string[] {
+function recordCommands(client: object): string[] {
+  if (client instanceof Redis || client instanceof Cluster) return recordIoredisCommands(client);
+  return recordNodeRedisCommands(client as NodeRedisClient);
+}
+
+function recordIoredisCommands(client: Redis | Cluster): string[] {
   const names: string[] = [];
   const wrap = (connection: Redis) => {
     const send = connection.sendCommand.bind(connection);
@@ -52,6 +68,35 @@ function recordCommands(client: Redis | Cluster): string[] {
     client.on('+node', wrap);
   } else {
     wrap(client);
+  }
+  return names;
+}
+
+/** The same for node-redis: a Cluster's node clients are those its `nodeClient` gives. */
+function recordNodeRedisCommands(client: NodeRedisClient): string[] {
+  const names: string[] = [];
+  const seen = new WeakSet<object>();
+  // `argsAt`: where the command's words are among `sendCommand`'s arguments.
+  const wrap = (target: object, argsAt: number) => {
+    if (seen.has(target)) return;
+    seen.add(target);
+    const sender = target as { sendCommand: (...args: unknown[]) => Promise<unknown> };
+    const send = sender.sendCommand.bind(target);
+    sender.sendCommand = (...args) => {
+      names.push(String((args[argsAt] as string[])[0]).toLowerCase());
+      return send(...args);
+    };
+  };
+  if ('nodeClient' in client) {
+    wrap(client, 2);
+    const nodeClient = client.nodeClient.bind(client);
+    client.nodeClient = async (node) => {
+      const made = await nodeClient(node);
+      wrap(made, 0);
+      return made;
+    };
+  } else {
+    wrap(client, 0);
   }
   return names;
 }
@@ -72,12 +117,14 @@ function collect<E extends CacheEventName>(cache: Cache<Store>, event: E): Cache
 }
 
 describe.each([
-  ['a standalone Redis', standaloneClient],
-  ['a 3-master Redis Cluster', clusterClient],
-] as const)('the key index on %s', (_name, connect) => {
+  ['a standalone Redis', standaloneClient, nodeRedisClient],
+  ['a 3-master Redis Cluster', clusterClient, nodeRedisCluster],
+] as const)('the key index on %s', (_name, connect, connectNodeRedis) => {
   const clients: (Redis | Cluster)[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all(closers.map((close) => close()));
   });
   /** A client of its own, as a separate process would have; quit after the suite. */
   const client = () => {
@@ -86,60 +133,67 @@ describe.each([
     return made;
   };
 
-  it('answers a pattern invalidation from the index: no scan event, no SCAN sent, the right keys gone', async () => {
-    const prefix = `ki-${randomUUID().slice(0, 8)}`;
-    const redis = client();
-    const sent = recordCommands(redis);
-    const store = new ChaosStore(new RedisStore({ client: redis }));
-    const cache = createCache({ store, prefix, timeout: 2000 });
-    const scans = collect(cache, 'scan');
-    const invalidated = collect(cache, 'invalidate');
-    const db = new Map([
-      ['a', 'a1'],
-      ['b', 'b1'],
-    ]);
-    const getBody = cache.cacheable(async (slug: string) => db.get(slug), {
-      key: 'posts:{{slug}}:body',
-      context: (slug) => ({ slug }),
-    });
-    const getComments = cache.cacheable(async (slug: string) => `${db.get(slug)} comments`, {
-      key: 'posts:{{slug}}:comments',
-      context: (slug) => ({ slug }),
-    });
-    const update = cache.invalidating(
-      async (slug: string, row: string) => {
-        db.set(slug, row);
-      },
-      { patterns: ['posts:{{slug}}:*'], context: (slug) => ({ slug }) },
-    );
-    for (const slug of ['a', 'b']) {
-      await getBody(slug);
-      await getComments(slug);
-    }
-    const raw = client();
-    const keys = ['a', 'b'].flatMap((s) => [
-      `${prefix}:posts:${s}:body`,
-      `${prefix}:posts:${s}:comments`,
-    ]);
-    expect((await Promise.all(keys.map((k) => raw.exists(k)))).every((n) => n === 1)).toBe(true);
-    const before = sent.length;
+  it.each<[string, () => StoreMaker]>([
+    ['RedisStore', () => ioredisStore(connect)],
+    ['NodeRedisStore', () => nodeRedisStore(connectNodeRedis)],
+  ])(
+    'answers a pattern invalidation from the index (%s): no scan event, no SCAN sent, the right keys gone',
+    async (_store, maker) => {
+      const prefix = `ki-${randomUUID().slice(0, 8)}`;
+      const made = await maker()();
+      closers.push(made.close);
+      const sent = recordCommands(made.client);
+      const store = new ChaosStore(made.store);
+      const cache = createCache({ store, prefix, timeout: 2000 });
+      const scans = collect(cache, 'scan');
+      const invalidated = collect(cache, 'invalidate');
+      const db = new Map([
+        ['a', 'a1'],
+        ['b', 'b1'],
+      ]);
+      const getBody = cache.cacheable(async (slug: string) => db.get(slug), {
+        key: 'posts:{{slug}}:body',
+        context: (slug) => ({ slug }),
+      });
+      const getComments = cache.cacheable(async (slug: string) => `${db.get(slug)} comments`, {
+        key: 'posts:{{slug}}:comments',
+        context: (slug) => ({ slug }),
+      });
+      const update = cache.invalidating(
+        async (slug: string, row: string) => {
+          db.set(slug, row);
+        },
+        { patterns: ['posts:{{slug}}:*'], context: (slug) => ({ slug }) },
+      );
+      for (const slug of ['a', 'b']) {
+        await getBody(slug);
+        await getComments(slug);
+      }
+      const raw = client();
+      const keys = ['a', 'b'].flatMap((s) => [
+        `${prefix}:posts:${s}:body`,
+        `${prefix}:posts:${s}:comments`,
+      ]);
+      expect((await Promise.all(keys.map((k) => raw.exists(k)))).every((n) => n === 1)).toBe(true);
+      const before = sent.length;
 
-    await update('a', 'a2');
+      await update('a', 'a2');
 
-    expect(scans).toEqual([]);
-    expect(store.calls.deletePattern).toBe(0);
-    expect(store.calls.deleteTracked).toBe(1);
-    expect(sent.slice(before)).not.toContain('scan');
-    expect(sent.slice(before)).toContain('zscan');
-    expect(invalidated.map(({ pattern, count }) => ({ pattern, count }))).toEqual([
-      { pattern: `${prefix}:posts:a:*`, count: 2 },
-    ]);
-    expect(await Promise.all(keys.map((k) => raw.exists(k)))).toEqual([0, 0, 1, 1]);
-    expect(await getBody('a')).toBe('a2');
-    expect(await getComments('a')).toBe('a2 comments');
-    expect(await getBody('b')).toBe('b1');
-    expect(sent).not.toContain('scan');
-  });
+      expect(scans).toEqual([]);
+      expect(store.calls.deletePattern).toBe(0);
+      expect(store.calls.deleteTracked).toBe(1);
+      expect(sent.slice(before)).not.toContain('scan');
+      expect(sent.slice(before)).toContain('zscan');
+      expect(invalidated.map(({ pattern, count }) => ({ pattern, count }))).toEqual([
+        { pattern: `${prefix}:posts:a:*`, count: 2 },
+      ]);
+      expect(await Promise.all(keys.map((k) => raw.exists(k)))).toEqual([0, 0, 1, 1]);
+      expect(await getBody('a')).toBe('a2');
+      expect(await getComments('a')).toBe('a2 comments');
+      expect(await getBody('b')).toBe('b1');
+      expect(sent).not.toContain('scan');
+    },
+  );
 
   it('keeps one sorted set per level under <prefix>|index|…, each member and the set with a TTL', async () => {
     const prefix = `ki-${randomUUID().slice(0, 8)}`;
@@ -337,6 +391,7 @@ describe('the key index on a Redis of its own, started with --maxmemory 100mb --
   let server: FaultRedis;
   let admin: Redis;
   const clients: Redis[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
   const connect = (options: { username?: string; password?: string } = {}) => {
     const made = new Redis({ host: server.host, port: server.port, ...options });
     clients.push(made);
@@ -349,6 +404,7 @@ describe('the key index on a Redis of its own, started with --maxmemory 100mb --
   });
   afterAll(async () => {
     await Promise.all(clients.map((made) => made.quit().catch(() => made.disconnect())));
+    await Promise.all(closers.map((close) => close()));
     await admin?.quit().catch(() => admin.disconnect());
     await server?.stop();
   });
@@ -358,7 +414,7 @@ describe('the key index on a Redis of its own, started with --maxmemory 100mb --
   });
 
   /** A cache on its own connection, with what it logs and reports, filled with two posts. */
-  async function filled(store: RedisStore) {
+  async function filled(store: Store) {
     const prefix = `ki-${randomUUID().slice(0, 8)}`;
     const logger = recordingLogger();
     const cache = createCache({ store, prefix, logger, timeout: 2000 });
@@ -383,26 +439,48 @@ describe('the key index on a Redis of its own, started with --maxmemory 100mb --
     return { prefix, logger, scans, getBody, update, indexKeys };
   }
 
-  it("with index 'auto', scans when Redis may evict keys, says why in a scan event, and logs NO KEY INDEX once", async () => {
-    const c = await filled(new RedisStore({ client: connect() }));
-    expect(await c.indexKeys()).toBe(0);
-    const scansBefore = await scanCalls(admin);
-    await c.update('a', 'a2');
-    await c.update('b', 'b2');
-    await c.update('a', 'a3');
-    expect(await scanCalls(admin)).toBeGreaterThan(scansBefore);
-    expect(c.scans).toHaveLength(3);
-    for (const scan of c.scans) {
-      expect(scan.reason).toMatch(/may evict keys.*maxmemory 104857600.*allkeys-lru/);
-    }
-    console.log(`[index] not kept: ${c.scans[0]?.reason}`);
-    expect(c.logger.lines.warn.filter((line) => line.includes('NO KEY INDEX'))).toEqual([
-      expect.stringContaining('[Cache] NO KEY INDEX: Redis may evict keys'),
-    ]);
-    expect(await c.getBody('a')).toBe('a3');
-    expect(await c.getBody('b')).toBe('b2');
-    expect(await c.indexKeys()).toBe(0);
-  });
+  /** A node-redis client of the server, speaking `resp`; closed after the suite. */
+  const connectNodeRedis = async (resp: 2 | 3) => {
+    const made = createClient({ socket: { host: server.host, port: server.port }, RESP: resp });
+    made.on('error', () => undefined);
+    closers.push(() => made.close());
+    return made.connect();
+  };
+
+  // The eviction policy comes from CONFIG GET, a flat array in RESP2 and a map in RESP3.
+  it.each<[string, () => Promise<Store>]>([
+    ['RedisStore', async () => new RedisStore({ client: connect() })],
+    [
+      'NodeRedisStore, RESP2',
+      async () => new NodeRedisStore({ client: await connectNodeRedis(2) }),
+    ],
+    [
+      'NodeRedisStore, RESP3',
+      async () => new NodeRedisStore({ client: await connectNodeRedis(3) }),
+    ],
+  ])(
+    "with index 'auto', scans when Redis may evict keys, says why in a scan event, and logs NO KEY INDEX once (%s)",
+    async (_store, make) => {
+      const c = await filled(await make());
+      expect(await c.indexKeys()).toBe(0);
+      const scansBefore = await scanCalls(admin);
+      await c.update('a', 'a2');
+      await c.update('b', 'b2');
+      await c.update('a', 'a3');
+      expect(await scanCalls(admin)).toBeGreaterThan(scansBefore);
+      expect(c.scans).toHaveLength(3);
+      for (const scan of c.scans) {
+        expect(scan.reason).toMatch(/may evict keys.*maxmemory 104857600.*allkeys-lru/);
+      }
+      console.log(`[index] not kept: ${c.scans[0]?.reason}`);
+      expect(c.logger.lines.warn.filter((line) => line.includes('NO KEY INDEX'))).toEqual([
+        expect.stringContaining('[Cache] NO KEY INDEX: Redis may evict keys'),
+      ]);
+      expect(await c.getBody('a')).toBe('a3');
+      expect(await c.getBody('b')).toBe('b2');
+      expect(await c.indexKeys()).toBe(0);
+    },
+  );
 
   it('with index: true, answers from the index even though Redis may evict keys', async () => {
     const c = await filled(new RedisStore({ client: connect(), index: true }));

@@ -6,7 +6,6 @@
  * node-redis), standalone and Cluster.
  */
 import { randomUUID } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type AtomicStore,
@@ -16,8 +15,6 @@ import {
   type NotifyingStore,
   type Store,
 } from '../../src/index.js';
-import { type NodeRedisClient, NodeRedisStore } from '../../src/node-redis.js';
-import { RedisStore } from '../../src/redis.js';
 import { ChaosStore } from '../../src/testing/index.js';
 import {
   clusterClient,
@@ -25,27 +22,10 @@ import {
   nodeRedisCluster,
   standaloneClient,
 } from '../helpers/redis-clients.js';
+import { ioredisStore, nodeRedisStore } from '../helpers/redis-stores.js';
 import { quietLogger } from '../helpers/stores.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A Redis store on a client of its own, and how to close that client. */
-interface OwnStore {
-  store: Store & AtomicStore & NotifyingStore;
-  close(): Promise<unknown>;
-}
-
-/** A store of either kind, each on a client of its own (as separate processes have). */
-const ioredisStore = (connect: () => Redis | Cluster) => async (): Promise<OwnStore> => {
-  const client = connect();
-  return { store: new RedisStore({ client }), close: () => client.quit() };
-};
-const nodeRedisStore =
-  (connect: () => Promise<{ close(): Promise<unknown> } & NodeRedisClient>) =>
-  async (): Promise<OwnStore> => {
-    const client = await connect();
-    return { store: new NodeRedisStore({ client }), close: () => client.close() };
-  };
 
 describe.each([
   ['RedisStore', 'a standalone Redis', ioredisStore(standaloneClient), standaloneClient],
