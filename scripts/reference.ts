@@ -69,9 +69,9 @@ const SECTIONS: Section[] = [
     sources: ['src/stores/memory.ts#MemoryStoreOptions'],
   },
   {
-    heading: 'new RedisStore(options)',
+    heading: 'new RedisStore(options), new NodeRedisStore(options)',
     intro:
-      'Options of the Redis store (`quickpost-cache/redis`), besides `{ client }`, `{ url, redis? }` or `{ redis }`.',
+      'Options of the Redis stores (`quickpost-cache/redis` on ioredis, `quickpost-cache/node-redis` on node-redis), besides `{ client }`, `{ url, redis? }` or `{ redis }`.',
     sources: ['src/stores/redis-base/store.ts#RedisStoreTuning'],
   },
 ];

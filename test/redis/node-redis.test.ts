@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { createClient } from 'redis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { NodeRedisStore } from '../../src/node-redis.js';
 import { nodeRedisClient } from '../helpers/redis-clients.js';
 
@@ -26,7 +26,7 @@ async function own<T extends { close(): Promise<unknown> }>(made: Promise<T>): P
 }
 
 describe('NodeRedisStore', () => {
-  it('opens and closes its own connection from a URL, but never closes a client it was given', async () => {
+  it('opens its own connection from a URL (tracking included) and closes it, but never closes a client it was given', async () => {
     const { host, port } = inject('redis').standalone;
     const owned = new NodeRedisStore<ReturnType<typeof createClient>>({
       url: `redis://${host}:${port}`,
@@ -35,6 +35,21 @@ describe('NodeRedisStore', () => {
     const key = `owned:${randomUUID()}`;
     await owned.set(key, 'v', 1000);
     expect(await owned.get(key)).toBe('v');
+    // Its tracking connection is a duplicate of it (options from the URL): it reports changes.
+    const changed: (string | null)[] = [];
+    let ready = () => {};
+    const tracking = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
+    const stop = await owned.watch(key, {
+      changed: (keys) => changed.push(...(keys ?? [null])),
+      lost: () => undefined,
+      ready: () => ready(),
+    });
+    await tracking;
+    await owned.delete(key);
+    await vi.waitFor(() => expect(changed).toEqual([key]));
+    await stop();
     await owned.close();
     expect(owned.client.isOpen).toBe(false);
     const client = await own(nodeRedisClient());
