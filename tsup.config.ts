@@ -14,17 +14,23 @@ const common = {
 } as const;
 
 export default defineConfig([
-  // ESM: the library (`quickpost-cache`, which never loads ioredis), its Redis store
-  // (`quickpost-cache/redis`) and the test suites (`quickpost-cache/testing`).
+  // ESM: the library (`quickpost-cache`, which never loads ioredis nor OpenTelemetry), its Redis
+  // store (`quickpost-cache/redis`), its OpenTelemetry instrumentation (`quickpost-cache/otel`)
+  // and the test suites (`quickpost-cache/testing`).
   {
     ...common,
-    entry: { index: 'src/index.ts', redis: 'src/redis.ts', testing: 'src/testing/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      redis: 'src/redis.ts',
+      otel: 'src/otel.ts',
+      testing: 'src/testing/index.ts',
+    },
     format: ['esm'],
   },
   // CommonJS: the same without the test suites, because vitest cannot be loaded with require().
   {
     ...common,
-    entry: { index: 'src/index.ts', redis: 'src/redis.ts' },
+    entry: { index: 'src/index.ts', redis: 'src/redis.ts', otel: 'src/otel.ts' },
     format: ['cjs'],
   },
 ]);

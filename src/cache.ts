@@ -3,13 +3,20 @@
  * machinery (`CacheRuntime`) lives in a private field, handed only to the wrappers it makes.
  */
 import { encodeEntry } from './codec/index.js';
-import type { CacheEventName, CacheListener } from './core/events.js';
+import type { CacheEventMap, CacheEventName, CacheListener } from './core/events.js';
+import type { CacheHealth } from './core/health.js';
 import type { CacheOptions } from './core/options.js';
 import { tick } from './core/read/flights.js';
 import { MISS } from './core/read/verdict.js';
 import type { TemplateCoverage } from './core/registry.js';
 import { CacheRuntime, EMPTY_CONTEXT } from './core/runtime.js';
-import { SerializationError } from './errors.js';
+import type { CacheStats } from './core/stats.js';
+import type {
+  InvalidateMessage as CoreInvalidateMessage,
+  LoadMessage as CoreLoadMessage,
+  Instrument,
+} from './core/telemetry.js';
+import { InvalidOptionError, SerializationError } from './errors.js';
 import type { MemoryStore } from './stores/memory.js';
 import type { Store, StoreResult } from './stores/store.js';
 import {
@@ -63,6 +70,41 @@ type Maybe<T> = T | PromiseLike<T>;
 
 const BRAND = Symbol.for('quickpost-cache.Cache');
 
+/** The machinery of a cache made by this copy of the library; `undefined` for any other. */
+let runtimeOf: (cache: Cache<Store>) => CacheRuntime<Store> | undefined;
+
+/** The context of a trace on the `quickpost-cache:load` tracing channel (see `channelNames`). */
+export type LoadMessage = CoreLoadMessage<Cache>;
+
+/** The context of a trace on the `quickpost-cache:invalidate` tracing channel (see `channelNames`). */
+export type InvalidateMessage = CoreInvalidateMessage<Cache>;
+
+/**
+ * A message on the `quickpost-cache:hit`, `quickpost-cache:stale` or `quickpost-cache:miss`
+ * channel: the cache's event of that name, and the cache.
+ */
+export type EventMessage<E extends 'hit' | 'stale' | 'miss'> = CacheEventMap[E] & {
+  readonly cache: Cache;
+};
+
+/** Options of `cache.stats()`. */
+export interface StatsOptions {
+  /**
+   * Start counting again from zero after this snapshot, to report per interval.
+   * @default false
+   */
+  reset?: boolean | undefined;
+}
+
+/** Options of `cache.health()`. */
+export interface HealthOptions {
+  /**
+   * Longest wait for the store's answer to the probe, in ms.
+   * @default the cache's `timeout`
+   */
+  timeout?: number | undefined;
+}
+
 /** A cache: the wrappers (`cacheable`, `invalidating`), the manual API and events. */
 export class Cache<S extends Store = Store> {
   /** Marks caches made by any copy of this library (ESM and CommonJS copies included). */
@@ -76,9 +118,13 @@ export class Cache<S extends Store = Store> {
   // Typed for any store, so that a `Cache<MemoryStore>` is also a `Cache<Store>`.
   readonly #runtime: CacheRuntime<Store>;
 
+  static {
+    runtimeOf = (cache) => (#runtime in cache ? cache.#runtime : undefined);
+  }
+
   /** Prefer {@link createCache}, which infers the store's type. */
   constructor(options: CacheOptions<S> = {}) {
-    this.#runtime = new CacheRuntime(options);
+    this.#runtime = new CacheRuntime(options, this);
     this.store = this.#runtime.store as S;
     this.prefix = this.#runtime.prefix;
     this.ttl = this.#runtime.ttl;
@@ -306,6 +352,39 @@ export class Cache<S extends Store = Store> {
   }
 
   /**
+   * The cache's counters since it was made (or last reset): per key template of its `cacheable`
+   * wrappers, and for the whole cache. Throws `InvalidOptionError` if the cache was made with
+   * `stats: false`.
+   *
+   * @example
+   * const { hits, misses } = cache.stats().templates['posts:{{slug}}'] ?? { hits: 0, misses: 0 };
+   * const report = cache.stats({ reset: true }); // this interval's counters, then start again
+   */
+  stats(options: StatsOptions = {}): CacheStats {
+    const stats = this.#runtime.stats;
+    if (stats === undefined) {
+      throw new InvalidOptionError(
+        'stats',
+        '`stats()` needs the counters that `stats: false` turned off: leave `stats` out of createCache (it is on by default)',
+      );
+    }
+    return stats.snapshot(options.reset === true);
+  }
+
+  /**
+   * The cache's health, for readiness probes: whether the store answers one read within
+   * `timeout` (default: the cache's), the breaker's state, pending invalidations and the
+   * in-process tier's state, summed up in `status` and `ok`. Never rejects.
+   *
+   * @example
+   * const health = await cache.health({ timeout: 500 });
+   * response.writeHead(health.ok ? 200 : 503).end(JSON.stringify(health));
+   */
+  health(options: HealthOptions = {}): Promise<CacheHealth> {
+    return this.#runtime.health(options.timeout);
+  }
+
+  /**
    * Waits up to `timeout` ms (default: `invalidationTimeout`) for pending invalidations to be
    * confirmed by the store, then stops retrying them; any left are logged, since other processes
    * may serve their keys until the keys' TTL ends. Closes the connections the cache opened (the
@@ -347,6 +426,17 @@ export function createCache<S extends Store = MemoryStore>(
   options: CacheOptions<S> = {},
 ): Cache<S> {
   return new Cache<S>(options);
+}
+
+/**
+ * Attaches an instrument to a cache made by this copy of the library (`quickpost-cache/otel`);
+ * answers the function that detaches it, or `undefined` for a cache of another copy.
+ */
+export function attachInstrument(
+  cache: Cache<Store>,
+  instrument: Instrument<Cache<Store>>,
+): (() => void) | undefined {
+  return runtimeOf(cache)?.telemetry.attach(instrument as Instrument);
 }
 
 /** True for a cache made by `createCache`, also by another copy of the library. */

@@ -20,6 +20,11 @@ export interface CacheEventMap {
   stale: { source: EventSource; key: string };
   /** Nothing usable was cached; the function runs (or another caller's result is awaited). */
   miss: { source: EventSource; key: string };
+  /**
+   * The cached function ran (on a miss, a refresh, or while the store was skipped) and finished
+   * after `durationMs`; `error` is what it threw or rejected with, when it failed.
+   */
+  load: { source: EventSource; key: string; durationMs: number; error?: unknown };
   /** Another process holds the lease of this key: waiting for its value. */
   wait: { source: EventSource; key: string };
   /** A value was stored. */
@@ -32,9 +37,16 @@ export interface CacheEventMap {
   refresh: { source: EventSource; key: string; reason: 'stale' | 'early' };
   /**
    * The store confirmed an invalidation: keys matching `pattern` were deleted (`count` of them),
-   * at the `attempts`-th try.
+   * at the `attempts`-th try. `templates` are the key templates of this cache's `cacheable`
+   * wrappers whose keys the pattern can match.
    */
-  invalidate: { source: EventSource; pattern: string; count: number; attempts: number };
+  invalidate: {
+    source: EventSource;
+    pattern: string;
+    count: number;
+    attempts: number;
+    templates: readonly string[];
+  };
   /**
    * Deleting `pattern` failed: the invalidation is kept and retried until the store confirms it,
    * and this instance serves no matching key from the store meanwhile.
@@ -64,17 +76,32 @@ export type CacheEventName = keyof CacheEventMap;
 /** A listener of event `E`. */
 export type CacheListener<E extends CacheEventName> = (event: CacheEventMap[E]) => void;
 
+/** Something an event can also be published to: a diagnostics channel. */
+export interface EventChannel {
+  readonly hasSubscribers: boolean;
+  publish(message: unknown): void;
+}
+
 /**
  * A small typed event emitter. `has(name)` lets hot paths skip building an event nobody hears.
  * A listener that throws is isolated: the error is reported to `onListenerError`, the operation
- * goes on.
+ * goes on. Events with a channel in `channels` are also published there, as the event with
+ * `cache: owner` added, while the channel has subscribers.
  */
 export class Emitter {
   readonly #listeners: { [E in CacheEventName]?: CacheListener<E>[] } = {};
   readonly #onListenerError: (error: unknown) => void;
+  readonly #channels: { readonly [E in CacheEventName]?: EventChannel };
+  readonly #owner: unknown;
 
-  constructor(onListenerError: (error: unknown) => void) {
+  constructor(
+    onListenerError: (error: unknown) => void,
+    channels: { readonly [E in CacheEventName]?: EventChannel } = {},
+    owner?: unknown,
+  ) {
     this.#onListenerError = onListenerError;
+    this.#channels = channels;
+    this.#owner = owner;
   }
 
   on<E extends CacheEventName>(name: E, listener: CacheListener<E>): () => void {
@@ -91,10 +118,14 @@ export class Emitter {
   }
 
   has(name: CacheEventName): boolean {
-    return (this.#listeners[name]?.length ?? 0) > 0;
+    return (
+      (this.#listeners[name]?.length ?? 0) > 0 || this.#channels[name]?.hasSubscribers === true
+    );
   }
 
   emit<E extends CacheEventName>(name: E, event: CacheEventMap[E]): void {
+    const channel = this.#channels[name];
+    if (channel?.hasSubscribers === true) channel.publish({ ...event, cache: this.#owner });
     const list = this.#listeners[name] as CacheListener<E>[] | undefined;
     if (list === undefined) return;
     for (const listener of list) {

@@ -164,6 +164,13 @@ export interface CacheOptions<S extends Store = Store> {
    * @default false
    */
   l1?: boolean | L1Options | undefined;
+  /**
+   * Counters per key template for `cache.stats()` (hits, misses, loads and their times,
+   * invalidations, …), kept from the cache's events. `false` turns them off (`cache.stats()` then
+   * throws).
+   * @default true
+   */
+  stats?: boolean | undefined;
 }
 
 const positiveMs = z.number().positive().optional();
@@ -273,4 +280,5 @@ export const cacheOptionSpecs = {
       "must be true, false or { maxEntries?, maxBytes?, ttl?: ms, values?: 'frozen' | 'decoded' | 'shared' }",
     default: false,
   },
+  stats: { schema: z.boolean().optional(), expect: 'must be true or false', default: true },
 } as const satisfies OptionSpecs<CacheOptions>;

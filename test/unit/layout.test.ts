@@ -24,6 +24,7 @@ const LAYERS: [prefix: string, layer: number][] = [
   ['defaults.ts', 6],
   ['index.ts', 7],
   ['redis.ts', 7],
+  ['otel.ts', 7],
   ['testing/', 8],
 ];
 
