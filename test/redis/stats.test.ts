@@ -36,7 +36,7 @@ describe.each([
         key: 'posts:{{slug}}',
         context: (slug) => ({ slug }),
       });
-      const getComments = cache.cacheable(async (slug: string) => [slug], {
+      const getComments = cache.cacheable(async (slug: string, page: number) => [slug, page], {
         key: 'posts:{{slug}}:comments:{{page}}',
         context: (slug, page: number) => ({ slug, page }),
       });
