@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type CacheHealth,
@@ -147,5 +149,29 @@ describe('cache.health()', () => {
   it('reports a tier on a store without change notifications as live from the start', async () => {
     const cache = createCache({ store: new AsyncMemoryStore(), l1: true });
     expect((await cache.health()).l1.state).toBe('live');
+  });
+
+  it('serves the README’s readiness endpoint: 200 while the store answers, 503 while it does not', async () => {
+    const store = new ChaosStore(new MemoryStore());
+    const cache = createCache({ store, logger: quietLogger });
+    const server = createServer(async (request, response) => {
+      if (request.url !== '/ready') return response.writeHead(404).end();
+      const health = await cache.health({ timeout: 50 });
+      response.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(health));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ready`;
+      const up = await fetch(url);
+      expect(up.status).toBe(200);
+      expect(await up.json()).toMatchObject({ status: 'ok', store: { reachable: true } });
+      store.hang('get');
+      const down = await fetch(url);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: 'down', store: { reachable: false } });
+    } finally {
+      server.close();
+    }
   });
 });
