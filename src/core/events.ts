@@ -89,9 +89,9 @@ export interface EventChannel {
  * `cache: owner` added, while the channel has subscribers.
  */
 export class Emitter {
-  readonly #listeners: { [E in CacheEventName]?: CacheListener<E>[] } = {};
+  /** Per event: its listeners and its channel (one lookup serves `has`). */
+  readonly #hubs: { [E in CacheEventName]?: Hub<E> } = {};
   readonly #onListenerError: (error: unknown) => void;
-  readonly #channels: { readonly [E in CacheEventName]?: EventChannel };
   readonly #owner: unknown;
 
   constructor(
@@ -100,35 +100,38 @@ export class Emitter {
     owner?: unknown,
   ) {
     this.#onListenerError = onListenerError;
-    this.#channels = channels;
     this.#owner = owner;
+    for (const [name, channel] of Object.entries(channels)) {
+      (this.#hubs as Record<string, Hub<CacheEventName>>)[name] = { listeners: [], channel };
+    }
   }
 
   on<E extends CacheEventName>(name: E, listener: CacheListener<E>): () => void {
-    const list = (this.#listeners[name] ?? []) as CacheListener<E>[];
-    list.push(listener);
-    (this.#listeners as Record<string, unknown>)[name] = list;
+    let hub = this.#hubs[name] as Hub<E> | undefined;
+    if (hub === undefined) {
+      hub = { listeners: [], channel: undefined };
+      (this.#hubs as Record<string, Hub<E>>)[name] = hub;
+    }
+    hub.listeners.push(listener);
     return () => this.off(name, listener);
   }
 
   off<E extends CacheEventName>(name: E, listener: CacheListener<E>): void {
-    const list = this.#listeners[name] as CacheListener<E>[] | undefined;
+    const list = (this.#hubs[name] as Hub<E> | undefined)?.listeners;
     const index = list?.indexOf(listener) ?? -1;
     if (list !== undefined && index !== -1) list.splice(index, 1);
   }
 
   has(name: CacheEventName): boolean {
-    return (
-      (this.#listeners[name]?.length ?? 0) > 0 || this.#channels[name]?.hasSubscribers === true
-    );
+    const hub = this.#hubs[name];
+    return hub !== undefined && (hub.listeners.length > 0 || hub.channel?.hasSubscribers === true);
   }
 
   emit<E extends CacheEventName>(name: E, event: CacheEventMap[E]): void {
-    const channel = this.#channels[name];
-    if (channel?.hasSubscribers === true) channel.publish({ ...event, cache: this.#owner });
-    const list = this.#listeners[name] as CacheListener<E>[] | undefined;
-    if (list === undefined) return;
-    for (const listener of list) {
+    const hub = this.#hubs[name] as Hub<E> | undefined;
+    if (hub === undefined) return;
+    if (hub.channel?.hasSubscribers === true) hub.channel.publish({ ...event, cache: this.#owner });
+    for (const listener of hub.listeners) {
       try {
         listener(event);
       } catch (error) {
@@ -136,4 +139,10 @@ export class Emitter {
       }
     }
   }
+}
+
+/** The listeners of one event, and the channel it is also published to. */
+interface Hub<E extends CacheEventName> {
+  readonly listeners: CacheListener<E>[];
+  readonly channel: EventChannel | undefined;
 }

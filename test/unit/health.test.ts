@@ -155,7 +155,10 @@ describe('cache.health()', () => {
     const store = new ChaosStore(new MemoryStore());
     const cache = createCache({ store, logger: quietLogger });
     const server = createServer(async (request, response) => {
-      if (request.url !== '/ready') return response.writeHead(404).end();
+      if (request.url !== '/ready') {
+        response.writeHead(404).end();
+        return;
+      }
       const health = await cache.health({ timeout: 50 });
       response.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
       response.end(JSON.stringify(health));
