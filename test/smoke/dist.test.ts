@@ -111,6 +111,27 @@ describe('the built package', () => {
     }
   });
 
+  it('ships the changelog and says where the repository, home page and issues are', () => {
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: root,
+        encoding: 'utf8',
+      }),
+    ) as [{ files: { path: string }[] }];
+    const paths = packed.files.map((file) => file.path);
+    expect(paths).toEqual(expect.arrayContaining(['CHANGELOG.md', 'README.md', 'LICENSE']));
+    const manifest = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(manifest.repository).toMatchObject({
+      type: 'git',
+      url: expect.stringMatching(/^git\+https:/),
+    });
+    expect(manifest.homepage).toEqual(expect.stringMatching(/^https:/));
+    expect(manifest.bugs).toMatchObject({ url: expect.stringMatching(/^https:.*\/issues$/) });
+  });
+
   it('works through import (ESM)', () => {
     const result = runNode([
       '--input-type=module',
