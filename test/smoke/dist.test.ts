@@ -188,10 +188,16 @@ describe('the built package', () => {
     const result = runNode([
       '--input-type=module',
       '-e',
-      `import { ChaosStore, describeCacheBehaviour, describeStoreConformance, GLOB_KEYS, GLOB_MATCHES } from 'quickpost-cache/testing';
-       console.log(JSON.stringify([typeof describeStoreConformance, typeof describeCacheBehaviour, typeof ChaosStore, GLOB_KEYS.length > 0, typeof GLOB_MATCHES]));`,
+      `import { ChaosStore, describeCacheBehaviour, describeStoreConformance, GLOB_KEYS, GLOB_MATCHES, PassThroughStore, recordCache, useCacheClock } from 'quickpost-cache/testing';
+       import { createCache } from 'quickpost-cache';
+       const cache = createCache({ store: new PassThroughStore() });
+       const rec = recordCache(cache);
+       const twice = cache.cacheable((n) => n * 2, { key: 'twice:{{n}}', context: (n) => ({ n }) });
+       twice(1);
+       twice(1);
+       console.log(JSON.stringify([typeof describeStoreConformance, typeof describeCacheBehaviour, typeof ChaosStore, GLOB_KEYS.length > 0, typeof GLOB_MATCHES, typeof useCacheClock, rec.misses('twice:{{n}}')]));`,
     ]);
-    expect(result).toEqual(['function', 'function', 'function', true, 'object']);
+    expect(result).toEqual(['function', 'function', 'function', true, 'object', 'function', 2]);
   });
 
   it('runs the cache-behaviour suite on the library quickpost-cache loads, not a copy of it', () => {
