@@ -65,7 +65,8 @@ describe('the QuickPost example app on Redis, across instances and from its envi
 
   it('starts on REDIS_URL as `npm run example` does, and writes readable entries there', async () => {
     const { host, port } = inject('redis').standalone;
-    const app = await start({ env: { REDIS_URL: `redis://${host}:${port}`, PORT: '0' } });
+    // Database 1: the app's fixed prefix never meets other test files' keys (they use 0).
+    const app = await start({ env: { REDIS_URL: `redis://${host}:${port}/1`, PORT: '0' } });
     running.push(app);
     expect(app.backend).toBe('redis');
     expect(app.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -76,6 +77,7 @@ describe('the QuickPost example app on Redis, across instances and from its envi
     expect((await call('GET', `/posts/${slug}`)).cache).toBe('hit');
     const redis = standaloneClient();
     try {
+      await redis.select(1);
       expect(await redis.get(`quickpost:posts:${slug}`)).toContain('"title":"From env"');
     } finally {
       await redis.quit();
