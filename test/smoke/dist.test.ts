@@ -130,7 +130,7 @@ describe('the built package', () => {
     });
     expect(manifest.homepage).toEqual(expect.stringMatching(/^https:/));
     expect(manifest.bugs).toMatchObject({ url: expect.stringMatching(/^https:.*\/issues$/) });
-  });
+  }, 60_000); // npm pack takes seconds on a busy machine
 
   it('works through import (ESM)', () => {
     const result = runNode([
