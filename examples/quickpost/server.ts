@@ -131,12 +131,19 @@ export async function start(options: StartOptions = {}): Promise<RunningApp> {
   const owned = options.cache === undefined ? cacheFromEnv(env) : undefined;
   const cache = options.cache ?? (owned as EnvCache).cache;
   const app = createApp({ cache, repository: options.repository });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(port, host, (error?: Error) => {
-      if (error) reject(error);
-      else resolve(listening);
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(port, host, (error?: Error) => {
+        if (error) reject(error);
+        else resolve(listening);
+      });
     });
-  });
+  } catch (error) {
+    // The port is taken, say: close the Redis connection this call opened, then fail.
+    await owned?.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
