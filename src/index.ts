@@ -54,6 +54,7 @@ export type {
   ChangeListener,
   IndexAnswer,
   IndexedStore,
+  LeasingReadStore,
   MaybePromise,
   NotifyingStore,
   Store,

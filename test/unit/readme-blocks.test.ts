@@ -27,13 +27,21 @@ declare global {
   const req: Req;
   const userInput: string;
   const cache: Cache<MemoryStore>;
+  /** A database transaction, as an ORM hands it to its callback. */
+  interface Tx { query(sql: string, params?: unknown[]): Promise<unknown> }
   const db: {
     posts: {
       find(slug: string): Promise<Post | null>;
       list(filters: { tag?: string; page: number }): Promise<Post[]>;
       update(slug: string, data: PostInput): Promise<Post>;
     };
+    transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   };
+  const knex: { transaction<T>(fn: (trx: Tx) => Promise<T>): Promise<T> };
+  const slug: string;
+  const title: string;
+  /** A mutation wrapped with \`cache.invalidating\`, run in a transaction. */
+  function renamePost(tx: Tx, slug: string, title: string): Promise<void>;
   const profiles: { get(userId: number): Profile };
   function loadPost(req: Req, slug: string): Promise<Post | null>;
   const metrics: { increment(name: string, tags?: Record<string, string>): void };
