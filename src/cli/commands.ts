@@ -94,14 +94,18 @@ async function findMatches(
   };
 }
 
-/** Those of `keys` that exist. */
+/**
+ * Those of `keys` that exist. Asked with MEMORY USAGE (`null` for a missing key) rather than
+ * EXISTS: it counts neither as a keyspace hit nor as a miss in Redis's INFO stats, which `stats`
+ * reports.
+ */
 async function existing(session: Session, keys: readonly string[]): Promise<string[]> {
   const present: string[] = [];
   for (let i = 0; i < keys.length; i += BATCH) {
     const batch = keys.slice(i, i + BATCH);
-    const answers = await Promise.all(batch.map((key) => session.client.exists(key)));
+    const answers = await Promise.all(batch.map((key) => session.client.memory('USAGE', key)));
     batch.forEach((key, j) => {
-      if (answers[j] === 1) present.push(key);
+      if (answers[j] !== null) present.push(key);
     });
   }
   return present;
@@ -209,14 +213,16 @@ async function look(
   const measured = { type, ttlMs: pttl >= 0 ? pttl : null, memoryBytes: memory ?? null };
   const none = { bytes: null, entry: null, text: null };
   if (type !== 'string') return { ...measured, ...none, holds: 'other-type' };
-  const [raw, bytes] = await Promise.all([client.get(fullKey), client.strlen(fullKey)]);
+  const stored = await client.getBuffer(fullKey);
   // Gone between the two round trips (expired or deleted).
-  if (raw === null) return undefined;
-  const stored = { ...measured, bytes, entry: null, text: null };
-  if (isLease(raw)) return { ...stored, holds: 'lease' };
-  if (!isEntry(raw)) return { ...stored, holds: 'foreign', text: raw };
+  if (stored === null) return undefined;
+  const raw = stored.toString('utf8');
+  const bytes = stored.length;
+  const string = { ...measured, bytes, entry: null, text: null };
+  if (isLease(raw)) return { ...string, holds: 'lease' };
+  if (!isEntry(raw)) return { ...string, holds: 'foreign', text: raw };
   const header = readEntryHeader(raw);
-  if (header === undefined) return { ...stored, holds: 'unreadable', text: raw };
+  if (header === undefined) return { ...string, holds: 'unreadable', text: raw };
   const entry = {
     version: header.version,
     encoding: header.encoding,
@@ -225,14 +231,14 @@ async function look(
     computeMs: header.computeMs,
   };
   if (header.encoding === 'custom') {
-    return { ...stored, holds: 'entry', entry, text: header.payload };
+    return { ...string, holds: 'entry', entry, text: header.payload };
   }
   const decoded = decodeEntry(raw);
-  if (decoded === UNREADABLE) return { ...stored, holds: 'unreadable', entry, text: raw };
+  if (decoded === UNREADABLE) return { ...string, holds: 'unreadable', entry, text: raw };
   // Tagged JSON is shown as stored (JSON cannot hold a Map or a Date): the human output
   // revives it.
   const json = header.encoding === 'json' ? decoded : JSON.parse(header.payload);
-  return { ...stored, holds: 'entry', entry, value: { json } };
+  return { ...string, holds: 'entry', entry, value: { json } };
 }
 
 /** Upper bounds of the TTL buckets, ms. */

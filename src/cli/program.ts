@@ -90,7 +90,7 @@ export async function main(argv: readonly string[], version: string, io: Io): Pr
       else if (session !== undefined && failureOf !== undefined) fail(failureOf(error, session));
       else throw error;
     } finally {
-      session?.close();
+      await session?.close();
     }
   };
 

@@ -26,7 +26,7 @@ export function progressOn(stream: NodeJS.WriteStream): Progress {
       if (now - last < EVERY_MS) return;
       last = now;
       shown = true;
-      stream.write(`${ERASE_LINE}${text().slice(0, Math.max(10, (stream.columns ?? 80) - 1))}`);
+      stream.write(`${ERASE_LINE}${text().slice(0, (stream.columns || 80) - 1)}`);
     },
     done() {
       if (shown) stream.write(ERASE_LINE);

@@ -45,11 +45,26 @@ function sampleLines(sample: readonly string[], count: number, c: Colors): strin
   return lines;
 }
 
+/**
+ * When the key index found nothing: keys written without it (around the cache, or by a version
+ * without an index) are not in it, and only a SCAN finds them.
+ */
+function indexHint(found: FoundThrough, count: number, c: Colors): string[] {
+  return found === 'index' && count === 0
+    ? [
+        c.dim(
+          'the key index holds no matching key; keys written around the cache are not in it (keys --scan walks every key)',
+        ),
+      ]
+    : [];
+}
+
 /** `keys`. */
 export function renderKeys(result: KeysResult, c: Colors): string[] {
   const lines = [
     `${c.bold(plural(result.count, 'key'))} match ${patternsText(result.patterns)} ${c.dim(`(${through(result.foundThrough, result.scanReason)})`)}`,
     ...sampleLines(result.sample, result.count, c),
+    ...indexHint(result.foundThrough, result.count, c),
   ];
   if (result.count === 0 && result.pattern.startsWith(`${result.prefix}:`)) {
     lines.push(
@@ -68,6 +83,7 @@ export function renderInvalidate(result: InvalidateResult, c: Colors): string[] 
     : `${c.bold(`deleted ${plural(result.count, 'key')}`)} matching ${patternsText(result.patterns)}`;
   const lines = [`${head} ${c.dim(`(${through(result.foundThrough, result.scanReason)})`)}`];
   lines.push(...sampleLines(result.sample, result.matched, c));
+  lines.push(...indexHint(result.foundThrough, result.matched, c));
   if (result.dryRun) lines.push(c.dim('nothing was deleted (--dry-run)'));
   else if (result.count !== result.matched) {
     lines.push(
@@ -124,7 +140,7 @@ export function renderInspect(result: InspectResult, c: Colors, now: number): st
     rows.push(['computed in', formatDuration(entry.computeMs)]);
   }
   const sizes: string[] = [];
-  if (result.bytes !== null) sizes.push(`${formatCount(result.bytes)} bytes stored (STRLEN)`);
+  if (result.bytes !== null) sizes.push(`${formatCount(result.bytes)} bytes stored`);
   if (result.memoryBytes !== null) {
     sizes.push(`${formatCount(result.memoryBytes)} bytes in memory (MEMORY USAGE)`);
   }
@@ -203,7 +219,7 @@ export function renderStats(result: StatsResult, c: Colors): string[] {
   lines.push(
     `Redis keyspace hit rate ${c.bold(formatPercent(hits, hits + misses))} ${c.dim(`(${formatCount(hits)} hits, ${formatCount(misses)} misses)`)}`,
     c.dim(
-      `  INFO stats of ${where === '1 server' ? 'the server' : `${where}, summed`}, since it started or CONFIG RESETSTAT: every client and key, this tool's lookups included`,
+      `  INFO stats ${where === '1 server' ? 'since the server started' : `of ${where} summed, since each started`} (or CONFIG RESETSTAT): all clients and keys, this tool's earlier lookups too`,
     ),
   );
   return lines;

@@ -85,7 +85,7 @@ export interface InspectResult {
   readonly holds: Holding | null;
   /** Time to live in Redis, ms; `null` when it has none (or was not found). */
   readonly ttlMs: number | null;
-  /** Length of the stored string in bytes (STRLEN). */
+  /** Length of the stored string in bytes. */
   readonly bytes: number | null;
   /** Memory Redis uses for the key, overhead included (MEMORY USAGE). */
   readonly memoryBytes: number | null;

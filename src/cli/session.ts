@@ -39,8 +39,8 @@ export interface Session {
   readonly where: string;
   /** The standalone server, or each master of the Cluster. */
   servers(): Redis[];
-  /** Closes the connection. */
-  close(): void;
+  /** Stops the cache (retries of a failed invalidation included) and closes the connection. */
+  close(): Promise<void>;
 }
 
 /** A logger that says nothing: the command line reports outcomes itself, with exit codes. */
@@ -129,7 +129,12 @@ export async function openSession(target: Target): Promise<Session> {
     cache,
     where: target.cluster === undefined ? `Redis at ${where}` : where,
     servers: () => (client instanceof Cluster ? client.nodes('master') : [client]),
-    close: () => client.disconnect(),
+    close: async () => {
+      // A failed invalidation is retried in the background: the command has reported it, and
+      // ends here.
+      await cache.close({ timeout: 0 });
+      client.disconnect();
+    },
   };
 }
 
@@ -165,9 +170,13 @@ export function failureOf(error: unknown, session: Session): CliFailure {
   if (error instanceof CliFailure) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof Error && error.name === 'ReplyError') {
-    return new CliFailure(Exit.RedisError, `${session.where} refused a command: ${message}`, {
-      cause: error,
-    });
+    // A Cluster node reached with --url answers MOVED to commands for keys it does not own.
+    const hint = message.startsWith('MOVED') ? '; this is a Redis Cluster: use --cluster' : '';
+    return new CliFailure(
+      Exit.RedisError,
+      `${session.where} refused a command: ${message}${hint}`,
+      { cause: error },
+    );
   }
   return new CliFailure(Exit.Unreachable, `${session.where} stopped answering: ${message}`, {
     cause: error,

@@ -295,7 +295,7 @@ describe.each([
       expect(lines[2]).toMatch(/^TTL {10}9m \d+s \([\d,]+ ms\)$/);
       expect(lines[3]).toMatch(/^fresh {8}for 9m \d+s more \(until \d{4}-.+Z\)$/);
       expect(lines[5]).toBe(
-        `size         ${result.bytes} bytes stored (STRLEN), ${result.memoryBytes} bytes in memory (MEMORY USAGE)`,
+        `size         ${result.bytes} bytes stored, ${result.memoryBytes} bytes in memory (MEMORY USAGE)`,
       );
       expect(lines[6]).toBe('value');
       expect(JSON.parse(lines.slice(7).join('\n'))).toEqual(samplePost(slug));

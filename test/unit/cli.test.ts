@@ -22,6 +22,7 @@ import {
   parseNodes,
   patternBody,
 } from '../../src/cli/input.js';
+import { progressOn } from '../../src/cli/progress.js';
 import { renderInspect, renderInvalidate, renderKeys, renderStats } from '../../src/cli/render.js';
 import type { InspectResult, StatsResult } from '../../src/cli/results.js';
 import { groupByDepth, groupByTemplate, looksLikeValue } from '../../src/cli/shapes.js';
@@ -238,6 +239,35 @@ describe('formatting', () => {
   });
 });
 
+describe('the progress line', () => {
+  /** A stderr that records what is written to it. */
+  const stream = (isTTY: boolean, columns?: number) => {
+    const written: string[] = [];
+    const fake = {
+      isTTY,
+      columns,
+      write: (text: string) => written.push(text) > 0,
+    } as unknown as NodeJS.WriteStream;
+    return { fake, written };
+  };
+
+  it('is drawn in place on a terminal, cut to its width, and erased when done', () => {
+    const { fake, written } = stream(true, 20);
+    const progress = progressOn(fake);
+    progress.update(() => '1,000 keys found (1 replies from Redis)');
+    progress.done();
+    expect(written).toEqual(['\r\x1b[K1,000 keys found (1', '\r\x1b[K']);
+  });
+
+  it('writes nothing when stderr is not a terminal', () => {
+    const { fake, written } = stream(false);
+    const progress = progressOn(fake);
+    progress.update(() => 'found');
+    progress.done();
+    expect(written).toEqual([]);
+  });
+});
+
 describe('human output', () => {
   it('keys: the count, how the keys were found, the sample and what is left out', () => {
     const lines = renderKeys(
@@ -258,6 +288,26 @@ describe('human output', () => {
       '  posts:a',
       '  posts:b',
       '  … and 1 more (--limit N shows more)',
+    ]);
+  });
+
+  it('keys: when the key index finds nothing, says that --scan finds keys written around it', () => {
+    const lines = renderKeys(
+      {
+        command: 'keys',
+        prefix: 'quickpost',
+        pattern: 'legacy:*',
+        patterns: ['quickpost:legacy:*', 'quickpost:legacy'],
+        count: 0,
+        sample: [],
+        foundThrough: 'index',
+        scanReason: null,
+      },
+      plain,
+    );
+    expect(lines).toEqual([
+      '0 keys match quickpost:legacy:* and quickpost:legacy (found through the key index)',
+      'the key index holds no matching key; keys written around the cache are not in it (keys --scan walks every key)',
     ]);
   });
 
@@ -331,7 +381,7 @@ describe('human output', () => {
       'TTL          9m 58s (598,123 ms)',
       'fresh        for 4m 58s more (until 2025-06-01T10:04:58.000Z)',
       'computed in  12 ms',
-      'size         102 bytes stored (STRLEN), 184 bytes in memory (MEMORY USAGE)',
+      'size         102 bytes stored, 184 bytes in memory (MEMORY USAGE)',
       'value',
       '{ id: 7, joined: 2024-03-01T00:00:00.000Z }',
     ]);
@@ -402,7 +452,7 @@ describe('human output', () => {
       'TTL columns: keys by remaining time to live; {{*}} stands for the values of a placeholder',
       '',
       'Redis keyspace hit rate 90.0% (90 hits, 10 misses)',
-      "  INFO stats of 3 masters, summed, since it started or CONFIG RESETSTAT: every client and key, this tool's lookups included",
+      "  INFO stats of 3 masters summed, since each started (or CONFIG RESETSTAT): all clients and keys, this tool's earlier lookups too",
     ]);
     const sampled = renderStats(
       { ...result, exact: false, keys: 4200, sampled: 42, groupedBy: 'depth', depth: 1 },
