@@ -21,7 +21,7 @@ import { SCAN_COUNT, type Session } from './session.js';
 import { groupByDepth, groupByTemplate } from './shapes.js';
 
 /** The label of the key index's sorted sets in `stats`. */
-export const INDEX_GROUP = '(key index)';
+const INDEX_GROUP = '(key index)';
 
 /** Keys checked or measured per round of commands (autopipelined by the client). */
 const BATCH = 1000;
@@ -42,8 +42,9 @@ interface Matches {
 
 /**
  * The keys matching `pattern` that exist now: each part an invalidation deletes (the pattern,
- * and the key without a trailing `:*`) found as the invalidation finds it, index members checked
- * with EXISTS (the index keeps members of deleted keys until it prunes them).
+ * and the key without a trailing `:*`) found as the invalidation finds it; index members and
+ * single keys are checked to exist (the index keeps members of deleted keys until it prunes
+ * them).
  */
 async function findMatches(
   session: Session,
