@@ -19,6 +19,19 @@ const GLOB_SPECIAL = /[*?[\\]/;
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 2000;
 
+/**
+ * What an invalidation of the full-key `pattern` deletes, each part as one delete: the pattern,
+ * and the key without its trailing `:*` (which the pattern also covers). A part without wildcards
+ * is one key (`literal`), deleted as a key; any other part is a pattern delete.
+ */
+export function partsOf(
+  pattern: string,
+): { readonly pattern: string; readonly literal: boolean }[] {
+  const parts = [pattern];
+  if (TRAILING_COLON_STAR.test(pattern)) parts.push(pattern.slice(0, -2));
+  return parts.map((part) => ({ pattern: part, literal: !GLOB_SPECIAL.test(part) }));
+}
+
 /** What an invalidator needs from its cache. */
 export interface InvalidatorOptions {
   readonly store: Store;
@@ -198,7 +211,7 @@ export class Invalidator {
       this.#pending.size >= this.#options.maxPending && !this.#pending.has(requested)
         ? this.#options.everything
         : requested;
-    const base = TRAILING_COLON_STAR.test(pattern) ? pattern.slice(0, -2) : undefined;
+    const base = partsOf(pattern)[1]?.pattern;
     this.#options.abandon(pattern);
     if (base !== undefined) this.#options.abandon(base);
     let entry = this.#pending.get(pattern);
