@@ -15,8 +15,9 @@ const common = {
 
 export default defineConfig([
   // ESM: the library (`quickpost-cache`, which never loads ioredis nor OpenTelemetry), its Redis
-  // store (`quickpost-cache/redis`), its OpenTelemetry instrumentation (`quickpost-cache/otel`)
-  // and the test suites (`quickpost-cache/testing`).
+  // store (`quickpost-cache/redis`), its OpenTelemetry instrumentation (`quickpost-cache/otel`),
+  // the test suites (`quickpost-cache/testing`) and the command line (the package's `bin`,
+  // dist/cli.js: its shebang is kept and the file made executable).
   {
     ...common,
     entry: {
@@ -24,6 +25,7 @@ export default defineConfig([
       redis: 'src/redis.ts',
       otel: 'src/otel.ts',
       testing: 'src/testing/index.ts',
+      cli: 'src/cli.ts',
     },
     format: ['esm'],
   },

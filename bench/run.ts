@@ -109,7 +109,10 @@ async function main(): Promise<void> {
   const { host, port } = running.topology.standalone;
   const url = `redis://${host}:${port}`;
   const raw = new Redis(url);
+  const rawPipelined = new Redis(url, { enableAutoPipelining: true });
   const store = new RedisStore({ client: new Redis(url) });
+  // The store's own connection (from a URL) has ioredis's auto-pipelining on.
+  const ownStore = new RedisStore({ url });
   const cache = createCache({ store, prefix: 'bench' });
   const unindexedStore = new RedisStore({ client: new Redis(url), index: false });
   const tieredStore = new RedisStore({ client: new Redis(url) });
@@ -127,6 +130,12 @@ async function main(): Promise<void> {
 
     await raw.set('bench:raw:post', json);
     const getPost = cache.cacheable(async (slug: string) => ({ ...value, slug }), {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+      ttl: 3600,
+    });
+    const pipelined = createCache({ store: ownStore, prefix: 'bench' });
+    const getPostPipelined = pipelined.cacheable(async (slug: string) => ({ ...value, slug }), {
       key: 'posts:{{slug}}',
       context: (slug) => ({ slug }),
       ttl: 3600,
@@ -206,6 +215,10 @@ async function main(): Promise<void> {
       // Warm-up: JIT and connections.
       await run(workers, 2000, async () => JSON.parse((await raw.get('bench:raw:post')) as string));
       await run(workers, 2000, () => getPost('hit'));
+      await run(workers, 2000, (i) => getPostPipelined(`warm-${i % 1000}`));
+      await run(workers, 2000, async () =>
+        JSON.parse((await rawPipelined.get('bench:raw:post')) as string),
+      );
       await run(workers, 2000, () => cache.get('manual:post'));
       await getPostTiered('hit');
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -230,6 +243,14 @@ async function main(): Promise<void> {
           ['cacheable hit (one hot key)', () => getPost('hit')],
           ['cacheable hit, 1,000 keys', (i) => getPost(`warm-${i % 1000}`)],
           ['cacheable hit, 1,000 keys, stats off', (i) => getPostNoStats(`warm-${i % 1000}`)],
+          [
+            'raw GET + JSON.parse, auto-pipelining',
+            async () => JSON.parse((await rawPipelined.get('bench:raw:post')) as string),
+          ],
+          [
+            'cacheable hit, 1,000 keys, store-owned connection',
+            (i) => getPostPipelined(`warm-${i % 1000}`),
+          ],
           ['manual get', () => cache.get('manual:post')],
           ['cacheable hit, l1 tier', () => getPostTiered('hit')],
           ['cacheable hit, l1 tier, stats off', () => getPostTieredNoStats('hit')],
@@ -281,7 +302,9 @@ async function main(): Promise<void> {
     print(invalidations);
   } finally {
     raw.disconnect();
+    rawPipelined.disconnect();
     store.client.disconnect();
+    await ownStore.close();
     unindexedStore.client.disconnect();
     tieredStore.client.disconnect();
     leaselessStore.client.disconnect();
@@ -431,6 +454,14 @@ function print(results: Result[]): void {
       if (hot) {
         console.log(
           `hot key hit / floor, ${mode}: throughput ${(hot.opsPerSec / floor.opsPerSec).toFixed(2)}x (target with 64 callers: >= 1.5x)`,
+        );
+      }
+      const owned = results.find(
+        (r) => r.mode === mode && r.name === 'cacheable hit, 1,000 keys, store-owned connection',
+      );
+      if (owned) {
+        console.log(
+          `cacheable hit (1,000 keys, store-owned connection) / floor, ${mode}: throughput ${(owned.opsPerSec / floor.opsPerSec).toFixed(2)}x (target with 64 callers: >= 0.85x)`,
         );
       }
       console.log(
