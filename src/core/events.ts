@@ -1,6 +1,9 @@
 /** Who an event is about: a wrapper (its name and key template) or the manual API. */
 export interface EventSource {
-  /** The wrapped function's name (or the `name` option); `'manual'` for the manual API. */
+  /**
+   * The `name` option, else the wrapped function's name, else `cacheable(<key template>)` or
+   * `invalidating(<patterns>)`; `'manual'` for the manual API.
+   */
   readonly name: string;
   /** The key template or patterns as written, e.g. `posts:{{slug}}`; empty for the manual API. */
   readonly template: string;

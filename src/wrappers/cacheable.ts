@@ -12,7 +12,7 @@ import {
 } from '../template/index.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
-import { looksLike, type WrappedFunction } from './shared.js';
+import { looksLike, nameOf, type WrappedFunction } from './shared.js';
 
 /** Options of `cacheable` that do not depend on the key template. */
 export interface CacheableBaseOptions<R> {
@@ -47,8 +47,8 @@ export interface CacheableBaseOptions<R> {
    */
   debug?: boolean | undefined;
   /**
-   * Name shown in debug lines.
-   * @default the function's name
+   * Name shown in debug lines and events (`source.name`).
+   * @default the function's name, else `cacheable(<key>)`, such as `cacheable(posts:{{slug}})`
    */
   name?: string | undefined;
   /**
@@ -173,8 +173,9 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
   }
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
+  const name = nameOf(fn, options.name, 'cacheable', options.key);
   const plan = cache.plan({
-    source: { name: options.name ?? (fn.name || 'anonymous'), template: options.key, debug },
+    source: { name, template: options.key, debug },
     ttl: options.ttl,
     staleTtl: options.staleTtl,
     jitter: options.jitter,
@@ -211,5 +212,5 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
     if (isThenable(result)) async = true;
     return result;
   };
-  return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
+  return looksLike(wrapper, fn, name) as WrappedFunction<A, R, S>;
 }

@@ -11,7 +11,7 @@ import {
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable, within } from '../util/maybe-promise.js';
 import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
-import { looksLike, type WrappedFunction } from './shared.js';
+import { looksLike, nameOf, type WrappedFunction } from './shared.js';
 
 /** Where the placeholder values of the patterns come from: the arguments, or the result too. */
 export type InvalidatingContextOption<A extends unknown[], R, P extends string> =
@@ -53,8 +53,8 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
    */
   debug?: boolean | undefined;
   /**
-   * Name shown in debug lines.
-   * @default the function's name
+   * Name shown in debug lines and events (`source.name`).
+   * @default the function's name, else `invalidating(<patterns>)`, such as `invalidating(posts:{{slug}}:*, posts:list:*)`
    */
   name?: string | undefined;
   /**
@@ -135,7 +135,7 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
     | ((result: unknown, ...args: A) => object)
     | undefined;
   checkContextOptions(patterns, fromArgs, fromResult);
-  const name = options.name ?? (fn.name || 'anonymous');
+  const name = nameOf(fn, options.name, 'invalidating', options.patterns.join(', '));
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
   const source = { name, template: options.patterns.join(', '), debug };
@@ -249,7 +249,7 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
       return Promise.reject(error);
     }
   };
-  return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
+  return looksLike(wrapper, fn, name) as WrappedFunction<A, R, S>;
 }
 
 function checkContextOptions(

@@ -189,7 +189,9 @@ describe('invalidating', () => {
     });
     expect(await createPost()).toBe(result);
     expect(logger.lines.error).toEqual([
-      expect.stringContaining('anonymous succeeded but `contextFromResult` failed'),
+      expect.stringContaining(
+        'invalidating(posts:{{slug}}:*) succeeded but `contextFromResult` failed',
+      ),
     ]);
   });
 
