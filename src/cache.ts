@@ -15,6 +15,7 @@ import type { Store, StoreResult } from './stores/store.js';
 import {
   type ContextFor,
   compilePattern,
+  renderFrom,
   type TemplateContext,
   type TemplateMode,
   type ValidPattern,
@@ -150,7 +151,7 @@ export class Cache<S extends Store = Store> {
     if (!runtime.isSync) {
       return this.#getAsync<T>(key, context[0]) as StoreResult<S, T | undefined>;
     }
-    const full = runtime.keyOf(key, context[0]);
+    const full = runtime.keyOf(key, context[0], 'get');
     let raw: unknown;
     if (!runtime.invalidator.blocks(full)) {
       try {
@@ -164,7 +165,7 @@ export class Cache<S extends Store = Store> {
 
   async #getAsync<T>(key: string, context: object | undefined): Promise<T | undefined> {
     const runtime = this.#runtime;
-    const full = runtime.keyOf(key, context);
+    const full = runtime.keyOf(key, context, 'get');
     let raw: unknown;
     if (!runtime.invalidator.blocks(full)) {
       try {
@@ -200,7 +201,7 @@ export class Cache<S extends Store = Store> {
     return this.#settle(() => {
       const runtime = this.#runtime;
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
-      const full = runtime.keyOf(key, context);
+      const full = runtime.keyOf(key, context, 'set');
       const ttlMs = runtime.ttlMs(ttl);
       runtime.reader.abandon(full);
       runtime.tier?.drop([full]);
@@ -237,7 +238,7 @@ export class Cache<S extends Store = Store> {
   ): StoreResult<S, boolean> {
     return this.#settle(() => {
       const runtime = this.#runtime;
-      const full = runtime.keyOf(key, context[0]);
+      const full = runtime.keyOf(key, context[0], 'delete');
       return chain(this.#invalidate(full), (count) => {
         const removed = count > 0;
         if (runtime.events.has('delete')) {
@@ -261,7 +262,12 @@ export class Cache<S extends Store = Store> {
   ): StoreResult<S, number> {
     return this.#settle(() => {
       const runtime = this.#runtime;
-      const rendered = compilePattern<string>(pattern)(context[0] ?? EMPTY_CONTEXT);
+      const rendered = renderFrom(
+        compilePattern<string>(pattern),
+        context[0] ?? EMPTY_CONTEXT,
+        'argument',
+        'cache.deletePattern()',
+      );
       return this.#invalidate(runtime.fullKey(rendered));
     });
   }
@@ -282,7 +288,7 @@ export class Cache<S extends Store = Store> {
     try {
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
       const plan = runtime.plan({ source: runtime.manual, ttl });
-      const full = runtime.keyOf(key, context);
+      const full = runtime.keyOf(key, context, 'getOrSet');
       call = { key: full, plan, fn: compute, thisArg: undefined, args: [], arrived: tick() };
     } catch (error) {
       if (sync) throw error;

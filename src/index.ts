@@ -33,6 +33,7 @@ export {
 } from './defaults.js';
 export {
   CacheError,
+  type ContextOrigin,
   ErrorCode,
   InvalidationError,
   InvalidContextValueError,

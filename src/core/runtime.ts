@@ -15,7 +15,7 @@ import {
   notificationsOf,
   type Store,
 } from '../stores/store.js';
-import { compileTemplate, type TemplateContext } from '../template/index.js';
+import { compileTemplate, renderFrom, type TemplateContext } from '../template/index.js';
 import { checkOptions, describe, withDefaults } from '../util/options.js';
 import { debugLogger } from './debug.js';
 import { Emitter, type EventSource } from './events.js';
@@ -228,10 +228,15 @@ export class CacheRuntime<S extends Store = Store> {
     return this.#keyStart + key;
   }
 
-  /** The full key for a manual key template and its context. */
-  keyOf(key: string, context: object | undefined): string {
+  /** The full key for a manual key template and the context the caller gave `method`. */
+  keyOf(key: string, context: object | undefined, method: string): string {
     return this.fullKey(
-      compileTemplate<string>(key)((context ?? EMPTY_CONTEXT) as TemplateContext<string>),
+      renderFrom(
+        compileTemplate<string>(key),
+        (context ?? EMPTY_CONTEXT) as TemplateContext<string>,
+        'argument',
+        `cache.${method}()`,
+      ),
     );
   }
 

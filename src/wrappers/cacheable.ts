@@ -7,6 +7,7 @@ import type { Store } from '../stores/store.js';
 import {
   type ContextFor,
   compileTemplate,
+  renderFrom,
   type TemplateContext,
   type ValidTemplate,
 } from '../template/index.js';
@@ -162,18 +163,20 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       "`key` is required: a key template string such as 'posts:{{slug}}'",
     );
   }
-  const render = compileTemplate<string>(options.key);
+  const template = compileTemplate<string>(options.key);
   cache.registry.addTemplate(options.key);
   const extract = options.context as ((...args: A) => object) | undefined;
-  if (extract === undefined && render.placeholders.length > 0) {
+  if (extract === undefined && template.placeholders.length > 0) {
     throw new InvalidOptionError(
       'context',
-      `\`context\` is required: the key template "${options.key}" has placeholders (${render.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments`,
+      `\`context\` is required: the key template "${options.key}" has placeholders (${template.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments`,
     );
   }
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
   const name = nameOf(fn, options.name, 'cacheable', options.key);
+  const render = (context: object) =>
+    renderFrom(template, context as TemplateContext<string>, 'context', name);
   const plan = cache.plan({
     source: { name, template: options.key, debug },
     ttl: options.ttl,
@@ -194,7 +197,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       let key: string;
       try {
         context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-        key = cache.fullKey(render(context as TemplateContext<string>));
+        key = cache.fullKey(render(context));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -204,7 +207,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       return reader.read({ key, plan, fn, thisArg: this, args, arrived: tick() });
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-    const key = cache.fullKey(render(context as TemplateContext<string>));
+    const key = cache.fullKey(render(context));
     if (cache.events.has('lookup')) {
       cache.events.emit('lookup', { source: plan.source, key, context });
     }
