@@ -1,6 +1,6 @@
 import { compilePattern, encodeKeyValue } from '../template/index.js';
+import type { Log } from '../util/logger.js';
 import type { CacheEventMap, CacheEventName, CacheListener, EventSource } from './events.js';
-import type { CacheLogger } from './options.js';
 
 /** Anything events can be listened to on (a cache). */
 interface Listenable {
@@ -33,7 +33,7 @@ const LINES: { [E in CacheEventName]?: (event: CacheEventMap[E]) => string } = {
  * Debug mode is one listener per event: it writes the event as a line through `logger.debug` when
  * the event's source (the cache, or one wrapper) has debug on.
  */
-export function debugLogger(cache: Listenable, logger: CacheLogger): void {
+export function debugLogger(cache: Listenable, logger: Log): void {
   for (const name of Object.keys(LINES) as CacheEventName[]) {
     const line = LINES[name] as (event: CacheEventMap[CacheEventName]) => string;
     cache.on(name, (event) => {

@@ -7,10 +7,10 @@
  */
 import { createGlobMatcher } from '../glob.js';
 import type { IndexAnswer, IndexedStore, Store } from '../stores/store.js';
+import type { Log } from '../util/logger.js';
 import { attempt, chain, isThenable } from '../util/maybe-promise.js';
 import type { Emitter, EventSource } from './events.js';
 import type { StoreGuard } from './guard.js';
-import type { CacheLogger } from './options.js';
 
 /** A trailing `:*` whose `:` and `*` are not escaped. */
 const TRAILING_COLON_STAR = /(?<!\\)(?:\\\\)*:\*$/;
@@ -25,7 +25,7 @@ export interface InvalidatorOptions {
   readonly index: (Store & IndexedStore) | undefined;
   readonly guard: StoreGuard;
   readonly events: Emitter;
-  readonly logger: CacheLogger;
+  readonly logger: Log;
   /** Longest wait for one delete attempt, ms. */
   readonly attemptTimeoutMs: number;
   /** Most patterns kept pending; beyond it they merge into `everything` (the cache's whole prefix). */

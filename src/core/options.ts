@@ -5,17 +5,12 @@
 import { z } from 'zod';
 import type { Serializer } from '../codec/index.js';
 import type { Store } from '../stores/store.js';
+import type { CacheLogger } from '../util/logger.js';
 import { hasMethods, type OptionSpecs } from '../util/options.js';
 import type { BreakerOptions } from './guard.js';
 import type { TierValues } from './tier.js';
 
-/** Where log lines go; `console` fits, and so do most loggers (pino, winston, consola). */
-export interface CacheLogger {
-  debug(message: string, ...details: unknown[]): void;
-  info(message: string, ...details: unknown[]): void;
-  warn(message: string, ...details: unknown[]): void;
-  error(message: string, ...details: unknown[]): void;
-}
+export type { CacheLogger } from '../util/logger.js';
 
 /** Lease settings: how long a lease lives, and how long others wait for its holder. */
 export interface LeaseOptions {
@@ -89,7 +84,9 @@ export interface CacheOptions<S extends Store = Store> {
    */
   debug?: boolean | undefined;
   /**
-   * Receives debug lines and failure reports.
+   * Receives debug lines (`debug`) and failure reports (`warn`, `error`): `console`, a pino or
+   * winston logger, or any object with those methods. An error goes after the message
+   * (`logger.warn(message, error)`), or first for pino (`logger.warn(error, message)`).
    * @default console
    */
   logger?: CacheLogger | undefined;
@@ -193,8 +190,8 @@ export const cacheOptionSpecs = {
   debug: { schema: z.boolean().optional(), expect: 'must be true or false', default: false },
   logger: {
     schema: hasMethods<CacheLogger>(
-      ['debug', 'info', 'warn', 'error'],
-      'a logger with debug, info, warn and error',
+      ['debug', 'warn', 'error'],
+      'a logger with debug, warn and error',
     ),
     expect: 'must be a logger',
     default: console,

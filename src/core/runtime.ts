@@ -16,17 +16,13 @@ import {
   type Store,
 } from '../stores/store.js';
 import { compileTemplate, renderFrom, type TemplateContext } from '../template/index.js';
+import { type Log, toLog } from '../util/logger.js';
 import { checkOptions, describe, withDefaults } from '../util/options.js';
 import { debugLogger } from './debug.js';
 import { Emitter, type EventSource } from './events.js';
 import { StoreGuard } from './guard.js';
 import { Invalidator } from './invalidation.js';
-import {
-  type CacheLogger,
-  type CacheOptions,
-  cacheOptionSpecs,
-  type InvalidationErrors,
-} from './options.js';
+import { type CacheOptions, cacheOptionSpecs, type InvalidationErrors } from './options.js';
 import type { Maybe, ReadPlan } from './read/call.js';
 import { ReadThrough } from './read/read-through.js';
 import { Registry } from './registry.js';
@@ -54,7 +50,8 @@ export class CacheRuntime<S extends Store = Store> {
   /** Default TTL, seconds. */
   readonly ttl: number;
   readonly debug: boolean;
-  readonly logger: CacheLogger;
+  /** The `logger` option, written to in the call shape it understands. */
+  readonly logger: Log;
   /** Whether the store answers synchronously, so synchronous wrappers can stay synchronous. */
   readonly isSync: boolean;
   readonly invalidationErrors: InvalidationErrors;
@@ -89,7 +86,7 @@ export class CacheRuntime<S extends Store = Store> {
     this.prefix = options.prefix;
     this.ttl = options.ttl;
     this.debug = options.debug;
-    this.logger = options.logger;
+    this.logger = toLog(options.logger);
     this.invalidationErrors = options.invalidationErrors;
     this.invalidationTimeoutMs = options.invalidationTimeout;
     this.invalidationWaitMs = options.invalidationWait ?? options.timeout;

@@ -82,8 +82,9 @@ export function checkOptions<O>(specs: OptionSpecs<O>, options: unknown, where: 
 }
 
 /**
- * `options` with the defaults of `specs` filled in. An object default is merged under an object
- * value (`{ cooldown: 500 }` keeps the default `failures`); any other value replaces it.
+ * `options` with the defaults of `specs` filled in. A plain-object default is merged under a
+ * plain-object value (`{ cooldown: 500 }` keeps the default `failures`); any other value replaces
+ * it (a pino or winston `logger` replaces the default `console`, never merged into a copy of it).
  */
 export function withDefaults<O, Specs extends OptionSpecs<O>>(
   specs: Specs,
@@ -103,8 +104,11 @@ export function withDefaults<O, Specs extends OptionSpecs<O>>(
   return resolved as Resolved<O, Specs>;
 }
 
+/** An object literal (or made with `Object.create(null)`), not an instance of a class. */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {

@@ -28,7 +28,7 @@ describe('createCache', () => {
     [{ prefix: '' }, 'prefix', "got ''"],
     [{ store: {} }, 'store', 'missing: get, set, delete, deletePattern'],
     [{ store: { get() {}, set() {}, delete() {} } }, 'store', 'missing: deletePattern'],
-    [{ logger: { debug() {} } }, 'logger', 'missing: info, warn, error'],
+    [{ logger: { debug() {} } }, 'logger', 'missing: warn, error'],
     [{ serializer: { serialize() {} } }, 'serializer', 'missing: deserialize'],
     [{ debug: 1 }, 'debug', 'must be true or false'],
     [{ prefx: 'x' }, 'prefx', '`prefx` is not an option of createCache; known options are'],
