@@ -55,6 +55,7 @@ export type {
   ChangeListener,
   IndexAnswer,
   IndexedStore,
+  LoggingStore,
   MaybePromise,
   NotifyingStore,
   Store,

@@ -11,6 +11,7 @@ import {
   atomicOf,
   type IndexedStore,
   indexOf,
+  loggingOf,
   type NotifyingStore,
   notificationsOf,
   type Store,
@@ -87,6 +88,7 @@ export class CacheRuntime<S extends Store = Store> {
     this.ttl = options.ttl;
     this.debug = options.debug;
     this.logger = toLog(options.logger);
+    loggingOf(this.store)?.useLogger(options.logger);
     this.invalidationErrors = options.invalidationErrors;
     this.invalidationTimeoutMs = options.invalidationTimeout;
     this.invalidationWaitMs = options.invalidationWait ?? options.timeout;

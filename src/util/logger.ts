@@ -71,3 +71,36 @@ export function toLog(logger: CacheLogger): Log {
     };
   return { debug: (message) => logger.debug(message), warn: write('warn'), error: write('error') };
 }
+
+/**
+ * Lets the first of identical lines through, then at most one per `windowMs`, counting those it
+ * holds back: a server that stays down fails every reconnection attempt with the same error, and
+ * one line a minute says so as well as hundreds.
+ */
+export class RepeatFilter {
+  readonly #windowMs: number;
+  readonly #now: () => number;
+  readonly #seen = new Map<string, { until: number; held: number }>();
+
+  constructor(windowMs: number, now: () => number = Date.now) {
+    this.#windowMs = windowMs;
+    this.#now = now;
+  }
+
+  /**
+   * Whether a line about `key` may go out now: `undefined` if not (it is counted), else how many
+   * identical lines were held back since the last one that went out.
+   */
+  pass(key: string): number | undefined {
+    const now = this.#now();
+    const seen = this.#seen.get(key);
+    if (seen !== undefined && now < seen.until) {
+      seen.held += 1;
+      return undefined;
+    }
+    // Distinct errors are few (one per failure kind and address); the bound only guards memory.
+    if (this.#seen.size >= 100) this.#seen.clear();
+    this.#seen.set(key, { until: now + this.#windowMs, held: 0 });
+    return seen?.held ?? 0;
+  }
+}

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { type CacheLogger, createCache, InvalidOptionError, MemoryStore } from '../../src/index.js';
 import { ChaosStore } from '../../src/testing/index.js';
+import { RepeatFilter } from '../../src/util/logger.js';
 
 /** A stream that keeps what is written to it. */
 function captured(): { stream: Writable; text: () => string } {
@@ -119,5 +120,37 @@ describe('loggers', () => {
     expect(() =>
       createCache({ logger: { debug: write, warn: write } as unknown as CacheLogger }),
     ).toThrow('must be a logger with debug, warn and error (missing: error)');
+  });
+});
+
+describe('RepeatFilter (identical connection errors of a store)', () => {
+  it('lets the first line through, holds identical ones for the window, then counts them', () => {
+    let now = 1000;
+    const filter = new RepeatFilter(60_000, () => now);
+    expect(filter.pass('refused')).toBe(0);
+    expect(filter.pass('other')).toBe(0);
+    now += 59_999;
+    expect(filter.pass('refused')).toBeUndefined();
+    expect(filter.pass('refused')).toBeUndefined();
+    now += 1;
+    expect(filter.pass('refused')).toBe(2);
+    expect(filter.pass('refused')).toBeUndefined();
+    now += 60_000;
+    expect(filter.pass('refused')).toBe(1);
+    expect(filter.pass('other')).toBe(0);
+  });
+});
+
+describe('stores that log (`useLogger`)', () => {
+  it('receive the logger of each cache made on them (RedisStore keeps the first)', () => {
+    const given: CacheLogger[] = [];
+    const store = Object.assign(new MemoryStore(), {
+      useLogger: (logger: CacheLogger) => given.push(logger),
+    });
+    const first = new Console({ stdout: captured().stream });
+    createCache({ store, logger: first });
+    expect(given).toEqual([first]);
+    createCache({ store });
+    expect(given).toEqual([first, console]);
   });
 });
