@@ -9,7 +9,7 @@ import { tick } from './core/read/flights.js';
 import { MISS } from './core/read/verdict.js';
 import type { TemplateCoverage } from './core/registry.js';
 import { CacheRuntime, EMPTY_CONTEXT } from './core/runtime.js';
-import { SerializationError } from './errors.js';
+import { InvalidOptionError, SerializationError } from './errors.js';
 import type { MemoryStore } from './stores/memory.js';
 import type { Store, StoreResult } from './stores/store.js';
 import {
@@ -21,7 +21,9 @@ import {
   type ValidPattern,
   type ValidTemplate,
 } from './template/index.js';
+import { type Duration, durationExpectation, durationMs } from './util/duration.js';
 import { chain, isAsyncFunction, isThenable } from './util/maybe-promise.js';
+import { describe } from './util/options.js';
 import { type CacheableOptions, wrapCacheable } from './wrappers/cacheable.js';
 import { type InvalidatingOptions, wrapInvalidating } from './wrappers/invalidating.js';
 import type { WrappedFunction } from './wrappers/shared.js';
@@ -54,10 +56,10 @@ export type WriteOptionsArgs<K extends string> = ContextFor<
 /** Options of a manual write. */
 export interface WriteOptions {
   /**
-   * Time to live in seconds.
+   * Time to live: a number of seconds, or a duration such as `'10m'`.
    * @default the cache's `ttl`
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
 }
 
 type Maybe<T> = T | PromiseLike<T>;
@@ -192,7 +194,10 @@ export class Cache<S extends Store = Store> {
     );
   }
 
-  /** Stores a value for `ttl` seconds (default: the cache's). A store failure rejects/throws. */
+  /**
+   * Stores a value for `ttl` (a number of seconds or a duration such as `'10m'`; default: the
+   * cache's). A store failure rejects/throws.
+   */
   set<const K extends string>(
     key: ValidTemplate<K>,
     value: unknown,
@@ -312,15 +317,25 @@ export class Cache<S extends Store = Store> {
   }
 
   /**
-   * Waits up to `timeout` ms (default: `invalidationTimeout`) for pending invalidations to be
-   * confirmed by the store, then stops retrying them; any left are logged, since other processes
-   * may serve their keys until the keys' TTL ends. Closes the connections the cache opened (the
-   * in-process tier's change notifications). Call it before the process exits. The store is yours
-   * to close.
+   * Waits up to `timeout` (a number of milliseconds, or a duration such as `'5s'`; default:
+   * `invalidationTimeout`) for pending invalidations to be confirmed by the store, then stops
+   * retrying them; any left are logged, since other processes may serve their keys until the
+   * keys' TTL ends. Closes the connections the cache opened (the in-process tier's change
+   * notifications). Call it before the process exits. The store is yours to close.
    */
-  async close(options: { timeout?: number } = {}): Promise<void> {
+  async close(options: { timeout?: Duration } = {}): Promise<void> {
     const runtime = this.#runtime;
-    await runtime.invalidator.drain(options.timeout ?? runtime.invalidationTimeoutMs);
+    const timeoutMs =
+      options.timeout === undefined
+        ? runtime.invalidationTimeoutMs
+        : durationMs(options.timeout, 'milliseconds');
+    if (timeoutMs === undefined || !(timeoutMs >= 0)) {
+      throw new InvalidOptionError(
+        'timeout',
+        `\`timeout\` of close() must be ${durationExpectation('milliseconds', 'zero or more', '5s')}, got ${describe(options.timeout)}`,
+      );
+    }
+    await runtime.invalidator.drain(timeoutMs);
     await runtime.stop();
   }
 

@@ -78,6 +78,7 @@ export {
   type ValidPattern,
   type ValidTemplate,
 } from './template/index.js';
+export type { Duration, DurationString, DurationUnit } from './util/duration.js';
 export type {
   CacheableBaseOptions,
   CacheableContextOption,

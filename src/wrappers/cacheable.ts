@@ -11,24 +11,32 @@ import {
   type TemplateContext,
   type ValidTemplate,
 } from '../template/index.js';
+import type { Duration } from '../util/duration.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
-import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
+import {
+  checkOptions,
+  durationSpec,
+  type OptionSpecs,
+  optionalFunction,
+  sharedSpecs,
+} from '../util/options.js';
 import { looksLike, nameOf, type WrappedFunction } from './shared.js';
 
 /** Options of `cacheable` that do not depend on the key template. */
 export interface CacheableBaseOptions<R> {
   /**
-   * Time to live of entries, in seconds.
-   * @default the cache's `ttl` (300)
+   * Time to live of entries: a number of seconds, or a duration such as `'10m'`.
+   * @default the cache's `ttl` (300 s)
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
   /**
-   * Stale-while-revalidate grace, in seconds: for this long after `ttl`, the old value is still
-   * served (at once) while one caller refreshes it in the background. A failing refresh keeps the
-   * stale value and is reported. An invalidation removes stale values too.
+   * Stale-while-revalidate grace (a number of seconds, or a duration such as `'1h'`): for this
+   * long after `ttl`, the old value is still served (at once) while one caller refreshes it in the
+   * background. A failing refresh keeps the stale value and is reported. An invalidation removes
+   * stale values too.
    * @default 0
    */
-  staleTtl?: number | undefined;
+  staleTtl?: Duration | undefined;
   /**
    * Shortens each entry's TTL by a random fraction up to this (0–1), so entries written together
    * do not expire together.
@@ -115,10 +123,7 @@ const cacheableOptionSpecs = {
     expect: 'must be a function',
   },
   ttl: sharedSpecs.ttl,
-  staleTtl: {
-    schema: z.number().nonnegative().optional(),
-    expect: 'must be a number of seconds, 0 or more',
-  },
+  staleTtl: durationSpec('seconds', 'zero or more', '1h'),
   jitter: { schema: z.number().min(0).max(1).optional(), expect: 'must be a fraction from 0 to 1' },
   earlyRefresh: {
     schema: z.union([z.boolean(), z.number().nonnegative()]).optional(),

@@ -3,7 +3,13 @@
 // is checked on the files themselves, in test/smoke/dist.test.ts.
 import { Cluster, Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
-import { type Cache, createCache, type MemoryStore, type Store } from 'quickpost-cache';
+import {
+  type Cache,
+  createCache,
+  type Duration,
+  type MemoryStore,
+  type Store,
+} from 'quickpost-cache';
 import { type RedisClient, RedisStore } from 'quickpost-cache/redis';
 import {
   type CacheBehaviourOptions,
@@ -35,6 +41,13 @@ describe('published declarations', () => {
     expectTypeOf(bare.get<number>('k')).toEqualTypeOf<
       number | undefined | Promise<number | undefined>
     >();
+  });
+
+  it('type durations with their unit', () => {
+    createCache({ ttl: '10m', timeout: '150ms', lease: { ttl: '2s' } });
+    // @ts-expect-error not a unit
+    createCache({ ttl: '10 minutes' });
+    expectTypeOf<'1h'>().toExtend<Duration>();
   });
 
   it('keep RedisStore out of the root entry', () => {

@@ -18,7 +18,11 @@ describe('createCache', () => {
   });
 
   it.each([
-    [{ ttl: -5 }, 'ttl', '[quickpost-cache] `ttl` must be a positive number of seconds, got -5'],
+    [
+      { ttl: -5 },
+      'ttl',
+      "[quickpost-cache] `ttl` must be a positive number of seconds, or a duration such as '10m' (a number right before ms, s, m, h or d), got -5",
+    ],
     [{ ttl: Number.NaN }, 'ttl', 'got NaN'],
     [{ ttl: '60' }, 'ttl', "got '60'"],
     [{ prefix: 'my app' }, 'prefix', '`prefix` must be a non-empty string of letters, digits'],
