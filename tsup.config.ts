@@ -15,10 +15,16 @@ const common = {
 
 export default defineConfig([
   // ESM: the library (`quickpost-cache`, which never loads ioredis), its Redis store
-  // (`quickpost-cache/redis`) and the test suites (`quickpost-cache/testing`).
+  // (`quickpost-cache/redis`), the test suites (`quickpost-cache/testing`) and the command line
+  // (the package's `bin`, dist/cli.js: its shebang is kept and the file made executable).
   {
     ...common,
-    entry: { index: 'src/index.ts', redis: 'src/redis.ts', testing: 'src/testing/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      redis: 'src/redis.ts',
+      testing: 'src/testing/index.ts',
+      cli: 'src/cli.ts',
+    },
     format: ['esm'],
   },
   // CommonJS: the same without the test suites, because vitest cannot be loaded with require().

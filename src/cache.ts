@@ -233,6 +233,25 @@ export class Cache<S extends Store = Store> {
   }
 
   /**
+   * Runs `fn` and holds every invalidation asked of this cache inside it (by `invalidating`
+   * wrappers and `delete` / `deletePattern`, in any nested call) until `fn` has resolved, so that
+   * they run after the transaction inside `fn` committed; if `fn` throws (rolled back), none
+   * runs. Held invalidations run once each, durably, and this waits up to `invalidationWait` for
+   * the store to confirm them. Inside, reads of keys they will remove skip the cache (a request
+   * reads its own writes), and `delete` / `deletePattern` answer `false` / `0` at once. A scope
+   * inside a scope joins the outer one.
+   *
+   * @example
+   * await cache.deferInvalidations(() =>
+   *   db.transaction(async (tx) => updatePost(tx, slug, input)),
+   * );
+   */
+  deferInvalidations<T>(fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
+    const runtime = this.#runtime;
+    return runtime.invalidator.defer(fn, runtime.invalidationWaitMs);
+  }
+
+  /**
    * Removes one key; answers whether a live entry was removed. If the store does not confirm the
    * delete within `invalidationTimeout`, this rejects (throws) with the store's error, and the
    * delete is retried in the background until it is confirmed.

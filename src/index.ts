@@ -55,6 +55,7 @@ export type {
   ChangeListener,
   IndexAnswer,
   IndexedStore,
+  LeasingReadStore,
   LoggingStore,
   MaybePromise,
   NotifyingStore,

@@ -11,6 +11,7 @@ import type {
   ChangeListener,
   IndexAnswer,
   IndexedStore,
+  LeasingReadStore,
   LoggingStore,
   NotifyingStore,
   Store,
@@ -61,8 +62,10 @@ const UNLINK_BATCH = 1000;
  * `maxRetriesPerRequest: 1` fails commands queued while Redis is unreachable after the second
  * reconnection attempt instead of the 21st (about a minute), so few abandoned commands replay when
  * it returns. The cache bounds every call by its own `timeout` either way.
+ * `enableAutoPipelining` sends the commands of one turn of the event loop in one write: with many
+ * concurrent callers, hits cost far less CPU per command (see the README's performance table).
  */
-const OWNED_DEFAULTS = { maxRetriesPerRequest: 1 } as const;
+const OWNED_DEFAULTS = { maxRetriesPerRequest: 1, enableAutoPipelining: true } as const;
 
 /**
  * ioredis options for a connection the store opens. `replyMapping` is left out: the store reads
@@ -89,6 +92,15 @@ export interface RedisCommands {
   set(key: string, value: string, px: 'PX', ttlMs: number): Promise<unknown>;
   /** `SET key value PX ms NX`: `'OK'` if written, `null` if the key existed. */
   set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<string | null>;
+  /** `SET key value PX ms NX GET` (Redis 7): the old text, `null` if the key was absent (then written). */
+  set(
+    key: string,
+    value: string,
+    px: 'PX',
+    ttlMs: number,
+    nx: 'NX',
+    get: 'GET',
+  ): Promise<string | null>;
   /** `UNLINK key…`: the number of keys removed. */
   unlink(...keys: string[]): Promise<number>;
   /** `EVALSHA sha numkeys key… arg…` */
@@ -202,7 +214,7 @@ export interface RedisStoreTuning {
  * short header.
  */
 export class RedisStore<C extends RedisClient = Redis | Cluster>
-  implements Store, AtomicStore, IndexedStore, NotifyingStore, LoggingStore
+  implements Store, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore, LoggingStore
 {
   /** Always answers with promises (so caches on it have promise-typed results). */
   readonly sync = false;
@@ -216,6 +228,8 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
   #indexVerdict: Promise<string | undefined> | undefined;
   /** Why the index was given up for good after it was in use (a user without scripts). */
   #indexRefused: string | undefined;
+  /** Set once the server rejected `SET … NX GET` (Redis before 7): then two commands do it. */
+  #noSetNxGet = false;
   /** Where errors of the connections the store opened go: the first cache's logger. */
   #log: Log | undefined;
   readonly #repeats = new RepeatFilter(REPEATED_ERROR_WINDOW_MS);
@@ -317,6 +331,29 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
     return this.#deleteOnNode(client, pattern, false);
   }
 
+  /**
+   * The text under `key`; when absent, writes `lease` for `ttlMs` and answers `null`, in one
+   * command (`SET key lease NX GET PX ttl`). On a server before Redis 7, which rejects `NX`
+   * with `GET`, a `GET` then a `SET NX` do the same in two round trips.
+   */
+  async getOrLease(key: string, lease: string, ttlMs: number): Promise<string | null> {
+    if (!this.#noSetNxGet) {
+      try {
+        return await this.client.set(key, lease, 'PX', wholeMs(ttlMs), 'NX', 'GET');
+      } catch (error) {
+        if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error;
+        this.#noSetNxGet = true;
+      }
+    }
+    // Between the two, another client may write the key and delete it again: ask again, a few times.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const found = await this.client.get(key);
+      if (found !== null) return found;
+      if (await this.setIfAbsent(key, lease, ttlMs)) return null;
+    }
+    throw new Error(`${key} kept changing between GET and SET NX; read it again`);
+  }
+
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     return (await this.client.set(key, value, 'PX', wholeMs(ttlMs), 'NX')) === 'OK';
   }
@@ -363,6 +400,53 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
    * has just tracked again, and a later invalidation would miss that key.
    */
   async deleteTracked(pattern: string): Promise<IndexAnswer> {
+    const keys = new Set<string>();
+    const unanswered = await this.#tracked(pattern, (page) => {
+      for (const key of page) keys.add(key);
+    });
+    return unanswered ?? { removed: await this.#unlinkAll([...keys]) };
+  }
+
+  /**
+   * @internal For the command line: finds the keys an invalidation of `pattern` looks at, the
+   * way `deleteTracked` and then `deletePattern` find them, and deletes nothing. `found` gets each
+   * batch: index members (which may name keys deleted since: they are pruned later), or one SCAN
+   * reply per call on each master (a key may come twice). Says whether the index answered.
+   */
+  async findKeys(
+    pattern: string,
+    found: (keys: readonly string[]) => void,
+  ): Promise<{ readonly from: 'index' } | { readonly from: 'scan'; readonly reason: string }> {
+    const unanswered = await this.#tracked(pattern, found);
+    if (unanswered === undefined) return { from: 'index' };
+    await this.scanKeys(pattern, found);
+    return { from: 'scan', reason: unanswered.unanswered };
+  }
+
+  /**
+   * @internal For the command line: walks the keys matching `pattern` with SCAN on every master
+   * (all masters at once), calling `found` with each reply, once per SCAN call (a key may come
+   * twice).
+   */
+  async scanKeys(pattern: string, found: (keys: readonly string[]) => void): Promise<void> {
+    const client: RedisClient = this.client;
+    const servers = isCluster(client) ? await mastersOf(client) : [client];
+    await Promise.all(
+      servers.map(async (server) => {
+        for await (const keys of this.#scan(server, pattern)) found(keys);
+      }),
+    );
+  }
+
+  /**
+   * Passes the keys of one index level that match `pattern` to `found`, page by page: the
+   * index's own `ZSCAN … MATCH` filters on the server, so only matches travel. Answers why not
+   * when the index cannot answer the pattern.
+   */
+  async #tracked(
+    pattern: string,
+    found: (keys: string[]) => void,
+  ): Promise<Exclude<IndexAnswer, { readonly removed: number }> | undefined> {
     const unkept = await this.#indexUnkept();
     if (unkept !== undefined) return { unanswered: unkept, disabled: true };
     const level = levelOf(pattern);
@@ -377,7 +461,6 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
     // treats only a single `*` that way (`**` skips an empty member), so send that.
     const rest = pattern.slice(level.length);
     const memberPattern = /^\*+$/.test(rest) ? '*' : rest;
-    const keys = new Set<string>();
     let cursor = '0';
     do {
       const [next, page] = await this.client.zscan(
@@ -389,9 +472,11 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
         this.#scanCount,
       );
       cursor = next;
-      for (let i = 0; i < page.length; i += 2) keys.add(level + (page[i] as string));
+      const keys: string[] = [];
+      for (let i = 0; i < page.length; i += 2) keys.push(level + (page[i] as string));
+      found(keys);
     } while (cursor !== '0');
-    return { removed: await this.#unlinkAll([...keys]) };
+    return undefined;
   }
 
   /**
@@ -527,10 +612,7 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
    */
   async #deleteOnNode(node: RedisServerClient, pattern: string, perKey: boolean): Promise<number> {
     let removed = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', this.#scanCount);
-      cursor = next;
+    for await (const keys of this.#scan(node, pattern)) {
       if (keys.length === 0) continue;
       if (!perKey) {
         removed += await node.unlink(...keys);
@@ -542,8 +624,21 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
         if (error) throw error;
         removed += count as number;
       }
-    } while (cursor !== '0');
+    }
     return removed;
+  }
+
+  /**
+   * Walks one server with `SCAN MATCH pattern COUNT scanCount`, yielding each reply (empty ones
+   * too), never `KEYS`, which blocks every other client for the whole walk.
+   */
+  async *#scan(node: RedisServerClient, pattern: string): AsyncGenerator<string[]> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', this.#scanCount);
+      cursor = next;
+      yield keys;
+    } while (cursor !== '0');
   }
 }
 

@@ -16,6 +16,8 @@ import {
   ChaosStore,
   describeCacheBehaviour,
   describeStoreConformance,
+  PassThroughStore,
+  recordCache,
   type StoreConformanceOptions,
 } from 'quickpost-cache/testing';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -118,5 +120,13 @@ describe('published declarations', () => {
     // @ts-expect-error `shared` gives two stores
     describeCacheBehaviour({ name: 'x', create: () => createCache().store, shared: () => [] });
     expectTypeOf(new ChaosStore(createCache().store).inner).toEqualTypeOf<MemoryStore>();
+    // The recorder takes a cache on any store.
+    recordCache(createCache({ store: new RedisStore({ client: new Redis() }) }));
+    expectTypeOf(recordCache(createCache()).misses('posts:{{slug}}')).toEqualTypeOf<number>();
+    // A cache without caching keeps synchronous wrappers synchronous, as on MemoryStore.
+    const off = createCache({ store: new PassThroughStore() });
+    expectTypeOf(
+      off.cacheable((n: number) => n * n, { key: 'sq:{{n}}', context: (n) => ({ n }) }),
+    ).toEqualTypeOf<(n: number) => number>();
   });
 });
