@@ -22,12 +22,15 @@ import type { Store, StoreResult } from './stores/store.js';
 import {
   type ContextFor,
   compilePattern,
+  renderFrom,
   type TemplateContext,
   type TemplateMode,
   type ValidPattern,
   type ValidTemplate,
 } from './template/index.js';
+import { type Duration, durationExpectation, durationMs } from './util/duration.js';
 import { chain, isAsyncFunction, isThenable } from './util/maybe-promise.js';
+import { describe } from './util/options.js';
 import { type CacheableOptions, wrapCacheable } from './wrappers/cacheable.js';
 import { type InvalidatingOptions, wrapInvalidating } from './wrappers/invalidating.js';
 import type { WrappedFunction } from './wrappers/shared.js';
@@ -60,10 +63,10 @@ export type WriteOptionsArgs<K extends string> = ContextFor<
 /** Options of a manual write. */
 export interface WriteOptions {
   /**
-   * Time to live in seconds.
+   * Time to live: a number of seconds, or a duration such as `'10m'`.
    * @default the cache's `ttl`
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
 }
 
 type Maybe<T> = T | PromiseLike<T>;
@@ -99,10 +102,11 @@ export interface StatsOptions {
 /** Options of `cache.health()`. */
 export interface HealthOptions {
   /**
-   * Longest wait for the store's answer to the probe, in ms.
+   * Longest wait for the store's answer to the probe: a number of milliseconds, or a duration
+   * such as `'500ms'`.
    * @default the cache's `timeout`
    */
-  timeout?: number | undefined;
+  timeout?: Duration | undefined;
 }
 
 /** A cache: the wrappers (`cacheable`, `invalidating`), the manual API and events. */
@@ -196,7 +200,7 @@ export class Cache<S extends Store = Store> {
     if (!runtime.isSync) {
       return this.#getAsync<T>(key, context[0]) as StoreResult<S, T | undefined>;
     }
-    const full = runtime.keyOf(key, context[0]);
+    const full = runtime.keyOf(key, context[0], 'get');
     let raw: unknown;
     if (!runtime.invalidator.blocks(full)) {
       try {
@@ -210,7 +214,7 @@ export class Cache<S extends Store = Store> {
 
   async #getAsync<T>(key: string, context: object | undefined): Promise<T | undefined> {
     const runtime = this.#runtime;
-    const full = runtime.keyOf(key, context);
+    const full = runtime.keyOf(key, context, 'get');
     let raw: unknown;
     if (!runtime.invalidator.blocks(full)) {
       try {
@@ -237,7 +241,10 @@ export class Cache<S extends Store = Store> {
     );
   }
 
-  /** Stores a value for `ttl` seconds (default: the cache's). A store failure rejects/throws. */
+  /**
+   * Stores a value for `ttl` (a number of seconds or a duration such as `'10m'`; default: the
+   * cache's). A store failure rejects/throws.
+   */
   set<const K extends string>(
     key: ValidTemplate<K>,
     value: unknown,
@@ -246,7 +253,7 @@ export class Cache<S extends Store = Store> {
     return this.#settle(() => {
       const runtime = this.#runtime;
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
-      const full = runtime.keyOf(key, context);
+      const full = runtime.keyOf(key, context, 'set');
       const ttlMs = runtime.ttlMs(ttl);
       runtime.reader.abandon(full);
       runtime.tier?.drop([full]);
@@ -302,7 +309,7 @@ export class Cache<S extends Store = Store> {
   ): StoreResult<S, boolean> {
     return this.#settle(() => {
       const runtime = this.#runtime;
-      const full = runtime.keyOf(key, context[0]);
+      const full = runtime.keyOf(key, context[0], 'delete');
       return chain(this.#invalidate(full), (count) => {
         const removed = count > 0;
         if (runtime.events.has('delete')) {
@@ -326,7 +333,12 @@ export class Cache<S extends Store = Store> {
   ): StoreResult<S, number> {
     return this.#settle(() => {
       const runtime = this.#runtime;
-      const rendered = compilePattern<string>(pattern)(context[0] ?? EMPTY_CONTEXT);
+      const rendered = renderFrom(
+        compilePattern<string>(pattern),
+        context[0] ?? EMPTY_CONTEXT,
+        'argument',
+        'cache.deletePattern()',
+      );
       return this.#invalidate(runtime.fullKey(rendered));
     });
   }
@@ -347,7 +359,7 @@ export class Cache<S extends Store = Store> {
     try {
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
       const plan = runtime.plan({ source: runtime.manual, ttl });
-      const full = runtime.keyOf(key, context);
+      const full = runtime.keyOf(key, context, 'getOrSet');
       call = { key: full, plan, fn: compute, thisArg: undefined, args: [], arrived: tick() };
     } catch (error) {
       if (sync) throw error;
@@ -393,26 +405,50 @@ export class Cache<S extends Store = Store> {
   /**
    * The cache's health, for readiness probes: whether the store answers one read within
    * `timeout` (default: the cache's), the breaker's state, pending invalidations and the
-   * in-process tier's state, summed up in `status` and `ok`. Never rejects.
+   * in-process tier's state, summed up in `status` and `ok`. Rejects only for a bad `timeout`
+   * (`InvalidOptionError`): a failing store is part of the answer.
    *
    * @example
-   * const health = await cache.health({ timeout: 500 });
+   * const health = await cache.health({ timeout: '500ms' });
    * response.writeHead(health.ok ? 200 : 503).end(JSON.stringify(health));
    */
   health(options: HealthOptions = {}): Promise<CacheHealth> {
-    return this.#runtime.health(options.timeout);
+    const runtime = this.#runtime;
+    const timeoutMs =
+      options.timeout === undefined
+        ? runtime.guard.timeoutMs
+        : durationMs(options.timeout, 'milliseconds');
+    if (timeoutMs === undefined || !(timeoutMs > 0)) {
+      return Promise.reject(
+        new InvalidOptionError(
+          'timeout',
+          `\`timeout\` of health() must be ${durationExpectation('milliseconds', 'positive', '500ms')}, got ${describe(options.timeout)}`,
+        ),
+      );
+    }
+    return runtime.health(timeoutMs);
   }
 
   /**
-   * Waits up to `timeout` ms (default: `invalidationTimeout`) for pending invalidations to be
-   * confirmed by the store, then stops retrying them; any left are logged, since other processes
-   * may serve their keys until the keys' TTL ends. Closes the connections the cache opened (the
-   * in-process tier's change notifications). Call it before the process exits. The store is yours
-   * to close.
+   * Waits up to `timeout` (a number of milliseconds, or a duration such as `'5s'`; default:
+   * `invalidationTimeout`) for pending invalidations to be confirmed by the store, then stops
+   * retrying them; any left are logged, since other processes may serve their keys until the
+   * keys' TTL ends. Closes the connections the cache opened (the in-process tier's change
+   * notifications). Call it before the process exits. The store is yours to close.
    */
-  async close(options: { timeout?: number } = {}): Promise<void> {
+  async close(options: { timeout?: Duration } = {}): Promise<void> {
     const runtime = this.#runtime;
-    await runtime.invalidator.drain(options.timeout ?? runtime.invalidationTimeoutMs);
+    const timeoutMs =
+      options.timeout === undefined
+        ? runtime.invalidationTimeoutMs
+        : durationMs(options.timeout, 'milliseconds');
+    if (timeoutMs === undefined || !(timeoutMs >= 0)) {
+      throw new InvalidOptionError(
+        'timeout',
+        `\`timeout\` of close() must be ${durationExpectation('milliseconds', 'zero or more', '5s')}, got ${describe(options.timeout)}`,
+      );
+    }
+    await runtime.invalidator.drain(timeoutMs);
     await runtime.stop();
   }
 

@@ -41,6 +41,7 @@ export {
 } from './defaults.js';
 export {
   CacheError,
+  type ContextOrigin,
   ErrorCode,
   InvalidationError,
   InvalidContextValueError,
@@ -63,6 +64,7 @@ export type {
   IndexAnswer,
   IndexedStore,
   LeasingReadStore,
+  LoggingStore,
   MaybePromise,
   NotifyingStore,
   Store,
@@ -85,6 +87,7 @@ export {
   type ValidPattern,
   type ValidTemplate,
 } from './template/index.js';
+export type { Duration, DurationString, DurationUnit } from './util/duration.js';
 export type {
   CacheableBaseOptions,
   CacheableContextOption,

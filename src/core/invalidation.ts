@@ -7,10 +7,10 @@
  */
 import { createGlobMatcher } from '../glob.js';
 import type { IndexAnswer, IndexedStore, Store } from '../stores/store.js';
+import type { Log } from '../util/logger.js';
 import { attempt, chain, isThenable, within } from '../util/maybe-promise.js';
 import type { Emitter, EventSource } from './events.js';
 import type { StoreGuard } from './guard.js';
-import type { CacheLogger } from './options.js';
 import { Scope, Scopes } from './scopes.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -40,7 +40,7 @@ export interface InvalidatorOptions {
   readonly index: (Store & IndexedStore) | undefined;
   readonly guard: StoreGuard;
   readonly events: Emitter;
-  readonly logger: CacheLogger;
+  readonly logger: Log;
   /** Longest wait for one delete attempt, ms. */
   readonly attemptTimeoutMs: number;
   /** Most patterns kept pending; beyond it they merge into `everything` (the cache's whole prefix). */

@@ -4,6 +4,7 @@ import calculateSlot from 'cluster-key-slot';
 // `{ redis }`); a client you pass in is used through the commands it has, whatever its copy.
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
+import { type CacheLogger, type Log, RepeatFilter, toLog } from '../util/logger.js';
 import { levelOf, levelsOf } from './levels.js';
 import type {
   AtomicStore,
@@ -11,6 +12,7 @@ import type {
   IndexAnswer,
   IndexedStore,
   LeasingReadStore,
+  LoggingStore,
   NotifyingStore,
   Store,
 } from './store.js';
@@ -48,6 +50,9 @@ const SHAS = {
   compareAndDelete: createHash('sha1').update(SCRIPTS.compareAndDelete).digest('hex'),
   track: createHash('sha1').update(SCRIPTS.track).digest('hex'),
 } as const;
+
+/** Identical connection errors are logged once per this many ms. */
+const REPEATED_ERROR_WINDOW_MS = 60_000;
 
 /** Keys unlinked per UNLINK on a standalone server. */
 const UNLINK_BATCH = 1000;
@@ -209,7 +214,7 @@ export interface RedisStoreTuning {
  * short header.
  */
 export class RedisStore<C extends RedisClient = Redis | Cluster>
-  implements Store, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore
+  implements Store, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore, LoggingStore
 {
   /** Always answers with promises (so caches on it have promise-typed results). */
   readonly sync = false;
@@ -225,6 +230,9 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
   #indexRefused: string | undefined;
   /** Set once the server rejected `SET … NX GET` (Redis before 7): then two commands do it. */
   #noSetNxGet = false;
+  /** Where errors of the connections the store opened go: the first cache's logger. */
+  #log: Log | undefined;
+  readonly #repeats = new RepeatFilter(REPEATED_ERROR_WINDOW_MS);
 
   constructor(options: RedisStoreOptions<C> & RedisStoreTuning) {
     if (typeof options !== 'object' || options === null) {
@@ -260,6 +268,9 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
       'url' in options
         ? new Redis(options.url, { ...OWNED_DEFAULTS, ...options.redis })
         : new Redis({ ...OWNED_DEFAULTS, ...options.redis });
+    owned.on('error', (error: unknown) =>
+      this.#connectionError('the connection the store opened', owned, error),
+    );
     try {
       // Checked on the client, not the options: ioredis also reads options from the URL.
       refuseKeyPrefix(owned);
@@ -270,6 +281,30 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
     this.#owned = owned;
     // Only reachable when `Redis extends C` (see RedisStoreOptions), so this is the client's type.
     this.client = owned as unknown as C;
+  }
+
+  /**
+   * Takes the logger of the first cache made on this store, for errors of the connections the
+   * store opened (until then, `console`).
+   */
+  useLogger(logger: CacheLogger): void {
+    this.#log ??= toLog(logger);
+  }
+
+  /**
+   * An error of a connection the store opened, usually a failed reconnection attempt: logged
+   * (never ioredis's "Unhandled error event"), identical ones once a minute. ioredis reconnects
+   * by itself; the cache treats failed calls meanwhile as misses.
+   */
+  #connectionError(what: string, connection: Redis, error: unknown): void {
+    const { host, port } = connection.options;
+    const message = error instanceof Error ? error.message : String(error);
+    const held = this.#repeats.pass(`${what} ${host}:${port} ${message}`);
+    if (held === undefined) return;
+    (this.#log ?? toLog(console)).warn(
+      `[Cache] REDIS: ${what} (${host}:${port}) failed: ${message}; ioredis reconnects by itself (identical errors are logged once a minute${held > 0 ? `; ${held} more since the last` : ''})`,
+      error,
+    );
   }
 
   get(key: string): Promise<string | null> {
@@ -530,18 +565,24 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
       : [connectionOptionsOf(client)];
     const ready = new Set<number>();
     const connections = servers.map((options, index) =>
-      watchServer(options, prefix, {
-        changed: (keys) => listener.changed(keys),
-        ready: () => {
-          ready.add(index);
-          if (ready.size === servers.length) listener.ready();
+      watchServer(
+        options,
+        prefix,
+        (connection, error) =>
+          this.#connectionError("the in-process tier's tracking connection", connection, error),
+        {
+          changed: (keys) => listener.changed(keys),
+          ready: () => {
+            ready.add(index);
+            if (ready.size === servers.length) listener.ready();
+          },
+          lost: () => {
+            const wasReady = ready.size === servers.length;
+            ready.delete(index);
+            if (wasReady) listener.lost();
+          },
         },
-        lost: () => {
-          const wasReady = ready.size === servers.length;
-          ready.delete(index);
-          if (wasReady) listener.lost();
-        },
-      }),
+      ),
     );
     return async () => {
       await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
@@ -689,9 +730,15 @@ function connectionOptionsOf(client: RedisServerClient): ConnectionOptions {
 /**
  * One server's tracking connection: RESP2 (ioredis 6 speaks RESP3 by default, and drops RESP3
  * invalidation pushes), tracking redirected to itself, subscribed to the invalidation channel.
- * Set up again after every reconnect, since tracking belongs to the connection.
+ * Set up again after every reconnect, since tracking belongs to the connection. Its errors go to
+ * `onError`.
  */
-function watchServer(options: ConnectionOptions, prefix: string, listener: ChangeListener): Redis {
+function watchServer(
+  options: ConnectionOptions,
+  prefix: string,
+  onError: (connection: Redis, error: unknown) => void,
+  listener: ChangeListener,
+): Redis {
   const connection = new Redis({
     ...options,
     protocol: 2,
@@ -728,8 +775,9 @@ function watchServer(options: ConnectionOptions, prefix: string, listener: Chang
     if (channel.toString() !== INVALIDATE) return;
     listener.changed(Array.isArray(message) ? message.map((key) => String(key)) : null);
   });
-  // Reconnection is ioredis's job; its errors only say that the connection is down (`close`).
-  connection.on('error', () => undefined);
+  // Reconnection is ioredis's job (`close` has told the listener that notifications may be
+  // missing); its errors are logged, so that a tracking connection that cannot come back says why.
+  connection.on('error', (error: unknown) => onError(connection, error));
   return connection;
 }
 

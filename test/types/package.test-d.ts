@@ -10,6 +10,7 @@ import {
   type CacheHealth,
   type CacheStats,
   createCache,
+  type Duration,
   type MemoryStore,
   type Store,
 } from 'quickpost-cache';
@@ -49,6 +50,13 @@ describe('published declarations', () => {
     >();
   });
 
+  it('type durations with their unit', () => {
+    createCache({ ttl: '10m', timeout: '150ms', lease: { ttl: '2s' } });
+    // @ts-expect-error not a unit
+    createCache({ ttl: '10 minutes' });
+    expectTypeOf<'1h'>().toExtend<Duration>();
+  });
+
   it('keep RedisStore out of the root entry', () => {
     expectTypeOf<Extract<keyof typeof import('quickpost-cache'), `Redis${string}`>>().toBeNever();
   });
@@ -84,6 +92,30 @@ describe('published declarations', () => {
     expectTypeOf<InstrumentOptions['meterProvider']>().toEqualTypeOf<MeterProvider | undefined>();
     // @ts-expect-error not a cache
     instrumentCache({});
+  });
+
+  it('let a Redis-backed cache be a bare `Cache` (issue 10: it was taken for `Cache<MemoryStore>`)', () => {
+    const onRedis = createCache({ store: new RedisStore({ client: new Redis() }) });
+    const onCluster = createCache({ store: new RedisStore({ client: new Cluster([]) }) });
+    const onOwned = createCache({ store: new RedisStore({ url: 'redis://127.0.0.1' }) });
+    const onRedis5 = createCache({ store: new RedisStore({ client: new Redis5() }) });
+    const takesAnyCache = (cache: Cache) => cache.prefix;
+    takesAnyCache(onRedis);
+    takesAnyCache(onCluster);
+    takesAnyCache(onOwned);
+    takesAnyCache(onRedis5);
+    const caches: Cache[] = [onRedis, onOwned, createCache()];
+    expectTypeOf(caches).toEqualTypeOf<Cache<Store>[]>();
+    // A bare `Cache` is any cache: what its methods answer is a value or a promise, to await.
+    const bare: Cache = onRedis;
+    expectTypeOf(bare.get<number>('k')).toEqualTypeOf<
+      number | undefined | Promise<number | undefined>
+    >();
+    // A cache of a named store type keeps its store's typing.
+    expectTypeOf(onRedis).toEqualTypeOf<Cache<RedisStore<Redis>>>();
+    expectTypeOf(onRedis.get<number>('k')).toEqualTypeOf<Promise<number | undefined>>();
+    // …and is not a cache on a synchronous store.
+    expectTypeOf(onRedis).not.toExtend<Cache<MemoryStore>>();
   });
 
   it('type quickpost-cache/testing', () => {

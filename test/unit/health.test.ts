@@ -54,10 +54,21 @@ describe('cache.health()', () => {
       store: { reachable: false, error: expect.stringContaining('did not answer within 20 ms') },
     });
     expect(health.store.latencyMs).toBeGreaterThanOrEqual(15);
+    expect((await cache.health({ timeout: '20ms' })).store.error).toContain('within 20 ms');
     store.fail('get', { error: new Error('NOAUTH Authentication required') });
     expect((await cache.health()).store.error).toBe('NOAUTH Authentication required');
     store.heal();
     expect((await cache.health()).status).toBe('ok');
+  });
+
+  it('rejects a bad `timeout` with an InvalidOptionError naming it', async () => {
+    const cache = createCache();
+    await expect(cache.health({ timeout: -1 })).rejects.toThrow(
+      /`timeout` of health\(\) must be a positive number of milliseconds, or a duration such as '500ms'/,
+    );
+    await expect(cache.health({ timeout: '5 s' as never })).rejects.toMatchObject({
+      option: 'timeout',
+    });
   });
 
   it('is degraded while the breaker is open, the probe going around it', async () => {
