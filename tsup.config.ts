@@ -14,23 +14,32 @@ const common = {
 } as const;
 
 export default defineConfig([
-  // ESM: the library (`quickpost-cache`, which loads no Redis client), its Redis stores
-  // (`quickpost-cache/redis` on ioredis, `quickpost-cache/node-redis` on node-redis) and the test
-  // suites (`quickpost-cache/testing`).
+  // ESM: the library (`quickpost-cache`, which never loads a Redis client nor OpenTelemetry), its
+  // Redis stores (`quickpost-cache/redis` on ioredis, `quickpost-cache/node-redis` on node-redis),
+  // its OpenTelemetry instrumentation (`quickpost-cache/otel`), the test suites
+  // (`quickpost-cache/testing`) and the command line (the package's `bin`, dist/cli.js: its
+  // shebang is kept and the file made executable).
   {
     ...common,
     entry: {
       index: 'src/index.ts',
       redis: 'src/redis.ts',
       'node-redis': 'src/node-redis.ts',
+      otel: 'src/otel.ts',
       testing: 'src/testing/index.ts',
+      cli: 'src/cli.ts',
     },
     format: ['esm'],
   },
   // CommonJS: the same without the test suites, because vitest cannot be loaded with require().
   {
     ...common,
-    entry: { index: 'src/index.ts', redis: 'src/redis.ts', 'node-redis': 'src/node-redis.ts' },
+    entry: {
+      index: 'src/index.ts',
+      redis: 'src/redis.ts',
+      'node-redis': 'src/node-redis.ts',
+      otel: 'src/otel.ts',
+    },
     format: ['cjs'],
   },
 ]);

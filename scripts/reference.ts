@@ -64,6 +64,21 @@ const SECTIONS: Section[] = [
     sources: ['src/cache.ts#WriteOptions'],
   },
   {
+    heading: 'cache.stats(options)',
+    intro: 'Options of `stats` (the counters it answers are described in the README).',
+    sources: ['src/cache.ts#StatsOptions'],
+  },
+  {
+    heading: 'cache.health(options)',
+    intro: 'Options of `health`.',
+    sources: ['src/cache.ts#HealthOptions'],
+  },
+  {
+    heading: 'instrumentCache(cache, options)',
+    intro: 'Options of `instrumentCache` (`quickpost-cache/otel`).',
+    sources: ['src/otel.ts#InstrumentOptions'],
+  },
+  {
     heading: 'new MemoryStore(options)',
     intro: 'Options of the embedded in-memory store.',
     sources: ['src/stores/memory.ts#MemoryStoreOptions'],
@@ -135,8 +150,9 @@ export function renderReference(): string {
     '',
     '<!-- Made by `npm run docs` from the doc comments in src/; edit those, not this page. -->',
     '',
-    'Every option of the library, as its type documents it in your editor. Durations: `ttl`-like',
-    'options are seconds, the others milliseconds, as each entry says.',
+    'Every option of the library, as its type documents it in your editor. A `Duration` is a',
+    "string with its unit (`'150ms'`, `'2s'`, `'10m'`, `'1h'`, `'1d'`) or a number: seconds for `ttl`",
+    'and `staleTtl`, milliseconds for every other duration, as each entry says.',
   ];
   for (const section of SECTIONS) {
     out.push('', `## ${section.heading}`, '', section.intro);

@@ -3,24 +3,34 @@
  * machinery (`CacheRuntime`) lives in a private field, handed only to the wrappers it makes.
  */
 import { encodeEntry } from './codec/index.js';
-import type { CacheEventName, CacheListener } from './core/events.js';
+import type { CacheEventMap, CacheEventName, CacheListener } from './core/events.js';
+import type { CacheHealth } from './core/health.js';
 import type { CacheOptions } from './core/options.js';
 import { tick } from './core/read/flights.js';
 import { MISS } from './core/read/verdict.js';
 import type { TemplateCoverage } from './core/registry.js';
 import { CacheRuntime, EMPTY_CONTEXT } from './core/runtime.js';
-import { SerializationError } from './errors.js';
+import type { CacheStats } from './core/stats.js';
+import type {
+  InvalidateMessage as CoreInvalidateMessage,
+  LoadMessage as CoreLoadMessage,
+  Instrument,
+} from './core/telemetry.js';
+import { InvalidOptionError, SerializationError } from './errors.js';
 import type { MemoryStore } from './stores/memory.js';
 import type { Store, StoreResult } from './stores/store.js';
 import {
   type ContextFor,
   compilePattern,
+  renderFrom,
   type TemplateContext,
   type TemplateMode,
   type ValidPattern,
   type ValidTemplate,
 } from './template/index.js';
+import { type Duration, durationExpectation, durationMs } from './util/duration.js';
 import { chain, isAsyncFunction, isThenable } from './util/maybe-promise.js';
+import { describe } from './util/options.js';
 import { type CacheableOptions, wrapCacheable } from './wrappers/cacheable.js';
 import { type InvalidatingOptions, wrapInvalidating } from './wrappers/invalidating.js';
 import type { WrappedFunction } from './wrappers/shared.js';
@@ -53,15 +63,51 @@ export type WriteOptionsArgs<K extends string> = ContextFor<
 /** Options of a manual write. */
 export interface WriteOptions {
   /**
-   * Time to live in seconds.
+   * Time to live: a number of seconds, or a duration such as `'10m'`.
    * @default the cache's `ttl`
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
 }
 
 type Maybe<T> = T | PromiseLike<T>;
 
 const BRAND = Symbol.for('quickpost-cache.Cache');
+
+/** The machinery of a cache made by this copy of the library; `undefined` for any other. */
+let runtimeOf: (cache: Cache<Store>) => CacheRuntime<Store> | undefined;
+
+/** The context of a trace on the `quickpost-cache:load` tracing channel (see `channelNames`). */
+export type LoadMessage = CoreLoadMessage<Cache>;
+
+/** The context of a trace on the `quickpost-cache:invalidate` tracing channel (see `channelNames`). */
+export type InvalidateMessage = CoreInvalidateMessage<Cache>;
+
+/**
+ * A message on the `quickpost-cache:hit`, `quickpost-cache:stale` or `quickpost-cache:miss`
+ * channel: the cache's event of that name, and the cache.
+ */
+export type EventMessage<E extends 'hit' | 'stale' | 'miss'> = CacheEventMap[E] & {
+  readonly cache: Cache;
+};
+
+/** Options of `cache.stats()`. */
+export interface StatsOptions {
+  /**
+   * Start counting again from zero after this snapshot, to report per interval.
+   * @default false
+   */
+  reset?: boolean | undefined;
+}
+
+/** Options of `cache.health()`. */
+export interface HealthOptions {
+  /**
+   * Longest wait for the store's answer to the probe: a number of milliseconds, or a duration
+   * such as `'500ms'`.
+   * @default the cache's `timeout`
+   */
+  timeout?: Duration | undefined;
+}
 
 /** A cache: the wrappers (`cacheable`, `invalidating`), the manual API and events. */
 export class Cache<S extends Store = Store> {
@@ -76,9 +122,13 @@ export class Cache<S extends Store = Store> {
   // Typed for any store, so that a `Cache<MemoryStore>` is also a `Cache<Store>`.
   readonly #runtime: CacheRuntime<Store>;
 
+  static {
+    runtimeOf = (cache) => (#runtime in cache ? cache.#runtime : undefined);
+  }
+
   /** Prefer {@link createCache}, which infers the store's type. */
   constructor(options: CacheOptions<S> = {}) {
-    this.#runtime = new CacheRuntime(options);
+    this.#runtime = new CacheRuntime(options, this);
     this.store = this.#runtime.store as S;
     this.prefix = this.#runtime.prefix;
     this.ttl = this.#runtime.ttl;
@@ -150,7 +200,7 @@ export class Cache<S extends Store = Store> {
     if (!runtime.isSync) {
       return this.#getAsync<T>(key, context[0]) as StoreResult<S, T | undefined>;
     }
-    const full = runtime.keyOf(key, context[0]);
+    const full = runtime.keyOf(key, context[0], 'get');
     let raw: unknown;
     if (!runtime.invalidator.blocks(full)) {
       try {
@@ -164,7 +214,7 @@ export class Cache<S extends Store = Store> {
 
   async #getAsync<T>(key: string, context: object | undefined): Promise<T | undefined> {
     const runtime = this.#runtime;
-    const full = runtime.keyOf(key, context);
+    const full = runtime.keyOf(key, context, 'get');
     let raw: unknown;
     if (!runtime.invalidator.blocks(full)) {
       try {
@@ -191,7 +241,10 @@ export class Cache<S extends Store = Store> {
     );
   }
 
-  /** Stores a value for `ttl` seconds (default: the cache's). A store failure rejects/throws. */
+  /**
+   * Stores a value for `ttl` (a number of seconds or a duration such as `'10m'`; default: the
+   * cache's). A store failure rejects/throws.
+   */
   set<const K extends string>(
     key: ValidTemplate<K>,
     value: unknown,
@@ -200,7 +253,7 @@ export class Cache<S extends Store = Store> {
     return this.#settle(() => {
       const runtime = this.#runtime;
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
-      const full = runtime.keyOf(key, context);
+      const full = runtime.keyOf(key, context, 'set');
       const ttlMs = runtime.ttlMs(ttl);
       runtime.reader.abandon(full);
       runtime.tier?.drop([full]);
@@ -227,6 +280,25 @@ export class Cache<S extends Store = Store> {
   }
 
   /**
+   * Runs `fn` and holds every invalidation asked of this cache inside it (by `invalidating`
+   * wrappers and `delete` / `deletePattern`, in any nested call) until `fn` has resolved, so that
+   * they run after the transaction inside `fn` committed; if `fn` throws (rolled back), none
+   * runs. Held invalidations run once each, durably, and this waits up to `invalidationWait` for
+   * the store to confirm them. Inside, reads of keys they will remove skip the cache (a request
+   * reads its own writes), and `delete` / `deletePattern` answer `false` / `0` at once. A scope
+   * inside a scope joins the outer one.
+   *
+   * @example
+   * await cache.deferInvalidations(() =>
+   *   db.transaction(async (tx) => updatePost(tx, slug, input)),
+   * );
+   */
+  deferInvalidations<T>(fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
+    const runtime = this.#runtime;
+    return runtime.invalidator.defer(fn, runtime.invalidationWaitMs);
+  }
+
+  /**
    * Removes one key; answers whether a live entry was removed. If the store does not confirm the
    * delete within `invalidationTimeout`, this rejects (throws) with the store's error, and the
    * delete is retried in the background until it is confirmed.
@@ -237,7 +309,7 @@ export class Cache<S extends Store = Store> {
   ): StoreResult<S, boolean> {
     return this.#settle(() => {
       const runtime = this.#runtime;
-      const full = runtime.keyOf(key, context[0]);
+      const full = runtime.keyOf(key, context[0], 'delete');
       return chain(this.#invalidate(full), (count) => {
         const removed = count > 0;
         if (runtime.events.has('delete')) {
@@ -261,7 +333,12 @@ export class Cache<S extends Store = Store> {
   ): StoreResult<S, number> {
     return this.#settle(() => {
       const runtime = this.#runtime;
-      const rendered = compilePattern<string>(pattern)(context[0] ?? EMPTY_CONTEXT);
+      const rendered = renderFrom(
+        compilePattern<string>(pattern),
+        context[0] ?? EMPTY_CONTEXT,
+        'argument',
+        'cache.deletePattern()',
+      );
       return this.#invalidate(runtime.fullKey(rendered));
     });
   }
@@ -282,7 +359,7 @@ export class Cache<S extends Store = Store> {
     try {
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
       const plan = runtime.plan({ source: runtime.manual, ttl });
-      const full = runtime.keyOf(key, context);
+      const full = runtime.keyOf(key, context, 'getOrSet');
       call = { key: full, plan, fn: compute, thisArg: undefined, args: [], arrived: tick() };
     } catch (error) {
       if (sync) throw error;
@@ -306,15 +383,72 @@ export class Cache<S extends Store = Store> {
   }
 
   /**
-   * Waits up to `timeout` ms (default: `invalidationTimeout`) for pending invalidations to be
-   * confirmed by the store, then stops retrying them; any left are logged, since other processes
-   * may serve their keys until the keys' TTL ends. Closes the connections the cache opened (the
-   * in-process tier's change notifications). Call it before the process exits. The store is yours
-   * to close.
+   * The cache's counters since it was made (or last reset): per key template of its `cacheable`
+   * wrappers, and for the whole cache. Throws `InvalidOptionError` if the cache was made with
+   * `stats: false`.
+   *
+   * @example
+   * const { hits, misses } = cache.stats().templates['posts:{{slug}}'] ?? { hits: 0, misses: 0 };
+   * const report = cache.stats({ reset: true }); // this interval's counters, then start again
    */
-  async close(options: { timeout?: number } = {}): Promise<void> {
+  stats(options: StatsOptions = {}): CacheStats {
+    const stats = this.#runtime.stats;
+    if (stats === undefined) {
+      throw new InvalidOptionError(
+        'stats',
+        '`stats()` needs the counters that `stats: false` turned off: leave `stats` out of createCache (it is on by default)',
+      );
+    }
+    return stats.snapshot(options.reset === true);
+  }
+
+  /**
+   * The cache's health, for readiness probes: whether the store answers one read within
+   * `timeout` (default: the cache's), the breaker's state, pending invalidations and the
+   * in-process tier's state, summed up in `status` and `ok`. Rejects only for a bad `timeout`
+   * (`InvalidOptionError`): a failing store is part of the answer.
+   *
+   * @example
+   * const health = await cache.health({ timeout: '500ms' });
+   * response.writeHead(health.ok ? 200 : 503).end(JSON.stringify(health));
+   */
+  health(options: HealthOptions = {}): Promise<CacheHealth> {
     const runtime = this.#runtime;
-    await runtime.invalidator.drain(options.timeout ?? runtime.invalidationTimeoutMs);
+    const timeoutMs =
+      options.timeout === undefined
+        ? runtime.guard.timeoutMs
+        : durationMs(options.timeout, 'milliseconds');
+    if (timeoutMs === undefined || !(timeoutMs > 0)) {
+      return Promise.reject(
+        new InvalidOptionError(
+          'timeout',
+          `\`timeout\` of health() must be ${durationExpectation('milliseconds', 'positive', '500ms')}, got ${describe(options.timeout)}`,
+        ),
+      );
+    }
+    return runtime.health(timeoutMs);
+  }
+
+  /**
+   * Waits up to `timeout` (a number of milliseconds, or a duration such as `'5s'`; default:
+   * `invalidationTimeout`) for pending invalidations to be confirmed by the store, then stops
+   * retrying them; any left are logged, since other processes may serve their keys until the
+   * keys' TTL ends. Closes the connections the cache opened (the in-process tier's change
+   * notifications). Call it before the process exits. The store is yours to close.
+   */
+  async close(options: { timeout?: Duration } = {}): Promise<void> {
+    const runtime = this.#runtime;
+    const timeoutMs =
+      options.timeout === undefined
+        ? runtime.invalidationTimeoutMs
+        : durationMs(options.timeout, 'milliseconds');
+    if (timeoutMs === undefined || !(timeoutMs >= 0)) {
+      throw new InvalidOptionError(
+        'timeout',
+        `\`timeout\` of close() must be ${durationExpectation('milliseconds', 'zero or more', '5s')}, got ${describe(options.timeout)}`,
+      );
+    }
+    await runtime.invalidator.drain(timeoutMs);
     await runtime.stop();
   }
 
@@ -347,6 +481,17 @@ export function createCache<S extends Store = MemoryStore>(
   options: CacheOptions<S> = {},
 ): Cache<S> {
   return new Cache<S>(options);
+}
+
+/**
+ * Attaches an instrument to a cache made by this copy of the library (`quickpost-cache/otel`);
+ * answers the function that detaches it, or `undefined` for a cache of another copy.
+ */
+export function attachInstrument(
+  cache: Cache<Store>,
+  instrument: Instrument<Cache<Store>>,
+): (() => void) | undefined {
+  return runtimeOf(cache)?.telemetry.attach(instrument as Instrument);
 }
 
 /** True for a cache made by `createCache`, also by another copy of the library. */

@@ -54,9 +54,7 @@ export function cacheable<A extends unknown[], R, const T extends string>(
   options: CacheableOptions<A, R, T> & { cache?: unknown },
 ): (...args: A) => unknown {
   const { cache, ...rest } = options;
-  return onCache(cache, fn, options.name, (target) =>
-    target.cacheable(fn, rest as CacheableOptions<A, R, T>),
-  );
+  return onCache(cache, fn, (target) => target.cacheable(fn, rest as CacheableOptions<A, R, T>));
 }
 
 /** `cache.invalidating(fn, options)` on `options.cache`, or on the default cache. */
@@ -73,7 +71,7 @@ export function invalidating<A extends unknown[], R, const P extends string>(
   options: InvalidatingOptions<A, R, P> & { cache?: unknown },
 ): (...args: A) => unknown {
   const { cache, ...rest } = options;
-  return onCache(cache, fn, options.name, (target) =>
+  return onCache(cache, fn, (target) =>
     target.invalidating(fn, rest as InvalidatingOptions<A, R, P>),
   );
 }
@@ -85,7 +83,6 @@ export function invalidating<A extends unknown[], R, const P extends string>(
 function onCache<A extends unknown[]>(
   cache: unknown,
   fn: (...args: A) => unknown,
-  name: string | undefined,
   wrap: (cache: Cache<Store>) => (...args: A) => unknown,
 ): (...args: A) => unknown {
   if (cache !== undefined) {
@@ -111,5 +108,6 @@ function onCache<A extends unknown[]>(
       return Promise.reject(error);
     }
   };
-  return looksLike(wrapper, fn, name);
+  // The wrapper made on the cache has the name, made from the options if `fn` has none.
+  return looksLike(wrapper, fn, wrapped.name);
 }

@@ -67,6 +67,12 @@ export class TemplateSyntaxError extends CacheError {
   }
 }
 
+/**
+ * Where a context came from: a wrapper's `context` or `contextFromResult` function, or the
+ * caller's own argument (the manual API: `cache.get(key, context)`).
+ */
+export type ContextOrigin = 'context' | 'contextFromResult' | 'argument';
+
 /** The context lacks a value for a placeholder (or the value is `undefined`). */
 export class MissingContextValueError extends CacheError {
   override name = 'MissingContextValueError' as const;
@@ -74,14 +80,36 @@ export class MissingContextValueError extends CacheError {
   readonly template: string;
   /** The placeholder without a value. */
   readonly placeholder: string;
+  /** Where the context came from; `undefined` when a compiled template was called directly. */
+  readonly origin: ContextOrigin | undefined;
 
-  constructor(template: string, placeholder: string) {
+  /**
+   * `by` names who supplied the context: the wrapper (`getPost`) for `context` and
+   * `contextFromResult`, the method (`cache.get()`) for `argument`.
+   */
+  constructor(template: string, placeholder: string, origin?: ContextOrigin, by?: string) {
     super(
       ErrorCode.MissingContextValue,
-      `Template "${template}" needs a value for {{${placeholder}}}, but the context has none (or undefined). Return \`${placeholder}\` from the \`context\` function.`,
+      `Template "${template}" needs a value for {{${placeholder}}}, but ${missingFrom(placeholder, origin, by)}`,
     );
     this.template = template;
     this.placeholder = placeholder;
+    this.origin = origin;
+  }
+}
+
+/** The end of a missing-value message: who gave no value, and what to do. */
+function missingFrom(placeholder: string, origin: ContextOrigin | undefined, by?: string): string {
+  const of = by === undefined ? '' : ` of ${by}`;
+  switch (origin) {
+    case 'context':
+      return `the \`context\` function${of} returned none (or undefined). Return \`${placeholder}\` from \`context\`.`;
+    case 'contextFromResult':
+      return `the \`contextFromResult\` function${of} returned none (or undefined) for this result. Return \`${placeholder}\` from \`contextFromResult\`, which receives the mutation's result, then its arguments.`;
+    case 'argument':
+      return `the context given to ${by ?? 'the call'} has none (or undefined). Add \`${placeholder}\` to it.`;
+    default:
+      return `the context has none (or undefined). Give \`${placeholder}\` a value in the context.`;
   }
 }
 
@@ -138,27 +166,38 @@ export class StoreUnavailableError extends CacheError {
 }
 
 /**
- * A mutation succeeded but its invalidation's first attempt failed (or its patterns could not be
- * rendered); thrown only with `invalidationErrors: 'throw'`. The invalidation goes on in the
- * background until the store confirms it. `result` is the mutation's result; `cause` the error.
+ * A mutation succeeded but its invalidation did not go as written; `result` is the mutation's
+ * result, `cause` the error. `reason` `'store'`: the first delete attempt failed, thrown only
+ * with `invalidationErrors: 'throw'`; the invalidation goes on in the background until the store
+ * confirms it. `reason` `'contextFromResult'`: that function threw or left a placeholder without
+ * a value, a bug thrown whatever `invalidationErrors` says; every key the patterns could match
+ * (`patterns`, placeholders widened to `*`) is invalidated instead.
  */
 export class InvalidationError extends CacheError {
   override name = 'InvalidationError' as const;
-  /** The full patterns whose invalidation is not confirmed. */
+  /** The full patterns whose invalidation is not confirmed (for `'contextFromResult'`: the widened ones). */
   readonly patterns: readonly string[];
   /** What the mutation returned (it did happen). */
   readonly result: unknown;
+  /** Whether the store failed (`'store'`) or `contextFromResult` did (`'contextFromResult'`). */
+  readonly reason: 'store' | 'contextFromResult';
 
-  constructor(patterns: readonly string[], result: unknown, cause: unknown) {
+  constructor(
+    patterns: readonly string[],
+    result: unknown,
+    cause: unknown,
+    reason: 'store' | 'contextFromResult' = 'store',
+  ) {
     super(
       ErrorCode.InvalidationFailed,
-      patterns.length === 0
-        ? 'The mutation succeeded but its invalidation patterns could not be rendered (see `cause`), so its entries may be stale until their TTL ends. Fix `contextFromResult`.'
+      reason === 'contextFromResult'
+        ? `The mutation succeeded but \`contextFromResult\` failed (see \`cause\`), so its patterns could not be rendered: a bug to fix in \`contextFromResult\`. The mutation's result is on \`result\`. So that nothing stays stale, every key the patterns could match is invalidated instead: ${patterns.join(', ')}.`
         : `The mutation succeeded but deleting ${patterns.join(', ')} failed (see \`cause\`). It is retried in the background until the store confirms it, and this process serves none of those keys from the store meanwhile; other processes may serve them until then.`,
       { cause },
     );
     this.patterns = patterns;
     this.result = result;
+    this.reason = reason;
   }
 }
 

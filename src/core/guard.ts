@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from '../errors.js';
 import type { MaybePromise, Store } from '../stores/store.js';
+import type { Duration } from '../util/duration.js';
 import { isThenable } from '../util/maybe-promise.js';
 
 /** Circuit breaker settings. */
@@ -10,10 +11,17 @@ export interface BreakerOptions {
    */
   failures?: number | undefined;
   /**
-   * How long the store is skipped once the breaker is open, in ms; then one call probes it.
+   * How long the store is skipped once the breaker is open (a number of milliseconds, or a
+   * duration such as `'2s'`); then one call probes it.
    * @default 2000
    */
-  cooldown?: number | undefined;
+  cooldown?: Duration | undefined;
+}
+
+/** Breaker settings as the guard uses them: numbers, the cool-down in milliseconds. */
+export interface BreakerSettings {
+  readonly failures: number;
+  readonly cooldownMs: number;
 }
 
 /** Deadlines are shared by the calls that start within the same few milliseconds. */
@@ -47,18 +55,29 @@ export class StoreGuard {
 
   constructor(
     timeoutMs: number,
-    breaker: BreakerOptions | false,
+    breaker: BreakerSettings | false,
     onChange: (state: 'open' | 'closed', failures: number, error?: unknown) => void,
   ) {
     this.timeoutMs = timeoutMs;
-    this.#threshold = breaker === false ? Number.POSITIVE_INFINITY : (breaker.failures ?? 5);
-    this.#cooldownMs = breaker === false ? 0 : (breaker.cooldown ?? 2000);
+    this.#threshold = breaker === false ? Number.POSITIVE_INFINITY : breaker.failures;
+    this.#cooldownMs = breaker === false ? 0 : breaker.cooldownMs;
     this.#onChange = onChange;
   }
 
   /** Whether the breaker is open (the store is being skipped). */
   get open(): boolean {
     return this.#openUntil > 0;
+  }
+
+  /** The breaker's state: `'off'` when there is none, else whether it is open. */
+  get state(): 'off' | 'open' | 'closed' {
+    if (this.#threshold === Number.POSITIVE_INFINITY) return 'off';
+    return this.open ? 'open' : 'closed';
+  }
+
+  /** Store calls that failed in a row, up to now. */
+  get failures(): number {
+    return this.#failures;
   }
 
   /** Runs one store call within the deadline (`timeoutMs`, or another) and the breaker's rules. */

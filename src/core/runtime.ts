@@ -11,35 +11,36 @@ import {
   atomicOf,
   type IndexedStore,
   indexOf,
+  loggingOf,
   type NotifyingStore,
   notificationsOf,
   type Store,
 } from '../stores/store.js';
-import { compileTemplate, type TemplateContext } from '../template/index.js';
-import { checkOptions, describe, withDefaults } from '../util/options.js';
+import { compileTemplate, renderFrom, type TemplateContext } from '../template/index.js';
+import { type Duration, durationMs } from '../util/duration.js';
+import { type Log, toLog } from '../util/logger.js';
+import { checkOptions, describe, sharedSpecs, withDefaults } from '../util/options.js';
 import { debugLogger } from './debug.js';
 import { Emitter, type EventSource } from './events.js';
 import { StoreGuard } from './guard.js';
+import { type CacheHealth, checkHealth, type TierState } from './health.js';
 import { Invalidator } from './invalidation.js';
-import {
-  type CacheLogger,
-  type CacheOptions,
-  cacheOptionSpecs,
-  type InvalidationErrors,
-} from './options.js';
+import { type CacheOptions, cacheOptionSpecs, type InvalidationErrors } from './options.js';
 import type { Maybe, ReadPlan } from './read/call.js';
 import { ReadThrough } from './read/read-through.js';
 import { Registry } from './registry.js';
+import { Stats } from './stats.js';
+import { eventChannels, Telemetry } from './telemetry.js';
 import { Tier } from './tier.js';
 
 /** The context used for templates without placeholders. */
 export const EMPTY_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
 
-/** What a wrapper's options say about reading, in seconds, before defaults. */
+/** What a wrapper's options say about reading (numbers in seconds), before defaults. */
 export interface PlanOptions {
   source: EventSource;
-  ttl?: number | undefined;
-  staleTtl?: number | undefined;
+  ttl?: Duration | undefined;
+  staleTtl?: Duration | undefined;
   jitter?: number | undefined;
   earlyRefresh?: boolean | number | undefined;
   schema?: ReadPlan['schema'];
@@ -54,7 +55,8 @@ export class CacheRuntime<S extends Store = Store> {
   /** Default TTL, seconds. */
   readonly ttl: number;
   readonly debug: boolean;
-  readonly logger: CacheLogger;
+  /** The `logger` option, written to in the call shape it understands. */
+  readonly logger: Log;
   /** Whether the store answers synchronously, so synchronous wrappers can stay synchronous. */
   readonly isSync: boolean;
   readonly invalidationErrors: InvalidationErrors;
@@ -69,6 +71,12 @@ export class CacheRuntime<S extends Store = Store> {
   readonly invalidator: Invalidator;
   /** The in-process tier, when `l1` is on. */
   readonly tier: Tier | undefined;
+  /** Loads and invalidation attempts, for the diagnostics channels and instruments. */
+  readonly telemetry: Telemetry;
+  /** The counters of `cache.stats()`, unless `stats` is off. */
+  readonly stats: Stats | undefined;
+  /** The tier's state, and since when (epoch ms), for `health()`. */
+  #tierState: { state: TierState; since: number } = { state: 'off', since: Date.now() };
   /** Stops the store's change notifications the tier listens to (a connection the cache opened). */
   readonly #watching: Promise<(() => unknown) | undefined>;
   /** The event source of the manual API. */
@@ -82,37 +90,50 @@ export class CacheRuntime<S extends Store = Store> {
   readonly #index: (Store & IndexedStore) | undefined;
   #debugListening = false;
 
-  constructor(given: CacheOptions<S>) {
+  /** `owner` is the public cache, named in diagnostics channel messages. */
+  constructor(given: CacheOptions<S>, owner: unknown) {
     checkOptions(cacheOptionSpecs, given, 'createCache');
     const options = withDefaults(cacheOptionSpecs, given as CacheOptions);
+    // Durations in milliseconds (checked above, so each one converts).
+    const ms = (duration: Duration) => durationMs(duration, 'milliseconds') as number;
+    const timeoutMs = ms(options.timeout);
     this.store = (options.store ?? new MemoryStore()) as S;
     this.prefix = options.prefix;
-    this.ttl = options.ttl;
+    this.ttl = (durationMs(options.ttl, 'seconds') as number) / 1000;
     this.debug = options.debug;
-    this.logger = options.logger;
+    this.logger = toLog(options.logger);
+    loggingOf(this.store)?.useLogger(options.logger);
     this.invalidationErrors = options.invalidationErrors;
-    this.invalidationTimeoutMs = options.invalidationTimeout;
-    this.invalidationWaitMs = options.invalidationWait ?? options.timeout;
+    this.invalidationTimeoutMs = ms(options.invalidationTimeout);
+    this.invalidationWaitMs =
+      options.invalidationWait === undefined ? timeoutMs : ms(options.invalidationWait);
     this.serializer = options.serializer;
     this.strict = options.strict;
     this.#keyStart = `${this.prefix}:`;
     this.isSync = this.store.sync === true;
     this.#index = indexOf(this.store);
     this.manual = { name: 'manual', template: '', debug: this.debug };
-    const events = new Emitter((error) =>
-      this.logger.error('[Cache] ERROR: an event listener threw', error),
+    const events = new Emitter(
+      (error) => this.logger.error('[Cache] ERROR: an event listener threw', error),
+      eventChannels,
+      owner,
     );
     this.events = events;
-    const breaker = options.breaker;
+    this.telemetry = new Telemetry(owner, events);
+    this.stats = options.stats ? new Stats(events, this.registry) : undefined;
+    const breaker =
+      options.breaker === false
+        ? false
+        : { failures: options.breaker.failures, cooldownMs: ms(options.breaker.cooldown) };
     // A synchronous store cannot hang and fails at once: it gets no breaker (which would also
     // have to answer with promises).
     this.guard = new StoreGuard(
-      options.timeout,
+      timeoutMs,
       this.isSync ? false : breaker,
       (state, failures, error) => {
         if (state === 'open') {
           this.logger.warn(
-            `[Cache] BREAKER OPEN: ${failures} store calls failed in a row; skipping the store for ${breaker === false ? 0 : breaker.cooldown} ms`,
+            `[Cache] BREAKER OPEN: ${failures} store calls failed in a row; skipping the store for ${breaker === false ? 0 : breaker.cooldownMs} ms`,
             error,
           );
         } else {
@@ -124,33 +145,41 @@ export class CacheRuntime<S extends Store = Store> {
         );
       },
     );
-    const lease = options.lease;
+    const lease =
+      options.lease === false
+        ? false
+        : { ttlMs: ms(options.lease.ttl), waitMs: ms(options.lease.wait) };
+    const l1 = options.l1 === true ? {} : options.l1;
     const notifying = notificationsOf(this.store);
     this.tier =
-      options.l1 === false
+      l1 === false
         ? undefined
         : new Tier(
             {
-              maxEntries: (options.l1 === true ? undefined : options.l1.maxEntries) ?? 10_000,
-              maxBytes: (options.l1 === true ? undefined : options.l1.maxBytes) ?? 32 * 1024 * 1024,
+              maxEntries: l1.maxEntries ?? 10_000,
+              maxBytes: l1.maxBytes ?? 32 * 1024 * 1024,
               ttlMs:
-                (options.l1 === true ? undefined : options.l1.ttl) ??
-                (notifying === undefined ? 1000 : Number.POSITIVE_INFINITY),
-              values: (options.l1 === true ? undefined : options.l1.values) ?? 'frozen',
+                l1.ttl === undefined
+                  ? notifying === undefined
+                    ? 1000
+                    : Number.POSITIVE_INFINITY
+                  : ms(l1.ttl),
+              values: l1.values ?? 'frozen',
               decode: (key, text) => this.reader.verdicts.decode(key, text, undefined, this.manual),
-              readHorizonMs: Math.max(1000, 2 * options.timeout),
+              readHorizonMs: Math.max(1000, 2 * timeoutMs),
             },
             notifying === undefined,
           );
+    if (this.tier !== undefined) this.#tierIs(this.tier.live ? 'live' : 'starting');
     this.reader = new ReadThrough({
       store: this.store,
       atomic: lease === false ? undefined : atomicOf(this.store),
       guard: this.guard,
       events,
       serializer: this.serializer,
-      leaseTtlMs: lease === false ? 0 : lease.ttl,
+      leaseTtlMs: lease === false ? 0 : lease.ttlMs,
       // Also how long callers wait for a computation in their own instance, leases or not.
-      leaseWaitMs: lease === false ? cacheOptionSpecs.lease.default.wait : lease.wait,
+      leaseWaitMs: lease === false ? cacheOptionSpecs.lease.default.wait : lease.waitMs,
       report: (operation, key, error, source) => this.report(operation, key, error, source),
       leasesRefused: (error) => {
         this.logger.error(
@@ -171,9 +200,14 @@ export class CacheRuntime<S extends Store = Store> {
       guard: this.guard,
       events,
       logger: this.logger,
-      attemptTimeoutMs: options.invalidationTimeout,
+      attemptTimeoutMs: this.invalidationTimeoutMs,
       maxPending: options.maxPendingInvalidations,
       everything: `${this.#keyStart}*`,
+      telemetry: this.telemetry,
+      templatesOf: (pattern) =>
+        this.registry.matching(
+          pattern.startsWith(this.#keyStart) ? pattern.slice(this.#keyStart.length) : pattern,
+        ),
       abandon: (pattern) => {
         this.reader.abandon(pattern);
         this.tier?.dropMatching(createGlobMatcher(pattern));
@@ -195,17 +229,43 @@ export class CacheRuntime<S extends Store = Store> {
       .then(() =>
         notifying.watch(this.#keyStart, {
           changed: (keys) => (keys === null ? tier.reset(tier.live) : tier.drop(keys)),
-          lost: () => tier.reset(false),
-          ready: () => tier.reset(true),
+          lost: () => {
+            tier.reset(false);
+            this.#tierIs('lost');
+          },
+          ready: () => {
+            tier.reset(true);
+            this.#tierIs('live');
+          },
         }),
       )
       .catch((error: unknown) => {
+        this.#tierIs('failed');
         this.logger.error(
           '[Cache] ERROR: could not watch the store for changes; the in-process tier stays off',
           error,
         );
         return undefined;
       });
+  }
+
+  /** Records a change of the tier's state. */
+  #tierIs(state: TierState): void {
+    if (this.#tierState.state !== state) this.#tierState = { state, since: Date.now() };
+  }
+
+  /** The cache's health, probing the store for at most `timeoutMs`. */
+  health(timeoutMs: number): Promise<CacheHealth> {
+    return checkHealth(
+      {
+        store: this.store,
+        guard: this.guard,
+        invalidator: this.invalidator,
+        probeKey: `${this.#keyStart}__health__`,
+        l1: this.#tierState,
+      },
+      timeoutMs,
+    );
   }
 
   /** Stops what the cache opened for itself (the tier's change notifications). */
@@ -228,10 +288,15 @@ export class CacheRuntime<S extends Store = Store> {
     return this.#keyStart + key;
   }
 
-  /** The full key for a manual key template and its context. */
-  keyOf(key: string, context: object | undefined): string {
+  /** The full key for a manual key template and the context the caller gave `method`. */
+  keyOf(key: string, context: object | undefined, method: string): string {
     return this.fullKey(
-      compileTemplate<string>(key)((context ?? EMPTY_CONTEXT) as TemplateContext<string>),
+      renderFrom(
+        compileTemplate<string>(key),
+        (context ?? EMPTY_CONTEXT) as TemplateContext<string>,
+        'argument',
+        `cache.${method}()`,
+      ),
     );
   }
 
@@ -248,25 +313,32 @@ export class CacheRuntime<S extends Store = Store> {
     return {
       source: options.source,
       ttlMs: this.ttlMs(options.ttl),
-      staleMs: (options.staleTtl ?? 0) * 1000,
+      // Checked when the wrapper was made.
+      staleMs:
+        options.staleTtl === undefined ? 0 : (durationMs(options.staleTtl, 'seconds') as number),
       jitter: options.jitter ?? 0,
       beta,
       schema: options.schema,
       shouldCache: options.shouldCache,
       l1: this.tier !== undefined && options.l1 !== false,
+      telemetry: this.telemetry,
     };
   }
 
-  /** Converts a TTL in seconds (default: the cache's) to milliseconds, checking it. */
-  ttlMs(ttl: number | undefined): number {
+  /**
+   * Converts a TTL (a number of seconds or a duration string; default: the cache's) to
+   * milliseconds, checking it.
+   */
+  ttlMs(ttl: Duration | undefined): number {
     if (ttl === undefined) return this.ttl * 1000;
-    if (typeof ttl !== 'number' || !(ttl > 0) || ttl === Number.POSITIVE_INFINITY) {
+    const ms = durationMs(ttl, 'seconds');
+    if (ms === undefined || !(ms > 0)) {
       throw new InvalidOptionError(
         'ttl',
-        `\`ttl\` must be a positive number of seconds, got ${describe(ttl)}`,
+        `\`ttl\` ${sharedSpecs.ttl.expect}, got ${describe(ttl)}`,
       );
     }
-    return ttl * 1000;
+    return ms;
   }
 
   /**

@@ -131,6 +131,7 @@ export class NodeRedisStore<C extends NodeRedisClient = NodeRedisClient> extends
 /** How NodeRedisStore takes its client. */
 const NODE_REDIS: ClientKind<NodeRedisClient, OwnedClient> = {
   name: 'NodeRedisStore',
+  library: 'node-redis',
   accepts: '`{ client }` (a node-redis client or Cluster), `{ url }` or `{ redis }`',
   accept: acceptClient,
   open: openConnection,
@@ -139,14 +140,19 @@ const NODE_REDIS: ClientKind<NodeRedisClient, OwnedClient> = {
     isNodeRedisCluster(client) ? new ClusterDriver(client) : new ServerClientDriver(client),
 };
 
-/** The node-redis client of `{ url, redis? }` or `{ redis }` options, connecting. */
-function openConnection(options: object): OwnedClient {
+/**
+ * The node-redis client of `{ url, redis? }` or `{ redis }` options, connecting; its errors go to
+ * `onError`.
+ */
+function openConnection(
+  options: object,
+  onError: (address: string, error: unknown) => void,
+): OwnedClient {
   const { url, redis } = options as { url?: string; redis?: NodeRedisConnectionOptions };
   const owned = createClient(url === undefined ? redis : { ...redis, url });
   refuseKeyPrefix(owned);
-  // Without a listener, an `error` event (Redis unreachable) would end the process; the
-  // store's errors reach you as failed store calls (the cache's events and logger).
-  owned.on('error', () => undefined);
+  // Without a listener, an `error` event (Redis unreachable) would end the process.
+  owned.on('error', (error: unknown) => onError(addressOf(owned), error));
   // Commands sent before the connection is ready wait in node-redis's offline queue; a failed
   // first connection is retried by its reconnect strategy.
   owned.connect().catch(() => undefined);
@@ -225,7 +231,7 @@ class ServerClientDriver extends NodeRedisDriver {
   constructor(client: NodeRedisServerClient) {
     super();
     this.#client = client;
-    this.#server = new NodeRedisServer(async () => client);
+    this.#server = new NodeRedisServer(addressOf(client), async () => client);
   }
 
   protected send(_key: string, args: string[]): Promise<unknown> {
@@ -260,7 +266,7 @@ class ClusterDriver extends NodeRedisDriver {
         if (master === undefined) return { node: undefined, address: undefined };
         let server = servers.get(master);
         if (server === undefined) {
-          server = new NodeRedisServer(() => cluster.nodeClient(master));
+          server = new NodeRedisServer(master.address, () => cluster.nodeClient(master));
           servers.set(master, server);
         }
         return { node: server, address: master.address };
@@ -271,9 +277,11 @@ class ClusterDriver extends NodeRedisDriver {
 
 /** One server through node-redis: the standalone client, or a Cluster's client of a master. */
 class NodeRedisServer implements ServerDriver {
+  readonly address: string;
   readonly #client: () => Promise<NodeRedisServerClient>;
 
-  constructor(client: () => Promise<NodeRedisServerClient>) {
+  constructor(address: string, client: () => Promise<NodeRedisServerClient>) {
+    this.address = address;
     this.#client = client;
   }
 
@@ -349,6 +357,12 @@ class NodeRedisServer implements ServerDriver {
       },
     };
   }
+}
+
+/** The `host:port` of a client, from its socket options (node-redis's defaults if it has none). */
+function addressOf(client: NodeRedisServerClient): string {
+  const socket = (client.options?.socket ?? {}) as { host?: string; port?: number };
+  return `${socket.host ?? 'localhost'}:${socket.port ?? 6379}`;
 }
 
 /** A Cluster is told apart by what it can do (`nodeClient`), not by `instanceof`. */

@@ -156,6 +156,7 @@ export class RedisStore<C extends RedisClient = Redis | Cluster> extends RedisBa
 /** How RedisStore takes its client. */
 const IOREDIS: ClientKind<RedisClient, Redis> = {
   name: 'RedisStore',
+  library: 'ioredis',
   accepts: '`{ client }` (an ioredis Redis or Cluster), `{ url }` or `{ redis }`',
   accept: acceptClient,
   open: openConnection,
@@ -163,13 +164,18 @@ const IOREDIS: ClientKind<RedisClient, Redis> = {
   driver: (client) => new IoredisDriver(client),
 };
 
-/** The ioredis connection of `{ url, redis? }` or `{ redis }` options. */
-function openConnection(options: object): Redis {
+/** The ioredis connection of `{ url, redis? }` or `{ redis }` options; its errors go to `onError`. */
+function openConnection(
+  options: object,
+  onError: (address: string, error: unknown) => void,
+): Redis {
   const { url, redis } = options as { url?: string; redis?: ConnectionOptions };
   const owned =
     url === undefined
       ? new Redis({ ...OWNED_DEFAULTS, ...redis })
       : new Redis(url, { ...OWNED_DEFAULTS, ...redis });
+  // Without a listener, ioredis prints "Unhandled error event" at every failed reconnection.
+  owned.on('error', (error: unknown) => onError(addressOf(owned), error));
   try {
     // Checked on the client, not the options: ioredis also reads options from the URL.
     refuseKeyPrefix(owned);
@@ -234,10 +240,8 @@ class IoredisDriver implements RedisDriver {
     if (!isCluster(client)) return { server: new IoredisServer(client) };
     if (client.status !== 'ready') await readiness(client);
     const byAddress = new Map<string, IoredisServer>();
-    for (const node of client.nodes('master')) {
-      const { host, port } = (node as { options?: { host?: string; port?: number } }).options ?? {};
-      byAddress.set(`${host}:${port}`, new IoredisServer(node));
-    }
+    for (const node of client.nodes('master'))
+      byAddress.set(addressOf(node), new IoredisServer(node));
     return {
       masterOf: (slot) => {
         const address = client.slots[slot]?.[0];
@@ -253,6 +257,10 @@ class IoredisServer implements ServerDriver {
 
   constructor(node: RedisServerClient) {
     this.#node = node;
+  }
+
+  get address(): string {
+    return addressOf(this.#node);
   }
 
   scan(cursor: string, pattern: string, count: number): Promise<[cursor: string, keys: string[]]> {
@@ -296,10 +304,18 @@ class IoredisServer implements ServerDriver {
       enableOfflineQueue: false,
       enableAutoPipelining: false,
     } as ConnectionOptions);
-    // A dropped connection ends (`end`); its errors say nothing more.
-    connection.on('error', () => undefined);
+    // A dropped connection ends (`end`). Without reconnecting, `connect()` fails with "Connection
+    // is closed."; the error that closed it says why.
+    let lastError: unknown;
+    connection.on('error', (error: unknown) => {
+      lastError = error;
+    });
     const closed = new Promise<void>((resolve) => connection.once('end', () => resolve()));
-    await connection.connect();
+    try {
+      await connection.connect();
+    } catch (error) {
+      throw lastError ?? error;
+    }
     return {
       command: ([name, ...args]) => connection.call(name as string, ...args),
       subscribe: (channel, onMessage) => {
@@ -347,6 +363,12 @@ function readiness(client: RedisClusterClient): Promise<void> {
     readinessOf.set(client, waiting);
   }
   return waiting;
+}
+
+/** The `host:port` of a client or Cluster node. */
+function addressOf(client: RedisServerClient): string {
+  const { host, port } = (client as { options?: { host?: string; port?: number } }).options ?? {};
+  return `${host}:${port}`;
 }
 
 /** The connection options of a client or Cluster node, for a connection of the store's own. */

@@ -1,3 +1,5 @@
+import type { CacheLogger } from '../util/logger.js';
+
 /** A value, or a promise of it: store methods may answer either way. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -148,6 +150,24 @@ export interface NotifyingStore {
 export function notificationsOf(store: Store): (Store & NotifyingStore) | undefined {
   const candidate = store as Store & Partial<NotifyingStore>;
   return typeof candidate.watch === 'function' ? (candidate as Store & NotifyingStore) : undefined;
+}
+
+/**
+ * Optional capability: a store with problems of its own to report, such as a connection it
+ * opened failing to reconnect. Each cache made on the store hands it its `logger` when it is
+ * made; a store uses the first one it is given.
+ */
+export interface LoggingStore {
+  /** Receives the logger of a cache made on this store. */
+  useLogger(logger: CacheLogger): void;
+}
+
+/** The store's logging capability, if it has it. */
+export function loggingOf(store: Store): (Store & LoggingStore) | undefined {
+  const candidate = store as Store & Partial<LoggingStore>;
+  return typeof candidate.useLogger === 'function'
+    ? (candidate as Store & LoggingStore)
+    : undefined;
 }
 
 /**

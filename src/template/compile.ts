@@ -1,4 +1,8 @@
-import { InvalidContextValueError, MissingContextValueError } from '../errors.js';
+import {
+  type ContextOrigin,
+  InvalidContextValueError,
+  MissingContextValueError,
+} from '../errors.js';
 import { encodeKeyValue } from './encode.js';
 import { type ParsedTemplate, parseTemplate } from './parse.js';
 import type {
@@ -99,4 +103,33 @@ function describeUnrenderable(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object that object-hash cannot hash';
   return `a ${typeof value}`;
+}
+
+/**
+ * Renders `template` from `context`; a missing value's error says where the context came from
+ * (`origin`, supplied `by` a wrapper or a method), so its hint points at the right code.
+ */
+export function renderFrom<T extends string>(
+  template: CompiledTemplate<T>,
+  context: TemplateContext<T>,
+  origin: ContextOrigin,
+  by: string,
+): string {
+  try {
+    return template(context);
+  } catch (error) {
+    if (!(error instanceof MissingContextValueError)) throw error;
+    throw new MissingContextValueError(error.template, error.placeholder, origin, by);
+  }
+}
+
+/**
+ * The pattern with every placeholder widened to `*`: it matches every key that any rendering of
+ * the pattern matches (and more). When a `[` or `\` comes before a placeholder, a `*` there could
+ * be escaped or inside a class, so the whole pattern widens to `*`.
+ */
+export function widenPattern(pattern: string): string {
+  const { texts } = parseTemplate(pattern, 'pattern');
+  const risky = texts.slice(0, -1).some((text) => /[[\\]/.test(text));
+  return risky ? '*' : texts.join('*');
 }

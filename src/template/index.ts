@@ -1,4 +1,10 @@
-export { type CompiledTemplate, compilePattern, compileTemplate } from './compile.js';
+export {
+  type CompiledTemplate,
+  compilePattern,
+  compileTemplate,
+  renderFrom,
+  widenPattern,
+} from './compile.js';
 export { encodeKeyValue, LONG_VALUE_PREFIX, MAX_VALUE_LENGTH } from './encode.js';
 export { type ParsedTemplate, parseTemplate } from './parse.js';
 export type {

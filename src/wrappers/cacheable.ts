@@ -7,27 +7,36 @@ import type { Store } from '../stores/store.js';
 import {
   type ContextFor,
   compileTemplate,
+  renderFrom,
   type TemplateContext,
   type ValidTemplate,
 } from '../template/index.js';
+import type { Duration } from '../util/duration.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
-import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
-import { looksLike, type WrappedFunction } from './shared.js';
+import {
+  checkOptions,
+  durationSpec,
+  type OptionSpecs,
+  optionalFunction,
+  sharedSpecs,
+} from '../util/options.js';
+import { looksLike, nameOf, type WrappedFunction } from './shared.js';
 
 /** Options of `cacheable` that do not depend on the key template. */
 export interface CacheableBaseOptions<R> {
   /**
-   * Time to live of entries, in seconds.
-   * @default the cache's `ttl` (300)
+   * Time to live of entries: a number of seconds, or a duration such as `'10m'`.
+   * @default the cache's `ttl` (300 s)
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
   /**
-   * Stale-while-revalidate grace, in seconds: for this long after `ttl`, the old value is still
-   * served (at once) while one caller refreshes it in the background. A failing refresh keeps the
-   * stale value and is reported. An invalidation removes stale values too.
+   * Stale-while-revalidate grace (a number of seconds, or a duration such as `'1h'`): for this
+   * long after `ttl`, the old value is still served (at once) while one caller refreshes it in the
+   * background. A failing refresh keeps the stale value and is reported. An invalidation removes
+   * stale values too.
    * @default 0
    */
-  staleTtl?: number | undefined;
+  staleTtl?: Duration | undefined;
   /**
    * Shortens each entry's TTL by a random fraction up to this (0–1), so entries written together
    * do not expire together.
@@ -47,8 +56,8 @@ export interface CacheableBaseOptions<R> {
    */
   debug?: boolean | undefined;
   /**
-   * Name shown in debug lines.
-   * @default the function's name
+   * Name shown in debug lines and events (`source.name`).
+   * @default the function's name, else `cacheable(<key>)`, such as `cacheable(posts:{{slug}})`
    */
   name?: string | undefined;
   /**
@@ -114,10 +123,7 @@ const cacheableOptionSpecs = {
     expect: 'must be a function',
   },
   ttl: sharedSpecs.ttl,
-  staleTtl: {
-    schema: z.number().nonnegative().optional(),
-    expect: 'must be a number of seconds, 0 or more',
-  },
+  staleTtl: durationSpec('seconds', 'zero or more', '1h'),
   jitter: { schema: z.number().min(0).max(1).optional(), expect: 'must be a fraction from 0 to 1' },
   earlyRefresh: {
     schema: z.union([z.boolean(), z.number().nonnegative()]).optional(),
@@ -162,19 +168,22 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       "`key` is required: a key template string such as 'posts:{{slug}}'",
     );
   }
-  const render = compileTemplate<string>(options.key);
+  const template = compileTemplate<string>(options.key);
   cache.registry.addTemplate(options.key);
   const extract = options.context as ((...args: A) => object) | undefined;
-  if (extract === undefined && render.placeholders.length > 0) {
+  if (extract === undefined && template.placeholders.length > 0) {
     throw new InvalidOptionError(
       'context',
-      `\`context\` is required: the key template "${options.key}" has placeholders (${render.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments`,
+      `\`context\` is required: the key template "${options.key}" has placeholders (${template.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments`,
     );
   }
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
+  const name = nameOf(fn, options.name, 'cacheable', options.key);
+  const render = (context: object) =>
+    renderFrom(template, context as TemplateContext<string>, 'context', name);
   const plan = cache.plan({
-    source: { name: options.name ?? (fn.name || 'anonymous'), template: options.key, debug },
+    source: { name, template: options.key, debug },
     ttl: options.ttl,
     staleTtl: options.staleTtl,
     jitter: options.jitter,
@@ -193,7 +202,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       let key: string;
       try {
         context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-        key = cache.fullKey(render(context as TemplateContext<string>));
+        key = cache.fullKey(render(context));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -203,7 +212,7 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       return reader.read({ key, plan, fn, thisArg: this, args, arrived: tick() });
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-    const key = cache.fullKey(render(context as TemplateContext<string>));
+    const key = cache.fullKey(render(context));
     if (cache.events.has('lookup')) {
       cache.events.emit('lookup', { source: plan.source, key, context });
     }
@@ -211,5 +220,5 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
     if (isThenable(result)) async = true;
     return result;
   };
-  return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
+  return looksLike(wrapper, fn, name) as WrappedFunction<A, R, S>;
 }

@@ -91,6 +91,19 @@ const nodeRedisExpected = {
   refused: 'client',
 };
 
+// The OpenTelemetry entry with a tracer provider of its own making (the API's interfaces, no SDK):
+// the names of the spans it starts, around the one load.
+const otelScenario = `
+  const names = [];
+  const span = { end() {}, setAttribute() {}, recordException() {}, setStatus() {}, spanContext() { return {}; } };
+  const tracerProvider = { getTracer: () => ({ startSpan: (name) => { names.push(name); return span; } }) };
+  const cache = createCache();
+  instrumentCache(cache, { tracerProvider });
+  const square = cache.cacheable((n) => n * n, { key: 'sq:{{n}}', context: (n) => ({ n }) });
+  square(4);
+  console.log(JSON.stringify([names[0], square(4), names.join()]));
+`;
+
 function runNode(args: string[]): unknown {
   return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }));
 }
@@ -133,12 +146,37 @@ describe('the built package', () => {
       'node-redis.cjs',
       'node-redis.d.ts',
       'node-redis.d.cts',
+      'otel.js',
+      'otel.cjs',
+      'otel.d.ts',
+      'otel.d.cts',
       'testing.js',
       'testing.d.ts',
     ]) {
       expect(existsSync(`${root}/dist/${file}`), file).toBe(true);
     }
   });
+
+  it('ships the changelog and says where the repository, home page and issues are', () => {
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: root,
+        encoding: 'utf8',
+      }),
+    ) as [{ files: { path: string }[] }];
+    const paths = packed.files.map((file) => file.path);
+    expect(paths).toEqual(expect.arrayContaining(['CHANGELOG.md', 'README.md', 'LICENSE']));
+    const manifest = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(manifest.repository).toMatchObject({
+      type: 'git',
+      url: expect.stringMatching(/^git\+https:/),
+    });
+    expect(manifest.homepage).toEqual(expect.stringMatching(/^https:/));
+    expect(manifest.bugs).toMatchObject({ url: expect.stringMatching(/^https:.*\/issues$/) });
+  }, 60_000); // npm pack takes seconds on a busy machine
 
   it('works through import (ESM)', () => {
     const result = runNode([
@@ -212,14 +250,51 @@ describe('the built package', () => {
     expect(result).toEqual(nodeRedisExpected);
   });
 
+  it('serves quickpost-cache/otel through import and require, with spans around loads', () => {
+    for (const [type, load] of [
+      [
+        'module',
+        `import { createCache } from 'quickpost-cache';
+         import { instrumentCache } from 'quickpost-cache/otel';`,
+      ],
+      [
+        'commonjs',
+        `const { createCache } = require('quickpost-cache');
+         const { instrumentCache } = require('quickpost-cache/otel');`,
+      ],
+    ]) {
+      const result = runNode([`--input-type=${type}`, '-e', `${load}\n${otelScenario}`]);
+      expect(result, type).toEqual(['load sq:{{n}}', 16, 'load sq:{{n}}']);
+    }
+  });
+
+  it('refuses, in quickpost-cache/otel, a cache of the other module format, saying why', () => {
+    const result = runNode([
+      '--input-type=module',
+      '-e',
+      `import { createRequire } from 'node:module';
+       import { instrumentCache } from 'quickpost-cache/otel';
+       const { createCache } = createRequire(import.meta.url)('quickpost-cache');
+       try { instrumentCache(createCache()); console.log('null'); }
+       catch (e) { console.log(JSON.stringify([e.code, e.message])); }`,
+    ]);
+    expect(result).toEqual(['E_INVALID_OPTION', expect.stringContaining('another copy')]);
+  });
+
   it('serves quickpost-cache/testing through import (ESM)', () => {
     const result = runNode([
       '--input-type=module',
       '-e',
-      `import { ChaosStore, describeCacheBehaviour, describeStoreConformance, GLOB_KEYS, GLOB_MATCHES } from 'quickpost-cache/testing';
-       console.log(JSON.stringify([typeof describeStoreConformance, typeof describeCacheBehaviour, typeof ChaosStore, GLOB_KEYS.length > 0, typeof GLOB_MATCHES]));`,
+      `import { ChaosStore, describeCacheBehaviour, describeStoreConformance, GLOB_KEYS, GLOB_MATCHES, PassThroughStore, recordCache, useCacheClock } from 'quickpost-cache/testing';
+       import { createCache } from 'quickpost-cache';
+       const cache = createCache({ store: new PassThroughStore() });
+       const rec = recordCache(cache);
+       const twice = cache.cacheable((n) => n * 2, { key: 'twice:{{n}}', context: (n) => ({ n }) });
+       twice(1);
+       twice(1);
+       console.log(JSON.stringify([typeof describeStoreConformance, typeof describeCacheBehaviour, typeof ChaosStore, GLOB_KEYS.length > 0, typeof GLOB_MATCHES, typeof useCacheClock, rec.misses('twice:{{n}}')]));`,
     ]);
-    expect(result).toEqual(['function', 'function', 'function', true, 'object']);
+    expect(result).toEqual(['function', 'function', 'function', true, 'object', 'function', 2]);
   });
 
   it('runs the cache-behaviour suite on the library quickpost-cache loads, not a copy of it', () => {
@@ -244,6 +319,18 @@ describe('the built package', () => {
       expect.stringContaining('Vitest cannot be imported in a CommonJS module using require()'),
       'ERR_PACKAGE_PATH_NOT_EXPORTED',
     ]);
+  });
+
+  it('never loads nor mentions OpenTelemetry outside quickpost-cache/otel', () => {
+    for (const entry of ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'redis.js']) {
+      for (const [file, text] of filesOf(entry)) {
+        expect(text, `${entry} → ${file}`).not.toContain('@opentelemetry');
+      }
+    }
+    expect([...filesOf('otel.js').values()].join('')).toMatch(/from ['"]@opentelemetry\/api['"]/);
+    expect([...filesOf('otel.d.cts').values()].join('')).toMatch(
+      /from ['"]@opentelemetry\/api['"]/,
+    );
   });
 
   it('never loads nor mentions ioredis in the root entry (code and declarations, both formats)', () => {

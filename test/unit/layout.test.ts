@@ -1,7 +1,8 @@
 /**
  * The layout shows the architecture, and imports go one way: entries → the public `Cache` →
  * wrappers → the cache's machinery (src/core) → stores → the template compiler and the codec →
- * errors and utilities. A module imports only from its own layer or below.
+ * errors and utilities; the test suites and the command line (its entry, src/cli.ts, on top) are
+ * built on all of it. A module imports only from its own layer or below.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -25,7 +26,10 @@ const LAYERS: [prefix: string, layer: number][] = [
   ['index.ts', 7],
   ['redis.ts', 7],
   ['node-redis.ts', 7],
+  ['otel.ts', 7],
   ['testing/', 8],
+  ['cli/', 8],
+  ['cli.ts', 9],
 ];
 
 function layerOf(path: string): number {

@@ -49,6 +49,8 @@ export type Topology =
 
 /** One Redis server: the standalone one, or one master of a Cluster. */
 export interface ServerDriver {
+  /** `host:port`, for messages. */
+  readonly address: string;
   /** `SCAN cursor MATCH pattern COUNT n`: the next cursor and a batch of keys. */
   scan(cursor: string, pattern: string, count: number): Promise<[cursor: string, keys: string[]]>;
   /** One `UNLINK key…` of keys of one slot (or any keys on a standalone server). */

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../../errors.js';
+import { type CacheLogger, type Log, RepeatFilter, toLog } from '../../util/logger.js';
 import { levelOf, levelsOf } from '../levels.js';
 import type {
   AtomicStore,
@@ -6,6 +7,7 @@ import type {
   IndexAnswer,
   IndexedStore,
   LeasingReadStore,
+  LoggingStore,
   NotifyingStore,
   Store,
 } from '../store.js';
@@ -16,6 +18,9 @@ import { watchServers } from './tracking.js';
 
 /** Keys unlinked per UNLINK on a standalone server. */
 const UNLINK_BATCH = 1000;
+
+/** Identical connection errors are logged once per this many ms. */
+const REPEATED_ERROR_WINDOW_MS = 60_000;
 
 /** Tuning of pattern deletes. */
 export interface RedisStoreTuning {
@@ -43,12 +48,17 @@ export interface RedisStoreTuning {
 export interface ClientKind<Client, Owned extends Client> {
   /** The store's class name, for messages. */
   readonly name: string;
+  /** The client library's name, for messages. */
+  readonly library: string;
   /** The options it needs, for the error when it gets none. */
   readonly accepts: string;
   /** Checks a client passed in (throwing InvalidOptionError) and returns it. */
   accept(client: unknown): Client;
-  /** Opens the connection of options without `client` (`{ url }`, `{ redis }`). */
-  open(options: object): Owned;
+  /**
+   * Opens the connection of options without `client` (`{ url }`, `{ redis }`), sending each
+   * error it reports (a failed reconnection) to `onError` with the server's `host:port`.
+   */
+  open(options: object, onError: (address: string, error: unknown) => void): Owned;
   /** Ends a connection the store opened. */
   close(owned: Owned): Promise<unknown>;
   /** The store's commands on a client. */
@@ -95,7 +105,7 @@ function checkTuning(
  *   scans every master, since a Cluster client's own scan reaches one node only.
  */
 export abstract class RedisBaseStore<C>
-  implements Store, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore
+  implements Store, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore, LoggingStore
 {
   /** Always answers with promises (so caches on it have promise-typed results). */
   readonly sync = false;
@@ -114,6 +124,9 @@ export abstract class RedisBaseStore<C>
   #indexRefused: string | undefined;
   /** Set once the server rejected `SET … NX GET` (Redis before 7): then two commands do it. */
   #noSetNxGet = false;
+  /** Where errors of the connections the store opened go: the first cache's logger. */
+  #log: Log | undefined;
+  readonly #repeats = new RepeatFilter(REPEATED_ERROR_WINDOW_MS);
 
   /** @internal */
   protected constructor(options: RedisStoreTuning, kind: ClientKind<unknown, unknown>) {
@@ -121,7 +134,14 @@ export abstract class RedisBaseStore<C>
     if ('client' in options) {
       this.client = kind.accept(options.client) as C;
     } else {
-      const owned = kind.open(options);
+      const owned = kind.open(options, (address, error) =>
+        this.#connectionError(
+          'the connection the store opened',
+          address,
+          `${kind.library} reconnects by itself`,
+          error,
+        ),
+      );
       this.#close = () => kind.close(owned);
       // A store opens its own connection only when the client type C admits it (see the
       // stores' options types).
@@ -136,6 +156,29 @@ export abstract class RedisBaseStore<C>
   /** Closes the connection if the store opened it; a client you passed in stays open. */
   async close(): Promise<void> {
     await this.#close?.();
+  }
+
+  /**
+   * Takes the logger of the first cache made on this store, for errors of the connections the
+   * store opened (until then, `console`).
+   */
+  useLogger(logger: CacheLogger): void {
+    this.#log ??= toLog(logger);
+  }
+
+  /**
+   * An error of a connection the store opened, usually a failed reconnection attempt: logged
+   * (never left unhandled), identical ones once a minute. The cache treats failed calls meanwhile
+   * as misses.
+   */
+  #connectionError(what: string, address: string, reconnects: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const held = this.#repeats.pass(`${what} ${address} ${message}`);
+    if (held === undefined) return;
+    (this.#log ?? toLog(console)).warn(
+      `[Cache] REDIS: ${what} (${address}) failed: ${message}; ${reconnects} (identical errors are logged once a minute${held > 0 ? `; ${held} more since the last` : ''})`,
+      error,
+    );
   }
 
   get(key: string): Promise<string | null> {
@@ -227,6 +270,52 @@ export abstract class RedisBaseStore<C>
    * has just tracked again, and a later invalidation would miss that key.
    */
   async deleteTracked(pattern: string): Promise<IndexAnswer> {
+    const keys = new Set<string>();
+    const unanswered = await this.#tracked(pattern, (page) => {
+      for (const key of page) keys.add(key);
+    });
+    return unanswered ?? { removed: await this.#unlinkAll([...keys]) };
+  }
+
+  /**
+   * @internal For the command line: finds the keys an invalidation of `pattern` looks at, the
+   * way `deleteTracked` and then `deletePattern` find them, and deletes nothing. `found` gets each
+   * batch: index members (which may name keys deleted since: they are pruned later), or one SCAN
+   * reply per call on each master (a key may come twice). Says whether the index answered.
+   */
+  async findKeys(
+    pattern: string,
+    found: (keys: readonly string[]) => void,
+  ): Promise<{ readonly from: 'index' } | { readonly from: 'scan'; readonly reason: string }> {
+    const unanswered = await this.#tracked(pattern, found);
+    if (unanswered === undefined) return { from: 'index' };
+    await this.scanKeys(pattern, found);
+    return { from: 'scan', reason: unanswered.unanswered };
+  }
+
+  /**
+   * @internal For the command line: walks the keys matching `pattern` with SCAN on every master
+   * (all masters at once), calling `found` with each reply, once per SCAN call (a key may come
+   * twice).
+   */
+  async scanKeys(pattern: string, found: (keys: readonly string[]) => void): Promise<void> {
+    const { servers } = serverTable(await this.#driver.topology());
+    await Promise.all(
+      servers.map(async (server) => {
+        for await (const keys of this.#scan(server, pattern)) found(keys);
+      }),
+    );
+  }
+
+  /**
+   * Passes the keys of one index level that match `pattern` to `found`, page by page: the
+   * index's own `ZSCAN … MATCH` filters on the server, so only matches travel. Answers why not
+   * when the index cannot answer the pattern.
+   */
+  async #tracked(
+    pattern: string,
+    found: (keys: string[]) => void,
+  ): Promise<Exclude<IndexAnswer, { readonly removed: number }> | undefined> {
     const unkept = await this.#indexUnkept();
     if (unkept !== undefined) return { unanswered: unkept, disabled: true };
     const level = levelOf(pattern);
@@ -241,14 +330,15 @@ export abstract class RedisBaseStore<C>
     // treats only a single `*` that way (`**` skips an empty member), so send that.
     const rest = pattern.slice(level.length);
     const memberPattern = /^\*+$/.test(rest) ? '*' : rest;
-    const keys = new Set<string>();
     let cursor = '0';
     do {
       const [next, page] = await this.#driver.zscan(index, cursor, memberPattern, this.#scanCount);
       cursor = next;
-      for (let i = 0; i < page.length; i += 2) keys.add(level + (page[i] as string));
+      const keys: string[] = [];
+      for (let i = 0; i < page.length; i += 2) keys.push(level + (page[i] as string));
+      found(keys);
     } while (cursor !== '0');
-    return { removed: await this.#unlinkAll([...keys]) };
+    return undefined;
   }
 
   /**
@@ -262,7 +352,14 @@ export abstract class RedisBaseStore<C>
    */
   async watch(prefix: string, listener: ChangeListener): Promise<() => Promise<void>> {
     const { servers } = serverTable(await this.#driver.topology());
-    return watchServers(servers, prefix, listener);
+    return watchServers(servers, prefix, listener, (server, error) =>
+      this.#connectionError(
+        "the in-process tier's tracking connection",
+        server.address,
+        'a new one is opened by itself',
+        error,
+      ),
+    );
   }
 
   /**
@@ -344,14 +441,24 @@ export abstract class RedisBaseStore<C>
    */
   async #deleteOnServer(server: ServerDriver, pattern: string, perKey: boolean): Promise<number> {
     let removed = 0;
+    for await (const keys of this.#scan(server, pattern)) {
+      if (keys.length === 0) continue;
+      removed += await (perKey ? server.unlinkEach(keys) : server.unlink(keys));
+    }
+    return removed;
+  }
+
+  /**
+   * Walks one server with `SCAN MATCH pattern COUNT scanCount`, yielding each reply (empty ones
+   * too), never `KEYS`, which blocks every other client for the whole walk.
+   */
+  async *#scan(server: ServerDriver, pattern: string): AsyncGenerator<string[]> {
     let cursor = '0';
     do {
       const [next, keys] = await server.scan(cursor, pattern, this.#scanCount);
       cursor = next;
-      if (keys.length === 0) continue;
-      removed += await (perKey ? server.unlinkEach(keys) : server.unlink(keys));
+      yield keys;
     } while (cursor !== '0');
-    return removed;
   }
 }
 

@@ -17,17 +17,19 @@ export const TRACKING_CONNECTION_NAME = 'quickpost-cache:l1';
 
 /**
  * Reports every change of a key starting with `prefix` on `servers` to `listener`, which hears
- * `ready` once all of them report and `lost` when one of them stops. Returns the function that
- * stops it and closes the connections.
+ * `ready` once all of them report and `lost` when one of them stops; why a connection could not
+ * be opened or set up goes to `onError`. Returns the function that stops it and closes the
+ * connections.
  */
 export function watchServers(
   servers: readonly ServerDriver[],
   prefix: string,
   listener: ChangeListener,
+  onError: (server: ServerDriver, error: unknown) => void,
 ): () => Promise<void> {
   const ready = new Set<number>();
   const stops = servers.map((server, index) =>
-    trackServer(server, prefix, {
+    trackServer(server, prefix, onError, {
       changed: (keys) => listener.changed(keys),
       ready: () => {
         ready.add(index);
@@ -53,6 +55,7 @@ export function watchServers(
 function trackServer(
   server: ServerDriver,
   prefix: string,
+  onError: (server: ServerDriver, error: unknown) => void,
   listener: ChangeListener,
 ): () => Promise<void> {
   let stopped = false;
@@ -93,11 +96,12 @@ function trackServer(
         if (stopped) break;
         failures = 0;
         listener.ready();
-      } catch {
+      } catch (error) {
         // Not reachable, or tracking could not be set up: this connection is given up, and a new
         // one is tried after the pause.
         void link?.close();
         failures += 1;
+        if (!stopped) onError(server, error);
       }
       if (link !== undefined) await link.closed;
       if (stopped) break;
