@@ -3,6 +3,7 @@ import type { CacheOptions } from './core/options.js';
 import { InvalidOptionError } from './errors.js';
 import type { MemoryStore } from './stores/memory.js';
 import type { Store } from './stores/store.js';
+import type { NoAmbient } from './template/index.js';
 import { describe } from './util/options.js';
 import type { CacheableOptions } from './wrappers/cacheable.js';
 import type { InvalidatingOptions } from './wrappers/invalidating.js';
@@ -16,12 +17,12 @@ let fallback: Cache<Store> | undefined;
  * no `cache`; pass a cache or options for a new one. Returns that cache. Wrappers made earlier
  * switch to it on their next call.
  */
-export function configureCache<S extends Store = MemoryStore>(
-  cacheOrOptions: Cache<S> | CacheOptions<S> = {},
-): Cache<S> {
+export function configureCache<S extends Store = MemoryStore, A extends object = NoAmbient>(
+  cacheOrOptions: Cache<S, A> | CacheOptions<S, A> = {},
+): Cache<S, A> {
   const cache = isCache(cacheOrOptions) ? cacheOrOptions : createCache(cacheOrOptions);
   configured = cache as Cache<Store>;
-  return cache;
+  return cache as Cache<S, A>;
 }
 
 /** The cache given to `configureCache`, else a process-wide cache on a `MemoryStore`. */
@@ -32,18 +33,24 @@ export function getDefaultCache(): Cache<Store> {
 }
 
 /** The `cache` option of the plain wrappers. */
-export interface WithCache<S extends Store> {
+export interface WithCache<S extends Store, Ambient extends object = NoAmbient> {
   /**
    * The cache to use. Without it, the wrapper uses `getDefaultCache()` at each call and always
    * returns a promise (the default cache's store is not known when the wrapper is made).
    */
-  cache: Cache<S>;
+  cache: Cache<S, Ambient>;
 }
 
 /** `cache.cacheable(fn, options)` on `options.cache`, or on the default cache. */
-export function cacheable<A extends unknown[], R, const T extends string, S extends Store>(
+export function cacheable<
+  A extends unknown[],
+  R,
+  const T extends string,
+  S extends Store,
+  Ambient extends object = NoAmbient,
+>(
   fn: (...args: A) => R,
-  options: CacheableOptions<A, R, T> & WithCache<S>,
+  options: CacheableOptions<A, R, T, Ambient> & WithCache<S, Ambient>,
 ): WrappedFunction<A, R, S>;
 export function cacheable<A extends unknown[], R, const T extends string>(
   fn: (...args: A) => R,
@@ -60,9 +67,15 @@ export function cacheable<A extends unknown[], R, const T extends string>(
 }
 
 /** `cache.invalidating(fn, options)` on `options.cache`, or on the default cache. */
-export function invalidating<A extends unknown[], R, const P extends string, S extends Store>(
+export function invalidating<
+  A extends unknown[],
+  R,
+  const P extends string,
+  S extends Store,
+  Ambient extends object = NoAmbient,
+>(
   fn: (...args: A) => R,
-  options: InvalidatingOptions<A, R, P> & WithCache<S>,
+  options: InvalidatingOptions<A, R, P, Ambient> & WithCache<S, Ambient>,
 ): WrappedFunction<A, R, S>;
 export function invalidating<A extends unknown[], R, const P extends string>(
   fn: (...args: A) => R,

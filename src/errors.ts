@@ -67,7 +67,16 @@ export class TemplateSyntaxError extends CacheError {
   }
 }
 
-/** The context lacks a value for a placeholder (or the value is `undefined`). */
+/**
+ * Where a missing value was also looked for: nowhere else, or a cache's request context that was
+ * not active (the call ran outside any request) or had no such value.
+ */
+export type RequestContextState = 'none' | 'inactive' | 'lacking';
+
+/**
+ * The context lacks a value for a placeholder (or the value is `undefined`); on a cache with a
+ * request context, the request context lacks it too.
+ */
 export class MissingContextValueError extends CacheError {
   override name = 'MissingContextValueError' as const;
   /** The template being rendered. */
@@ -75,13 +84,24 @@ export class MissingContextValueError extends CacheError {
   /** The placeholder without a value. */
   readonly placeholder: string;
 
-  constructor(template: string, placeholder: string) {
+  constructor(template: string, placeholder: string, requestContext: RequestContextState = 'none') {
     super(
       ErrorCode.MissingContextValue,
-      `Template "${template}" needs a value for {{${placeholder}}}, but the context has none (or undefined). Return \`${placeholder}\` from the \`context\` function.`,
+      `Template "${template}" needs a value for {{${placeholder}}}, ${missingHint(placeholder, requestContext)}`,
     );
     this.template = template;
     this.placeholder = placeholder;
+  }
+}
+
+function missingHint(placeholder: string, requestContext: RequestContextState): string {
+  switch (requestContext) {
+    case 'none':
+      return `but the context has none (or undefined). Return \`${placeholder}\` from the \`context\` function.`;
+    case 'inactive':
+      return `expected from the request context, but this call ran outside any request context. Fill it per request with your framework's middleware (quickpost-cache/express, /fastify, /hono or /nestjs) or \`requestContext.run(values, fn)\`, or return \`${placeholder}\` from the \`context\` function.`;
+    case 'lacking':
+      return `but neither the \`context\` function nor the request context has one (or it is undefined). Include \`${placeholder}\` in the values your request-context middleware (or \`run\`) gives, or return it from the \`context\` function.`;
   }
 }
 

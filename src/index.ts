@@ -46,6 +46,7 @@ export {
   ValueTooLargeError,
 } from './errors.js';
 export { createGlobMatcher, matchGlob } from './glob.js';
+export { RequestContext, requestContext } from './request-context.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 // RedisStore is in `quickpost-cache/redis` (src/redis.ts), so that this entry never loads ioredis.
 export type {
@@ -61,6 +62,7 @@ export type {
   SyncStore,
 } from './stores/store.js';
 export {
+  type AmbientKeys,
   type CheckedTemplate,
   type CompiledTemplate,
   type ContextFor,
@@ -69,6 +71,7 @@ export {
   compileTemplate,
   encodeKeyValue,
   type IsStaticTemplate,
+  type NoAmbient,
   type PlaceholderNames,
   type TemplateContext,
   type TemplateError,

@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import type { Serializer } from '../codec/index.js';
+import { isRequestContext, type RequestContext } from '../request-context.js';
 import type { Store } from '../stores/store.js';
+import type { NoAmbient } from '../template/index.js';
 import { hasMethods, type OptionSpecs } from '../util/options.js';
 import type { BreakerOptions } from './guard.js';
 import type { TierValues } from './tier.js';
@@ -65,8 +67,8 @@ export interface L1Options {
 /** What happens when a mutation's invalidation is not confirmed in time. */
 export type InvalidationErrors = 'report' | 'throw';
 
-/** Options of {@link createCache}. */
-export interface CacheOptions<S extends Store = Store> {
+/** Options of {@link createCache}; `A` is the type of the request context's values. */
+export interface CacheOptions<S extends Store = Store, A extends object = NoAmbient> {
   /**
    * Where entries live.
    * @default new MemoryStore()
@@ -164,6 +166,15 @@ export interface CacheOptions<S extends Store = Store> {
    * @default false
    */
   l1?: boolean | L1Options | undefined;
+  /**
+   * A request context (from `requestContext<T>()`) whose values fill placeholders of every
+   * wrapper and manual call of this cache, under their own `context` (a value the `context`
+   * function returns wins). Types follow: a placeholder the request context always provides needs
+   * no `context`. Outside a request, or without the value, a call throws
+   * `MissingContextValueError`. Anything a cached result depends on (user, locale, permissions)
+   * must be in its key, from here or from `context`.
+   */
+  requestContext?: RequestContext<A> | undefined;
 }
 
 const positiveMs = z.number().positive().optional();
@@ -272,5 +283,9 @@ export const cacheOptionSpecs = {
     expect:
       "must be true, false or { maxEntries?, maxBytes?, ttl?: ms, values?: 'frozen' | 'decoded' | 'shared' }",
     default: false,
+  },
+  requestContext: {
+    schema: z.custom<RequestContext<object>>((value) => isRequestContext(value)).optional(),
+    expect: 'must be a request context made by requestContext()',
   },
 } as const satisfies OptionSpecs<CacheOptions>;

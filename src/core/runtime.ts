@@ -15,7 +15,7 @@ import {
   notificationsOf,
   type Store,
 } from '../stores/store.js';
-import { compileTemplate, type TemplateContext } from '../template/index.js';
+import { type AmbientSource, renderer } from '../template/index.js';
 import { checkOptions, describe, withDefaults } from '../util/options.js';
 import { debugLogger } from './debug.js';
 import { Emitter, type EventSource } from './events.js';
@@ -77,6 +77,11 @@ export class CacheRuntime<S extends Store = Store> {
   readonly registry = new Registry();
   /** Whether an `invalidating` pattern that looks wrong throws (else it is logged once). */
   readonly strict: boolean;
+  /**
+   * The request context whose values fill the placeholders a call's own context lacks; passed
+   * to every render, asked only for a missing value.
+   */
+  readonly ambient: AmbientSource | undefined;
   readonly #keyStart: string;
   /** The store's key index, if it has one. */
   readonly #index: (Store & IndexedStore) | undefined;
@@ -95,6 +100,7 @@ export class CacheRuntime<S extends Store = Store> {
     this.invalidationWaitMs = options.invalidationWait ?? options.timeout;
     this.serializer = options.serializer;
     this.strict = options.strict;
+    this.ambient = options.requestContext as AmbientSource | undefined;
     this.#keyStart = `${this.prefix}:`;
     this.isSync = this.store.sync === true;
     this.#index = indexOf(this.store);
@@ -228,11 +234,9 @@ export class CacheRuntime<S extends Store = Store> {
     return this.#keyStart + key;
   }
 
-  /** The full key for a manual key template and its context. */
+  /** The full key for a manual key template and its context (over the request context). */
   keyOf(key: string, context: object | undefined): string {
-    return this.fullKey(
-      compileTemplate<string>(key)((context ?? EMPTY_CONTEXT) as TemplateContext<string>),
-    );
+    return this.fullKey(renderer(key, 'key')(context ?? EMPTY_CONTEXT, this.ambient));
   }
 
   /** Turns on the debug listener (once), for the cache or for one wrapper. */

@@ -1,11 +1,20 @@
-export { type CompiledTemplate, compilePattern, compileTemplate } from './compile.js';
+export {
+  type AmbientSource,
+  type CompiledTemplate,
+  compilePattern,
+  compileTemplate,
+  type Renderer,
+  renderer,
+} from './compile.js';
 export { encodeKeyValue, LONG_VALUE_PREFIX, MAX_VALUE_LENGTH } from './encode.js';
 export { type ParsedTemplate, parseTemplate } from './parse.js';
 export type {
+  AmbientKeys,
   CheckedTemplate,
   ContextFor,
   ContextValue,
   IsStaticTemplate,
+  NoAmbient,
   PlaceholderNames,
   TemplateContext,
   TemplateError,

@@ -6,13 +6,14 @@ import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
   type ContextFor,
-  compileTemplate,
+  type NoAmbient,
+  renderer,
   type TemplateContext,
   type ValidTemplate,
 } from '../template/index.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
 import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
-import { looksLike, type WrappedFunction } from './shared.js';
+import { looksLike, type WrappedFunction, withAmbient } from './shared.js';
 
 /** Options of `cacheable` that do not depend on the key template. */
 export interface CacheableBaseOptions<R> {
@@ -69,13 +70,23 @@ export interface CacheableBaseOptions<R> {
   shouldCache?: ((value: NoInfer<Awaited<R>>) => boolean) | undefined;
 }
 
-/** Turns the wrapped function's arguments into the values of the key template's placeholders. */
-export type ContextExtractor<A extends unknown[], T extends string> = (
+/**
+ * Turns the wrapped function's arguments into the values of the key template's placeholders
+ * (those the request context, of type `Ambient`, provides may be left out).
+ */
+export type ContextExtractor<A extends unknown[], T extends string, Ambient = NoAmbient> = (
   ...args: A
-) => TemplateContext<T>;
+) => TemplateContext<T, Ambient>;
 
-/** The `context` option: required when the template has placeholders, optional otherwise. */
-export type CacheableContextOption<A extends unknown[], T extends string> = ContextFor<
+/**
+ * The `context` option: required when the template has placeholders the request context (of
+ * type `Ambient`) does not provide, optional otherwise.
+ */
+export type CacheableContextOption<
+  A extends unknown[],
+  T extends string,
+  Ambient = NoAmbient,
+> = ContextFor<
   T,
   {
     required: {
@@ -87,21 +98,32 @@ export type CacheableContextOption<A extends unknown[], T extends string> = Cont
        *
        * @example context: (req, slug) => ({ slug })
        */
-      context: ContextExtractor<A, T>;
+      context: ContextExtractor<A, T, Ambient>;
     };
     none: { context?: ContextExtractor<A, T> };
     runtime: { context?: ContextExtractor<A, T> | undefined };
-  }
+    ambient: { context?: ContextExtractor<A, T, Ambient> | undefined };
+  },
+  'key',
+  Ambient
 >;
 
-/** Options of `cacheable`: the key template, how to fill it, and caching behaviour. */
-export type CacheableOptions<A extends unknown[], R, T extends string> = CacheableBaseOptions<R> & {
+/**
+ * Options of `cacheable`: the key template, how to fill it, and caching behaviour. `Ambient` is
+ * the type of the cache's request context's values.
+ */
+export type CacheableOptions<
+  A extends unknown[],
+  R,
+  T extends string,
+  Ambient = NoAmbient,
+> = CacheableBaseOptions<R> & {
   /**
    * Key template such as `posts:{{slug}}`; the cache's prefix is put in front of it. A malformed
    * template is a compile error naming the problem.
    */
   key: ValidTemplate<T>;
-} & CacheableContextOption<A, T>;
+} & CacheableContextOption<A, T, Ambient>;
 
 /** Each option of `cacheable`: its check and what it must be. */
 const cacheableOptionSpecs = {
@@ -144,10 +166,16 @@ const cacheableOptionSpecs = {
 } as const satisfies OptionSpecs<CacheableOptions<unknown[], unknown, string>>;
 
 /** Builds a `cacheable` wrapper on `cache`; see `Cache.cacheable`. */
-export function wrapCacheable<S extends Store, A extends unknown[], R, T extends string>(
+export function wrapCacheable<
+  S extends Store,
+  A extends unknown[],
+  R,
+  T extends string,
+  Ambient = NoAmbient,
+>(
   cache: CacheRuntime<S>,
   fn: (...args: A) => R,
-  options: CacheableOptions<A, R, T>,
+  options: CacheableOptions<A, R, T, Ambient>,
 ): WrappedFunction<A, R, S> {
   if (typeof fn !== 'function') {
     throw new InvalidOptionError(
@@ -162,10 +190,12 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       "`key` is required: a key template string such as 'posts:{{slug}}'",
     );
   }
-  const render = compileTemplate<string>(options.key);
+  const render = renderer(options.key, 'key');
   cache.registry.addTemplate(options.key);
   const extract = options.context as ((...args: A) => object) | undefined;
-  if (extract === undefined && render.placeholders.length > 0) {
+  const { ambient } = cache;
+  // With a request context, a value left out of `context` may come from it: checked per call.
+  if (extract === undefined && render.placeholders.length > 0 && ambient === undefined) {
     throw new InvalidOptionError(
       'context',
       `\`context\` is required: the key template "${options.key}" has placeholders (${render.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments`,
@@ -187,26 +217,31 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
   // Known to answer with promises: then every call goes the async way, hits included.
   let async = !cache.isSync || isAsyncFunction(fn);
 
+  /** The `lookup` event, with the values the request context gave the template. */
+  const lookup = (key: string, context: object): void => {
+    cache.events.emit('lookup', {
+      source: plan.source,
+      key,
+      context: withAmbient(context, render.placeholders, ambient),
+    });
+  };
+
   const wrapper = function (this: unknown, ...args: A): unknown {
     if (async) {
       let context: object;
       let key: string;
       try {
         context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-        key = cache.fullKey(render(context as TemplateContext<string>));
+        key = cache.fullKey(render(context, ambient));
       } catch (error) {
         return Promise.reject(error);
       }
-      if (cache.events.has('lookup')) {
-        cache.events.emit('lookup', { source: plan.source, key, context });
-      }
+      if (cache.events.has('lookup')) lookup(key, context);
       return reader.read({ key, plan, fn, thisArg: this, args, arrived: tick() });
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-    const key = cache.fullKey(render(context as TemplateContext<string>));
-    if (cache.events.has('lookup')) {
-      cache.events.emit('lookup', { source: plan.source, key, context });
-    }
+    const key = cache.fullKey(render(context, ambient));
+    if (cache.events.has('lookup')) lookup(key, context);
     const result = reader.readSync({ key, plan, fn, thisArg: this, args, arrived: tick() });
     if (isThenable(result)) async = true;
     return result;

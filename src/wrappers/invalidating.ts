@@ -3,21 +3,30 @@ import { type CacheRuntime, EMPTY_CONTEXT } from '../core/runtime.js';
 import { InvalidationError, InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
-  type CompiledTemplate,
   type ContextFor,
-  compilePattern,
+  type NoAmbient,
+  type Renderer,
+  renderer,
   type TemplateContext,
   type ValidPattern,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable, within } from '../util/maybe-promise.js';
 import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
-import { looksLike, type WrappedFunction } from './shared.js';
+import { looksLike, type WrappedFunction, withAmbient } from './shared.js';
 
-/** Where the placeholder values of the patterns come from: the arguments, or the result too. */
-export type InvalidatingContextOption<A extends unknown[], R, P extends string> =
+/**
+ * Where the placeholder values of the patterns come from: the arguments, or the result too, and
+ * the request context (of type `Ambient`) for those they leave out.
+ */
+export type InvalidatingContextOption<
+  A extends unknown[],
+  R,
+  P extends string,
+  Ambient = NoAmbient,
+> =
   | {
       /** Returns the patterns' placeholder values from the mutation's arguments. */
-      context: (...args: A) => TemplateContext<P>;
+      context: (...args: A) => TemplateContext<P, Ambient>;
       contextFromResult?: never;
     }
   | {
@@ -25,7 +34,7 @@ export type InvalidatingContextOption<A extends unknown[], R, P extends string> 
        * Returns the patterns' placeholder values from the mutation's result (awaited) and
        * arguments; for values only known afterwards, such as a created post's slug.
        */
-      contextFromResult: (result: Awaited<R>, ...args: A) => TemplateContext<P>;
+      contextFromResult: (result: Awaited<R>, ...args: A) => TemplateContext<P, Ambient>;
       context?: never;
     }
   | ContextFor<
@@ -34,12 +43,17 @@ export type InvalidatingContextOption<A extends unknown[], R, P extends string> 
         required: never;
         none: { context?: never; contextFromResult?: never };
         runtime: { context?: never; contextFromResult?: never };
+        ambient: { context?: never; contextFromResult?: never };
       },
-      'pattern'
+      'pattern',
+      Ambient
     >;
 
-/** Options of `invalidating`: which patterns to delete once the mutation succeeds. */
-export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
+/**
+ * Options of `invalidating`: which patterns to delete once the mutation succeeds. `Ambient` is
+ * the type of the cache's request context's values.
+ */
+export type InvalidatingOptions<A extends unknown[], R, P extends string, Ambient = NoAmbient> = {
   /**
    * Patterns to delete, as templates: `posts:{{slug}}:*`. Their own `*`, `?`, `[...]` are
    * wildcards; rendered values are literal. A pattern ending in `:*` also deletes the key
@@ -72,7 +86,7 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
    * @default the cache's `strict` (false)
    */
   strict?: boolean | undefined;
-} & InvalidatingContextOption<A, R, P>;
+} & InvalidatingContextOption<A, R, P, Ambient>;
 
 /** Each option of `invalidating`: its check and what it must be. */
 const invalidatingOptionSpecs = {
@@ -109,10 +123,16 @@ interface Rendered {
 }
 
 /** Builds an `invalidating` wrapper on `cache`; see `Cache.invalidating`. */
-export function wrapInvalidating<S extends Store, A extends unknown[], R, P extends string>(
+export function wrapInvalidating<
+  S extends Store,
+  A extends unknown[],
+  R,
+  P extends string,
+  Ambient = NoAmbient,
+>(
   cache: CacheRuntime<S>,
   fn: (...args: A) => R,
-  options: InvalidatingOptions<A, R, P>,
+  options: InvalidatingOptions<A, R, P, Ambient>,
 ): WrappedFunction<A, R, S> {
   if (typeof fn !== 'function') {
     throw new InvalidOptionError(
@@ -127,14 +147,14 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
       "`patterns` is required: a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
     );
   }
-  const patterns: CompiledTemplate[] = options.patterns.map((pattern) =>
-    compilePattern<string>(pattern),
-  );
+  const patterns: Renderer[] = options.patterns.map((pattern) => renderer(pattern, 'pattern'));
   const fromArgs = options.context as ((...args: A) => object) | undefined;
   const fromResult = options.contextFromResult as
     | ((result: unknown, ...args: A) => object)
     | undefined;
-  checkContextOptions(patterns, fromArgs, fromResult);
+  const { ambient } = cache;
+  const placeholders = [...new Set(patterns.flatMap((pattern) => pattern.placeholders))];
+  checkContextOptions(placeholders, fromArgs, fromResult, ambient !== undefined);
   const name = options.name ?? (fn.name || 'anonymous');
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
@@ -167,7 +187,7 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
 
   const render = (context: object): Rendered => ({
     context,
-    patterns: patterns.map((pattern) => cache.fullKey(pattern(context as TemplateContext<string>))),
+    patterns: patterns.map((pattern) => cache.fullKey(pattern(context, ambient))),
   });
   /**
    * After a successful mutation: renders the patterns if they depend on the result, requests the
@@ -188,7 +208,7 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
       cache.events.emit('mutation', {
         source,
         patterns: rendered.patterns,
-        context: rendered.context,
+        context: withAmbient(rendered.context, placeholders, ambient),
       });
     }
     const requested = cache.invalidator.request(rendered.patterns, source);
@@ -253,9 +273,10 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
 }
 
 function checkContextOptions(
-  patterns: readonly CompiledTemplate[],
+  names: readonly string[],
   fromArgs: unknown,
   fromResult: unknown,
+  hasRequestContext: boolean,
 ): void {
   if (fromArgs !== undefined && fromResult !== undefined) {
     throw new InvalidOptionError(
@@ -263,8 +284,13 @@ function checkContextOptions(
       '`context` and `contextFromResult` cannot both be given; use `contextFromResult`, which also receives the arguments',
     );
   }
-  const names = [...new Set(patterns.flatMap((pattern) => pattern.placeholders))];
-  if (names.length > 0 && fromArgs === undefined && fromResult === undefined) {
+  // With a request context, values left out may come from it: checked per call.
+  if (
+    names.length > 0 &&
+    fromArgs === undefined &&
+    fromResult === undefined &&
+    !hasRequestContext
+  ) {
     throw new InvalidOptionError(
       'context',
       `\`context\` (or \`contextFromResult\`) is required: the patterns have placeholders (${names.map((n) => `{{${n}}}`).join(', ')})`,

@@ -16,6 +16,7 @@ const LAYERS: [prefix: string, layer: number][] = [
   ['glob.ts', 0],
   ['util/', 0],
   ['template/', 1],
+  ['request-context.ts', 1],
   ['codec/', 1],
   ['stores/', 2],
   ['core/', 3],
