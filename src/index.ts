@@ -25,8 +25,18 @@ export type { TemplateCoverage } from './core/registry.js';
 export type { SchemaResult, ValueSchema } from './core/schema.js';
 export type { TierValues } from './core/tier.js';
 export {
+  Cacheable,
+  type CacheableDecoratorContextOption,
+  type CacheableDecoratorOptions,
+  type CacheMethodDecorator,
+  InvalidateCache,
+  type InvalidateCacheContextOption,
+  type InvalidateCacheOptions,
+} from './decorators.js';
+export {
   cacheable,
   configureCache,
+  type DefaultRequestContext,
   getDefaultCache,
   invalidating,
   type WithCache,

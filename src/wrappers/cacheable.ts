@@ -7,6 +7,7 @@ import type { Store } from '../stores/store.js';
 import {
   type ContextFor,
   type NoAmbient,
+  type Renderer,
   renderer,
   type TemplateContext,
   type ValidTemplate,
@@ -165,6 +166,36 @@ const cacheableOptionSpecs = {
   l1: { schema: z.boolean().optional(), expect: 'must be true or false' },
 } as const satisfies OptionSpecs<CacheableOptions<unknown[], unknown, string>>;
 
+/** What the checks that need no cache found: the compiled key template and how to fill it. */
+export interface CheckedCacheable {
+  readonly render: Renderer;
+  /** The template has placeholders and there is no `context`: only a request context can fill them. */
+  readonly needsRequestContext: boolean;
+}
+
+/**
+ * The checks of `cacheable` that do not depend on the cache: the function, the options and the
+ * key template. Throws `InvalidOptionError` or `TemplateSyntaxError`.
+ */
+export function checkCacheable(fn: unknown, options: unknown): CheckedCacheable {
+  if (typeof fn !== 'function') {
+    throw new InvalidOptionError(
+      'fn',
+      'cacheable() needs a function to wrap as its first argument',
+    );
+  }
+  checkOptions(cacheableOptionSpecs, options, 'cacheable');
+  const { key, context } = options as { key?: string; context?: unknown };
+  if (key === undefined) {
+    throw new InvalidOptionError(
+      'key',
+      "`key` is required: a key template string such as 'posts:{{slug}}'",
+    );
+  }
+  const render = renderer(key, 'key');
+  return { render, needsRequestContext: context === undefined && render.placeholders.length > 0 };
+}
+
 /** Builds a `cacheable` wrapper on `cache`; see `Cache.cacheable`. */
 export function wrapCacheable<
   S extends Store,
@@ -177,30 +208,17 @@ export function wrapCacheable<
   fn: (...args: A) => R,
   options: CacheableOptions<A, R, T, Ambient>,
 ): WrappedFunction<A, R, S> {
-  if (typeof fn !== 'function') {
-    throw new InvalidOptionError(
-      'fn',
-      'cacheable() needs a function to wrap as its first argument',
-    );
-  }
-  checkOptions(cacheableOptionSpecs, options, 'cacheable');
-  if (options.key === undefined) {
-    throw new InvalidOptionError(
-      'key',
-      "`key` is required: a key template string such as 'posts:{{slug}}'",
-    );
-  }
-  const render = renderer(options.key, 'key');
-  cache.registry.addTemplate(options.key);
-  const extract = options.context as ((...args: A) => object) | undefined;
+  const { render, needsRequestContext } = checkCacheable(fn, options);
   const { ambient } = cache;
-  // With a request context, a value left out of `context` may come from it: checked per call.
-  if (extract === undefined && render.placeholders.length > 0 && ambient === undefined) {
+  // With a request context, values left out of `context` may come from it: checked per call.
+  if (needsRequestContext && ambient === undefined) {
     throw new InvalidOptionError(
       'context',
-      `\`context\` is required: the key template "${options.key}" has placeholders (${render.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments`,
+      `\`context\` is required: the key template "${options.key}" has placeholders (${render.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments (or give the cache a \`requestContext\` that provides them)`,
     );
   }
+  cache.registry.addTemplate(options.key);
+  const extract = options.context as ((...args: A) => object) | undefined;
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
   const plan = cache.plan({

@@ -122,6 +122,59 @@ interface Rendered {
   readonly patterns: string[];
 }
 
+/** What the checks that need no cache found: the compiled patterns and how to fill them. */
+export interface CheckedInvalidating {
+  readonly patterns: readonly Renderer[];
+  /** Every placeholder name of the patterns, once each. */
+  readonly placeholders: readonly string[];
+  /**
+   * The patterns have placeholders and there is neither `context` nor `contextFromResult`: only
+   * a request context can fill them.
+   */
+  readonly needsRequestContext: boolean;
+}
+
+/**
+ * The checks of `invalidating` that do not depend on the cache: the function, the options and the
+ * patterns. Throws `InvalidOptionError` or `TemplateSyntaxError`.
+ */
+export function checkInvalidating(fn: unknown, options: unknown): CheckedInvalidating {
+  if (typeof fn !== 'function') {
+    throw new InvalidOptionError(
+      'fn',
+      'invalidating() needs a function to wrap as its first argument',
+    );
+  }
+  checkOptions(invalidatingOptionSpecs, options, 'invalidating');
+  const given = options as {
+    patterns?: readonly string[];
+    context?: unknown;
+    contextFromResult?: unknown;
+  };
+  if (given.patterns === undefined) {
+    throw new InvalidOptionError(
+      'patterns',
+      "`patterns` is required: a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
+    );
+  }
+  if (given.context !== undefined && given.contextFromResult !== undefined) {
+    throw new InvalidOptionError(
+      'contextFromResult',
+      '`context` and `contextFromResult` cannot both be given; use `contextFromResult`, which also receives the arguments',
+    );
+  }
+  const patterns = given.patterns.map((pattern) => renderer(pattern, 'pattern'));
+  const placeholders = [...new Set(patterns.flatMap((pattern) => pattern.placeholders))];
+  return {
+    patterns,
+    placeholders,
+    needsRequestContext:
+      placeholders.length > 0 &&
+      given.context === undefined &&
+      given.contextFromResult === undefined,
+  };
+}
+
 /** Builds an `invalidating` wrapper on `cache`; see `Cache.invalidating`. */
 export function wrapInvalidating<
   S extends Store,
@@ -134,27 +187,19 @@ export function wrapInvalidating<
   fn: (...args: A) => R,
   options: InvalidatingOptions<A, R, P, Ambient>,
 ): WrappedFunction<A, R, S> {
-  if (typeof fn !== 'function') {
+  const { patterns, placeholders, needsRequestContext } = checkInvalidating(fn, options);
+  const { ambient } = cache;
+  // With a request context, values left out of `context` may come from it: checked per call.
+  if (needsRequestContext && ambient === undefined) {
     throw new InvalidOptionError(
-      'fn',
-      'invalidating() needs a function to wrap as its first argument',
+      'context',
+      `\`context\` (or \`contextFromResult\`) is required: the patterns have placeholders (${placeholders.map((n) => `{{${n}}}`).join(', ')}) (or give the cache a \`requestContext\` that provides them)`,
     );
   }
-  checkOptions(invalidatingOptionSpecs, options, 'invalidating');
-  if (options.patterns === undefined) {
-    throw new InvalidOptionError(
-      'patterns',
-      "`patterns` is required: a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
-    );
-  }
-  const patterns: Renderer[] = options.patterns.map((pattern) => renderer(pattern, 'pattern'));
   const fromArgs = options.context as ((...args: A) => object) | undefined;
   const fromResult = options.contextFromResult as
     | ((result: unknown, ...args: A) => object)
     | undefined;
-  const { ambient } = cache;
-  const placeholders = [...new Set(patterns.flatMap((pattern) => pattern.placeholders))];
-  checkContextOptions(placeholders, fromArgs, fromResult, ambient !== undefined);
   const name = options.name ?? (fn.name || 'anonymous');
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
@@ -270,30 +315,4 @@ export function wrapInvalidating<
     }
   };
   return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
-}
-
-function checkContextOptions(
-  names: readonly string[],
-  fromArgs: unknown,
-  fromResult: unknown,
-  hasRequestContext: boolean,
-): void {
-  if (fromArgs !== undefined && fromResult !== undefined) {
-    throw new InvalidOptionError(
-      'contextFromResult',
-      '`context` and `contextFromResult` cannot both be given; use `contextFromResult`, which also receives the arguments',
-    );
-  }
-  // With a request context, values left out may come from it: checked per call.
-  if (
-    names.length > 0 &&
-    fromArgs === undefined &&
-    fromResult === undefined &&
-    !hasRequestContext
-  ) {
-    throw new InvalidOptionError(
-      'context',
-      `\`context\` (or \`contextFromResult\`) is required: the patterns have placeholders (${names.map((n) => `{{${n}}}`).join(', ')})`,
-    );
-  }
 }

@@ -23,9 +23,10 @@ const LAYERS: [prefix: string, layer: number][] = [
   ['wrappers/', 4],
   ['cache.ts', 5],
   ['defaults.ts', 6],
-  ['index.ts', 7],
-  ['redis.ts', 7],
-  ['testing/', 8],
+  ['decorators.ts', 7],
+  ['index.ts', 8],
+  ['redis.ts', 8],
+  ['testing/', 9],
 ];
 
 function layerOf(path: string): number {
