@@ -13,18 +13,29 @@ const common = {
   splitting: true,
 } as const;
 
+// The library (`quickpost-cache`, which never loads ioredis nor a web framework), its Redis store
+// (`quickpost-cache/redis`) and the framework adapters (`quickpost-cache/express`, …), each of
+// which loads only its own framework.
+const entries = {
+  index: 'src/index.ts',
+  redis: 'src/redis.ts',
+  express: 'src/adapters/express.ts',
+  fastify: 'src/adapters/fastify.ts',
+  hono: 'src/adapters/hono.ts',
+  nestjs: 'src/adapters/nestjs.ts',
+};
+
 export default defineConfig([
-  // ESM: the library (`quickpost-cache`, which never loads ioredis), its Redis store
-  // (`quickpost-cache/redis`) and the test suites (`quickpost-cache/testing`).
+  // ESM: the entries and the test suites (`quickpost-cache/testing`).
   {
     ...common,
-    entry: { index: 'src/index.ts', redis: 'src/redis.ts', testing: 'src/testing/index.ts' },
+    entry: { ...entries, testing: 'src/testing/index.ts' },
     format: ['esm'],
   },
   // CommonJS: the same without the test suites, because vitest cannot be loaded with require().
   {
     ...common,
-    entry: { index: 'src/index.ts', redis: 'src/redis.ts' },
+    entry: entries,
     format: ['cjs'],
   },
 ]);

@@ -4,7 +4,7 @@ import { defineConfig, type Plugin } from 'vitest/config';
 /**
  * Test files with decorators are compiled by TypeScript itself, as a user's code is: Node 20
  * cannot run decorators, and Vite's own transform (oxc) does not lower TypeScript 5 standard
- * decorators. `*.legacy.test.ts` files get the options of tsconfig.legacy.json
+ * decorators. `*.legacy.ts` and `*.legacy.test.ts` files get the options of tsconfig.legacy.json
  * (`experimentalDecorators` and `emitDecoratorMetadata`, as NestJS projects compile), and
  * `decorators.test.ts` files TypeScript's standard decorators.
  */
@@ -19,7 +19,7 @@ function typescriptDecorators(): Plugin {
     name: 'typescript-decorators',
     enforce: 'pre',
     transform(code, id) {
-      const isLegacy = /\.legacy\.test\.ts$/.test(id);
+      const isLegacy = /\.legacy(\.test)?\.ts$/.test(id);
       if (!isLegacy && !/(^|[/.])decorators\.test\.ts$/.test(id)) return undefined;
       const output = ts.transpileModule(code, {
         fileName: id,
