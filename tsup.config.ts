@@ -26,13 +26,15 @@ const entries = {
 };
 
 export default defineConfig([
-  // ESM: the entries and the test suites (`quickpost-cache/testing`).
+  // ESM: the entries, the test suites (`quickpost-cache/testing`) and the command line (the
+  // package's `bin`, dist/cli.js: its shebang is kept and the file made executable).
   {
     ...common,
-    entry: { ...entries, testing: 'src/testing/index.ts' },
+    entry: { ...entries, testing: 'src/testing/index.ts', cli: 'src/cli.ts' },
     format: ['esm'],
   },
-  // CommonJS: the same without the test suites, because vitest cannot be loaded with require().
+  // CommonJS: the entries, without the test suites (vitest cannot be loaded with require()) and
+  // the command line.
   {
     ...common,
     entry: entries,

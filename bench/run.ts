@@ -6,7 +6,7 @@
  * testcontainers (see test/helpers/redis-servers.ts for the environment it reads).
  *
  * Options (environment): BENCH_OPS (operations per measurement, default 20000); BENCH_SIZES
- * (keyspace sizes of the invalidation benchmark, default `100000,1000000`).
+ * (keyspace sizes of the invalidation benchmark, default `100000,1000000`; empty skips it).
  */
 import { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -105,10 +105,18 @@ async function main(): Promise<void> {
   const { host, port } = running.topology.standalone;
   const url = `redis://${host}:${port}`;
   const raw = new Redis(url);
+  const rawPipelined = new Redis(url, { enableAutoPipelining: true });
   const store = new RedisStore({ client: new Redis(url) });
+  // The store's own connection (from a URL) has ioredis's auto-pipelining on.
+  const ownStore = new RedisStore({ url });
   const cache = createCache({ store, prefix: 'bench' });
   const unindexedStore = new RedisStore({ client: new Redis(url), index: false });
   const tieredStore = new RedisStore({ client: new Redis(url) });
+  const leaselessStore = new RedisStore({ client: new Redis(url) });
+  const { nodes, natMap } = running.topology.cluster;
+  const cluster = () => new Cluster(nodes, natMap === undefined ? {} : { natMap });
+  const rawCluster = cluster();
+  const clusterStore = new RedisStore({ client: cluster() });
   try {
     await raw.flushdb();
     const value = post(1);
@@ -118,6 +126,12 @@ async function main(): Promise<void> {
 
     await raw.set('bench:raw:post', json);
     const getPost = cache.cacheable(async (slug: string) => ({ ...value, slug }), {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+      ttl: 3600,
+    });
+    const pipelined = createCache({ store: ownStore, prefix: 'bench' });
+    const getPostPipelined = pipelined.cacheable(async (slug: string) => ({ ...value, slug }), {
       key: 'posts:{{slug}}',
       context: (slug) => ({ slug }),
       ttl: 3600,
@@ -133,6 +147,42 @@ async function main(): Promise<void> {
       context: (slug) => ({ slug }),
       ttl: 3600,
     });
+    const tierModes = (['decoded', 'shared'] as const).map((values) => {
+      const modeCache = createCache({
+        store: tieredStore,
+        prefix: `bench-l1-${values}`,
+        l1: { values },
+      });
+      const wrapped = modeCache.cacheable(async (slug: string) => ({ ...value, slug }), {
+        key: 'posts:{{slug}}',
+        context: (slug) => ({ slug }),
+        ttl: 3600,
+      });
+      return { values, modeCache, wrapped };
+    });
+    const leaseless = createCache({ store: leaselessStore, prefix: 'bench-nolease', lease: false });
+    const getPostLeaseless = leaseless.cacheable(async (slug: string) => ({ ...value, slug }), {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+      ttl: 3600,
+    });
+    const onCluster = createCache({ store: clusterStore, prefix: 'bench' });
+    const getPostOnCluster = onCluster.cacheable(async (slug: string) => ({ ...value, slug }), {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+      ttl: 3600,
+    });
+    for (let i = 0; i < 1000; i += 1) await getPostOnCluster(`warm-${i}`);
+    await rawCluster.set('bench:raw:post', json);
+    // A naive read-through: GET, and on a miss compute, then SET with a TTL (no lease, no index).
+    const naiveMiss = async (slug: string) => {
+      const key = `bench:naive:${slug}`;
+      const found = await raw.get(key);
+      if (found !== null) return JSON.parse(found);
+      const computed = await (async () => ({ ...value, slug }))();
+      await raw.set(key, JSON.stringify(computed), 'PX', 3_600_000);
+      return computed;
+    };
     const lru = new LRUCache<string, object>({ max: 10_000 });
     lru.set('post', value);
     const getPostUnindexed = unindexed.cacheable(async (slug: string) => ({ ...value, slug }), {
@@ -146,10 +196,22 @@ async function main(): Promise<void> {
       // Warm-up: JIT and connections.
       await run(workers, 2000, async () => JSON.parse((await raw.get('bench:raw:post')) as string));
       await run(workers, 2000, () => getPost('hit'));
+      await run(workers, 2000, (i) => getPostPipelined(`warm-${i % 1000}`));
+      await run(workers, 2000, async () =>
+        JSON.parse((await rawPipelined.get('bench:raw:post')) as string),
+      );
       await run(workers, 2000, () => cache.get('manual:post'));
       await getPostTiered('hit');
       await new Promise((resolve) => setTimeout(resolve, 50));
       await run(workers, 2000, () => getPostTiered('hit'));
+      for (const mode of tierModes) {
+        await mode.wrapped('hit');
+        await run(workers, 2000, () => mode.wrapped('hit'));
+      }
+      await run(workers, 2000, async () =>
+        JSON.parse((await rawCluster.get('bench:raw:post')) as string),
+      );
+      await run(workers, 2000, (i) => getPostOnCluster(`warm-${i % 1000}`));
       results.push(
         ...(await compare(workers, OPS, [
           [
@@ -158,38 +220,71 @@ async function main(): Promise<void> {
           ],
           ['cacheable hit (one hot key)', () => getPost('hit')],
           ['cacheable hit, 1,000 keys', (i) => getPost(`warm-${i % 1000}`)],
+          [
+            'raw GET + JSON.parse, auto-pipelining',
+            async () => JSON.parse((await rawPipelined.get('bench:raw:post')) as string),
+          ],
+          [
+            'cacheable hit, 1,000 keys, store-owned connection',
+            (i) => getPostPipelined(`warm-${i % 1000}`),
+          ],
           ['manual get', () => cache.get('manual:post')],
           ['cacheable hit, l1 tier', () => getPostTiered('hit')],
+          ...tierModes.map(
+            (mode) =>
+              [`cacheable hit, l1 tier (values: '${mode.values}')`, () => mode.wrapped('hit')] as [
+                string,
+                () => Promise<unknown>,
+              ],
+          ),
           ['bare lru-cache get (reference)', async () => lru.get('post')],
         ])),
       );
       results.push(
         ...(await compare(workers, OPS / 4, [
+          ['naive GET + SET miss (miss floor)', () => naiveMiss(`miss-${missCounter++}`)],
           ['cacheable miss', () => getPost(`miss-${missCounter++}`)],
           ['cacheable miss, no index', () => getPostUnindexed(`miss-${missCounter++}`)],
+          ['cacheable miss, leases off', () => getPostLeaseless(`miss-${missCounter++}`)],
         ])),
       );
+      const clusterResults = await compare(workers, OPS, [
+        [
+          'raw GET + JSON.parse (floor)',
+          async () => JSON.parse((await rawCluster.get('bench:raw:post')) as string),
+        ],
+        ['cacheable hit, 1,000 keys', (i) => getPostOnCluster(`warm-${i % 1000}`)],
+      ]);
+      for (const result of clusterResults) result.mode = `Cluster, ${result.mode}`;
+      results.push(...clusterResults);
     }
 
     print(results);
     await tiered.close({ timeout: 100 });
+    for (const mode of tierModes) await mode.modeCache.close({ timeout: 100 });
     await raw.flushdb();
-    const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
+    const sizes = (process.env.BENCH_SIZES ?? '100000,1000000')
+      .split(',')
+      .filter((size) => size !== '')
+      .map(Number);
     const invalidations: Result[] = [];
     for (const size of sizes) {
       invalidations.push(...(await benchInvalidation('standalone', () => new Redis(url), size)));
     }
-    const { nodes, natMap } = running.topology.cluster;
-    const cluster = () => new Cluster(nodes, natMap === undefined ? {} : { natMap });
     for (const size of sizes) {
       invalidations.push(...(await benchInvalidation('Cluster', cluster, size)));
     }
     print(invalidations);
   } finally {
     raw.disconnect();
+    rawPipelined.disconnect();
     store.client.disconnect();
+    await ownStore.close();
     unindexedStore.client.disconnect();
     tieredStore.client.disconnect();
+    leaselessStore.client.disconnect();
+    rawCluster.disconnect();
+    clusterStore.client.disconnect();
     await running.stop();
   }
 }
@@ -303,6 +398,24 @@ function print(results: Result[]): void {
   for (const row of rows) console.log(line(row));
   console.log('');
   for (const mode of ['sequential', `${CONCURRENCY} concurrent`]) {
+    const naive = results.find((r) => r.mode === mode && r.name.startsWith('naive GET + SET'));
+    const miss = results.find((r) => r.mode === mode && r.name === 'cacheable miss');
+    if (naive && miss) {
+      console.log(
+        `cacheable miss / naive GET + SET, ${mode}: throughput ${(miss.opsPerSec / naive.opsPerSec).toFixed(2)}x (target: >= 0.75x)`,
+      );
+    }
+    const clusterFloor = results.find(
+      (r) => r.mode === `Cluster, ${mode}` && r.name.startsWith('raw GET'),
+    );
+    const clusterHit = results.find(
+      (r) => r.mode === `Cluster, ${mode}` && r.name === 'cacheable hit, 1,000 keys',
+    );
+    if (clusterFloor && clusterHit) {
+      console.log(
+        `Cluster hit (1,000 keys) / Cluster floor, ${mode}: median time ${(clusterHit.p50 / clusterFloor.p50).toFixed(2)}x, throughput ${(clusterHit.opsPerSec / clusterFloor.opsPerSec).toFixed(2)}x`,
+      );
+    }
     const floor = results.find((r) => r.mode === mode && r.name.startsWith('raw GET'));
     const hit = results.find((r) => r.mode === mode && r.name === 'cacheable hit, 1,000 keys');
     const hot = results.find((r) => r.mode === mode && r.name === 'cacheable hit (one hot key)');
@@ -316,6 +429,14 @@ function print(results: Result[]): void {
       if (hot) {
         console.log(
           `hot key hit / floor, ${mode}: throughput ${(hot.opsPerSec / floor.opsPerSec).toFixed(2)}x (target with 64 callers: >= 1.5x)`,
+        );
+      }
+      const owned = results.find(
+        (r) => r.mode === mode && r.name === 'cacheable hit, 1,000 keys, store-owned connection',
+      );
+      if (owned) {
+        console.log(
+          `cacheable hit (1,000 keys, store-owned connection) / floor, ${mode}: throughput ${(owned.opsPerSec / floor.opsPerSec).toFixed(2)}x (target with 64 callers: >= 0.85x)`,
         );
       }
       console.log(

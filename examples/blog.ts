@@ -1,8 +1,12 @@
 /**
- * QuickPost blog demo: the cache layer of a small blog platform, on the default in-memory store.
- * Run it with `npm run demo` and read the `[Cache]` lines next to each step.
+ * QuickPost blog demo: the cache layer of a small blog platform, on the default in-memory store,
+ * or on Redis. Run it with `npm run demo` (in memory), `npm run demo -- --redis` (Redis on
+ * 127.0.0.1:6379) or `REDIS_URL=redis://host:port npm run demo`, and read the `[Cache]` lines
+ * next to each step.
  */
-import { compilePattern, createCache } from '../src/index.js';
+import { Redis } from 'ioredis';
+import { type Cache, compilePattern, createCache } from '../src/index.js';
+import { RedisStore } from '../src/redis.js';
 
 // ---- A fake database: plain Maps, and a counter of the queries that reach it ----
 
@@ -49,7 +53,28 @@ function post(slug: string, title: string, tags: string[]): Post {
 
 // ---- The cache: prefix 'quickpost', every HIT / MISS / SET / INVALIDATE logged ----
 
-const cache = createCache({ debug: true, prefix: 'quickpost' });
+const redisUrl =
+  process.env.REDIS_URL ||
+  (process.argv.includes('--redis') ? 'redis://127.0.0.1:6379' : undefined);
+// A connection of the cache's own, with the options the README recommends for RedisStore.
+const redis = redisUrl === undefined ? undefined : new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+redis?.on('error', (error: Error) => console.warn(`[demo] Redis: ${error.message}`));
+// A bare `Cache` is a cache on any store: its results are values or promises, so the demo awaits
+// them all. On MemoryStore they are plain values (awaiting them is harmless); on Redis, promises.
+const cache: Cache =
+  redis === undefined
+    ? createCache({ debug: true, prefix: 'quickpost' })
+    : createCache({ debug: true, prefix: 'quickpost', store: new RedisStore({ client: redis }) });
+
+if (redis !== undefined) {
+  // Entries of an earlier run would answer the first reads: start from an empty prefix.
+  const left = await cache.deletePattern('*');
+  console.log(
+    `On Redis at ${redisUrl}: removed ${left} keys under quickpost: left by an earlier run.`,
+  );
+} else {
+  console.log('On the in-memory store (`npm run demo -- --redis` runs the same on Redis).');
+}
 
 // Cached reads. `context` picks the template's values out of the handler's arguments.
 const getPost = cache.cacheable(
@@ -151,10 +176,12 @@ console.log('title:', (await getPost(req, 'hello-redis'))?.title, '| db queries:
 console.log('\n== 2. Same read again: HIT, the database is not queried ==');
 console.log('title:', (await getPost(req, 'hello-redis'))?.title, '| db queries:', queries);
 
-console.log('\n== 3. A sync function stays sync: no await needed ==');
+console.log(
+  '\n== 3. A sync function stays sync on a sync store (in memory); on Redis, a promise ==',
+);
 const profile = getProfile(req, 2);
-console.log('is a promise?', profile instanceof Promise, '| name:', profile?.name);
-console.log('again:', getProfile(req, 2)?.name, '| db queries:', queries);
+console.log('is a promise?', profile instanceof Promise, '| name:', (await profile)?.name);
+console.log('again:', (await getProfile(req, 2))?.name, '| db queries:', queries);
 
 console.log('\n== 4. Update a post: INVALIDATE, then MISS returns the new title ==');
 await getComments(req, 'hello-redis');
@@ -178,27 +205,32 @@ console.log('same, reordered:', await listPosts(req, { page: 1, tag: 'redis' }))
 console.log('tag node:', await listPosts(req, { tag: 'node', page: 1 }));
 
 console.log('\n== 7. Create a post: its slug comes from the result (contextFromResult) ==');
-// Someone asked for the post before it existed: `null` is cached under its key.
+// Someone asks for the post before it exists: getPost returns `null`, and `null` is cached like
+// any other result, under the post's key, for getPost's ttl (600 s). Caching it spares the
+// database repeated lookups of a missing slug. It is safe because createPost invalidates
+// `posts:{{slug}}:*`, which also covers `posts:{{slug}}` itself: without that, the new post
+// would stay invisible for up to 600 s. Not wanted? `shouldCache: (post) => post !== null`.
 console.log('before:', await getPost(req, 'cache-stampedes'));
+console.log('(null is now cached for 600 s, until createPost invalidates posts:cache-stampedes:*)');
 const created = await createPost(req, 'Cache stampedes', ['redis']);
 console.log('after:', (await getPost(req, created.slug))?.title);
 console.log('tag redis:', await listPosts(req, { tag: 'redis', page: 1 }));
 
 console.log('\n== 8. The manual API: get, set, getOrSet, deletePattern ==');
-cache.set('stats:homepage', { visitors: 1234, updatedAt: new Date() }, { ttl: 60 });
-const stats = cache.get<{ visitors: number; updatedAt: Date }>('stats:homepage');
+await cache.set('stats:homepage', { visitors: 1234, updatedAt: new Date() }, { ttl: 60 });
+const stats = await cache.get<{ visitors: number; updatedAt: Date }>('stats:homepage');
 console.log('visitors:', stats?.visitors, '| Date kept?', stats?.updatedAt instanceof Date);
 const countPosts = (): number => {
   queries += 1;
   return posts.size;
 };
-console.log('post count:', cache.getOrSet('stats:post-count', countPosts));
-console.log('post count:', cache.getOrSet('stats:post-count', countPosts), '(computed once)');
+console.log('post count:', await cache.getOrSet('stats:post-count', countPosts));
+console.log('post count:', await cache.getOrSet('stats:post-count', countPosts), '(computed once)');
 // Manual keys are templates too: a context fills them with the wrappers' encoding.
-const cachedPost = cache.get<Post>('posts:{{slug}}', { slug: 'hello-redis' });
+const cachedPost = (await cache.get('posts:{{slug}}', { slug: 'hello-redis' })) as Post | undefined;
 console.log('read what getPost cached:', cachedPost?.title);
-console.log('deleted stats keys:', cache.deletePattern('stats:*'));
-console.log('after deletePattern:', cache.get('stats:homepage'));
+console.log('deleted stats keys:', await cache.deletePattern('stats:*'));
+console.log('after deletePattern:', await cache.get('stats:homepage'));
 
 console.log('\n== 9. A hostile slug "*" does not wipe other posts ==');
 await getPost(req, 'node-streams');
@@ -211,3 +243,5 @@ await getPost(req, 'hello-redis');
 await getPost(req, 'node-streams');
 
 console.log(`\nDone: ${queries} database queries in total.`);
+await cache.close();
+await redis?.quit();

@@ -135,8 +135,9 @@ export function renderReference(): string {
     '',
     '<!-- Made by `npm run docs` from the doc comments in src/; edit those, not this page. -->',
     '',
-    'Every option of the library, as its type documents it in your editor. Durations: `ttl`-like',
-    'options are seconds, the others milliseconds, as each entry says.',
+    'Every option of the library, as its type documents it in your editor. A `Duration` is a',
+    "string with its unit (`'150ms'`, `'2s'`, `'10m'`, `'1h'`, `'1d'`) or a number: seconds for `ttl`",
+    'and `staleTtl`, milliseconds for every other duration, as each entry says.',
   ];
   for (const section of SECTIONS) {
     out.push('', `## ${section.heading}`, '', section.intro);

@@ -9,7 +9,7 @@ import { tick } from './core/read/flights.js';
 import { MISS } from './core/read/verdict.js';
 import type { TemplateCoverage } from './core/registry.js';
 import { CacheRuntime, EMPTY_CONTEXT } from './core/runtime.js';
-import { SerializationError } from './errors.js';
+import { InvalidOptionError, SerializationError } from './errors.js';
 import type { RequestContext } from './request-context.js';
 import type { MemoryStore } from './stores/memory.js';
 import type { Store, StoreResult } from './stores/store.js';
@@ -17,12 +17,15 @@ import {
   type ContextFor,
   type NoAmbient,
   renderer,
+  renderFrom,
   type TemplateContext,
   type TemplateMode,
   type ValidPattern,
   type ValidTemplate,
 } from './template/index.js';
+import { type Duration, durationExpectation, durationMs } from './util/duration.js';
 import { chain, isAsyncFunction, isThenable } from './util/maybe-promise.js';
+import { describe } from './util/options.js';
 import { type CacheableOptions, wrapCacheable } from './wrappers/cacheable.js';
 import { type InvalidatingOptions, wrapInvalidating } from './wrappers/invalidating.js';
 import type { WrappedFunction } from './wrappers/shared.js';
@@ -65,10 +68,10 @@ export type WriteOptionsArgs<K extends string, A extends object = NoAmbient> = C
 /** Options of a manual write. */
 export interface WriteOptions {
   /**
-   * Time to live in seconds.
+   * Time to live: a number of seconds, or a duration such as `'10m'`.
    * @default the cache's `ttl`
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
 }
 
 type Maybe<T> = T | PromiseLike<T>;
@@ -168,7 +171,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
     if (!runtime.isSync) {
       return this.#getAsync<T>(key, context[0]) as StoreResult<S, T | undefined>;
     }
-    const full = runtime.keyOf(key, context[0]);
+    const full = runtime.keyOf(key, context[0], 'get');
     let raw: unknown;
     if (!runtime.invalidator.blocks(full)) {
       try {
@@ -182,7 +185,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
 
   async #getAsync<T>(key: string, context: object | undefined): Promise<T | undefined> {
     const runtime = this.#runtime;
-    const full = runtime.keyOf(key, context);
+    const full = runtime.keyOf(key, context, 'get');
     let raw: unknown;
     if (!runtime.invalidator.blocks(full)) {
       try {
@@ -209,7 +212,10 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
     );
   }
 
-  /** Stores a value for `ttl` seconds (default: the cache's). A store failure rejects/throws. */
+  /**
+   * Stores a value for `ttl` (a number of seconds or a duration such as `'10m'`; default: the
+   * cache's). A store failure rejects/throws.
+   */
   set<const K extends string>(
     key: ValidTemplate<K>,
     value: unknown,
@@ -218,7 +224,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
     return this.#settle(() => {
       const runtime = this.#runtime;
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
-      const full = runtime.keyOf(key, context);
+      const full = runtime.keyOf(key, context, 'set');
       const ttlMs = runtime.ttlMs(ttl);
       runtime.reader.abandon(full);
       runtime.tier?.drop([full]);
@@ -245,6 +251,25 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
   }
 
   /**
+   * Runs `fn` and holds every invalidation asked of this cache inside it (by `invalidating`
+   * wrappers and `delete` / `deletePattern`, in any nested call) until `fn` has resolved, so that
+   * they run after the transaction inside `fn` committed; if `fn` throws (rolled back), none
+   * runs. Held invalidations run once each, durably, and this waits up to `invalidationWait` for
+   * the store to confirm them. Inside, reads of keys they will remove skip the cache (a request
+   * reads its own writes), and `delete` / `deletePattern` answer `false` / `0` at once. A scope
+   * inside a scope joins the outer one.
+   *
+   * @example
+   * await cache.deferInvalidations(() =>
+   *   db.transaction(async (tx) => updatePost(tx, slug, input)),
+   * );
+   */
+  deferInvalidations<T>(fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
+    const runtime = this.#runtime;
+    return runtime.invalidator.defer(fn, runtime.invalidationWaitMs);
+  }
+
+  /**
    * Removes one key; answers whether a live entry was removed. If the store does not confirm the
    * delete within `invalidationTimeout`, this rejects (throws) with the store's error, and the
    * delete is retried in the background until it is confirmed.
@@ -255,7 +280,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
   ): StoreResult<S, boolean> {
     return this.#settle(() => {
       const runtime = this.#runtime;
-      const full = runtime.keyOf(key, context[0]);
+      const full = runtime.keyOf(key, context[0], 'delete');
       return chain(this.#invalidate(full), (count) => {
         const removed = count > 0;
         if (runtime.events.has('delete')) {
@@ -279,7 +304,13 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
   ): StoreResult<S, number> {
     return this.#settle(() => {
       const runtime = this.#runtime;
-      const rendered = renderer(pattern, 'pattern')(context[0] ?? EMPTY_CONTEXT, runtime.ambient);
+      const rendered = renderFrom(
+        renderer(pattern, 'pattern'),
+        context[0] ?? EMPTY_CONTEXT,
+        runtime.ambient,
+        'argument',
+        'cache.deletePattern()',
+      );
       return this.#invalidate(runtime.fullKey(rendered));
     });
   }
@@ -300,7 +331,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
     try {
       const { ttl, context } = (options[0] ?? {}) as WriteOptions & { context?: object };
       const plan = runtime.plan({ source: runtime.manual, ttl });
-      const full = runtime.keyOf(key, context);
+      const full = runtime.keyOf(key, context, 'getOrSet');
       call = { key: full, plan, fn: compute, thisArg: undefined, args: [], arrived: tick() };
     } catch (error) {
       if (sync) throw error;
@@ -324,15 +355,25 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
   }
 
   /**
-   * Waits up to `timeout` ms (default: `invalidationTimeout`) for pending invalidations to be
-   * confirmed by the store, then stops retrying them; any left are logged, since other processes
-   * may serve their keys until the keys' TTL ends. Closes the connections the cache opened (the
-   * in-process tier's change notifications). Call it before the process exits. The store is yours
-   * to close.
+   * Waits up to `timeout` (a number of milliseconds, or a duration such as `'5s'`; default:
+   * `invalidationTimeout`) for pending invalidations to be confirmed by the store, then stops
+   * retrying them; any left are logged, since other processes may serve their keys until the
+   * keys' TTL ends. Closes the connections the cache opened (the in-process tier's change
+   * notifications). Call it before the process exits. The store is yours to close.
    */
-  async close(options: { timeout?: number } = {}): Promise<void> {
+  async close(options: { timeout?: Duration } = {}): Promise<void> {
     const runtime = this.#runtime;
-    await runtime.invalidator.drain(options.timeout ?? runtime.invalidationTimeoutMs);
+    const timeoutMs =
+      options.timeout === undefined
+        ? runtime.invalidationTimeoutMs
+        : durationMs(options.timeout, 'milliseconds');
+    if (timeoutMs === undefined || !(timeoutMs >= 0)) {
+      throw new InvalidOptionError(
+        'timeout',
+        `\`timeout\` of close() must be ${durationExpectation('milliseconds', 'zero or more', '5s')}, got ${describe(options.timeout)}`,
+      );
+    }
+    await runtime.invalidator.drain(timeoutMs);
     await runtime.stop();
   }
 

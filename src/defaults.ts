@@ -7,7 +7,7 @@ import type { NoAmbient } from './template/index.js';
 import { describe } from './util/options.js';
 import { type CacheableOptions, checkCacheable } from './wrappers/cacheable.js';
 import { checkInvalidating, type InvalidatingOptions } from './wrappers/invalidating.js';
-import { looksLike, type WrappedFunction } from './wrappers/shared.js';
+import { looksLike, nameOf, type WrappedFunction } from './wrappers/shared.js';
 
 let configured: Cache<Store> | undefined;
 let fallback: Cache<Store> | undefined;
@@ -76,7 +76,9 @@ export function cacheable<A extends unknown[], R, const T extends string>(
   const { cache, ...rest } = options;
   const wrap = (target: Cache<Store>) => target.cacheable(fn, rest as CacheableOptions<A, R, T>);
   if (cache !== undefined) return wrap(onCache(cache));
-  return onDefaultCache(fn, options.name, checkCacheable(fn, rest).needsRequestContext, wrap);
+  const { needsRequestContext } = checkCacheable(fn, rest);
+  const name = nameOf(fn, options.name, 'cacheable', options.key);
+  return onDefaultCache(fn, name, needsRequestContext, wrap);
 }
 
 /** `cache.invalidating(fn, options)` on `options.cache`, or on the default cache. */
@@ -102,7 +104,9 @@ export function invalidating<A extends unknown[], R, const P extends string>(
   const wrap = (target: Cache<Store>) =>
     target.invalidating(fn, rest as InvalidatingOptions<A, R, P>);
   if (cache !== undefined) return wrap(onCache(cache));
-  return onDefaultCache(fn, options.name, checkInvalidating(fn, rest).needsRequestContext, wrap);
+  const { needsRequestContext } = checkInvalidating(fn, rest);
+  const name = nameOf(fn, options.name, 'invalidating', options.patterns.join(', '));
+  return onDefaultCache(fn, name, needsRequestContext, wrap);
 }
 
 /** The `cache` option, checked. */
@@ -125,7 +129,7 @@ function onCache(cache: unknown): Cache<Store> {
  */
 function onDefaultCache<A extends unknown[]>(
   fn: (...args: A) => unknown,
-  name: string | undefined,
+  name: string,
   needsRequestContext: boolean,
   wrap: (cache: Cache<Store>) => (...args: A) => unknown,
 ): (...args: A) => Promise<unknown> {
@@ -145,5 +149,6 @@ function onDefaultCache<A extends unknown[]>(
       return Promise.reject(error);
     }
   };
+  // The name of the wrappers made on a cache, made from the options if `fn` has none.
   return looksLike(wrapper, fn, name);
 }

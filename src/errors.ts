@@ -68,8 +68,16 @@ export class TemplateSyntaxError extends CacheError {
 }
 
 /**
- * Where a missing value was also looked for: nowhere else, or a cache's request context that was
- * not active (the call ran outside any request) or had no such value.
+/**
+ * Where a context came from: a wrapper's `context` or `contextFromResult` function, or the
+ * caller's own argument (the manual API: `cache.get(key, context)`).
+ */
+export type ContextOrigin = 'context' | 'contextFromResult' | 'argument';
+
+/**
+ * Where a missing value was also looked for: nowhere else (`'none'`), or a cache's request
+ * context that was not active (`'inactive'`: the call ran outside any request) or had no such
+ * value (`'lacking'`).
  */
 export type RequestContextState = 'none' | 'inactive' | 'lacking';
 
@@ -83,25 +91,68 @@ export class MissingContextValueError extends CacheError {
   readonly template: string;
   /** The placeholder without a value. */
   readonly placeholder: string;
+  /** Where the context came from; `undefined` when a compiled template was called directly. */
+  readonly origin: ContextOrigin | undefined;
 
-  constructor(template: string, placeholder: string, requestContext: RequestContextState = 'none') {
+  /**
+   * `by` names who supplied the context: the wrapper (`getPost`) for `context` and
+   * `contextFromResult`, the method (`cache.get()`) for `argument`. `requestContext` says
+   * whether, and how, a cache's request context was asked too.
+   */
+  constructor(
+    template: string,
+    placeholder: string,
+    origin?: ContextOrigin,
+    by?: string,
+    requestContext: RequestContextState = 'none',
+  ) {
     super(
       ErrorCode.MissingContextValue,
-      `Template "${template}" needs a value for {{${placeholder}}}, ${missingHint(placeholder, requestContext)}`,
+      `Template "${template}" needs a value for {{${placeholder}}}, ${missingFrom(placeholder, origin, by, requestContext)}`,
     );
     this.template = template;
     this.placeholder = placeholder;
+    this.origin = origin;
   }
 }
 
-function missingHint(placeholder: string, requestContext: RequestContextState): string {
-  switch (requestContext) {
-    case 'none':
-      return `but the context has none (or undefined). Return \`${placeholder}\` from the \`context\` function.`;
-    case 'inactive':
-      return `expected from the request context, but this call ran outside any request context. Fill it per request with your framework's middleware (quickpost-cache/express, /fastify, /hono or /nestjs) or \`requestContext.run(values, fn)\`, or return \`${placeholder}\` from the \`context\` function.`;
-    case 'lacking':
-      return `but neither the \`context\` function nor the request context has one (or it is undefined). Include \`${placeholder}\` in the values your request-context middleware (or \`run\`) gives, or return it from the \`context\` function.`;
+/** The end of a missing-value message: who gave no value, and what to do. */
+function missingFrom(
+  placeholder: string,
+  origin: ContextOrigin | undefined,
+  by: string | undefined,
+  requestContext: RequestContextState,
+): string {
+  const of = by === undefined ? '' : ` of ${by}`;
+  if (requestContext === 'inactive') {
+    return `expected from the request context, but this call ran outside any request context. Fill it per request with your framework's middleware (quickpost-cache/express, /fastify, /hono or /nestjs) or \`requestContext.run(values, fn)\`, or give \`${placeholder}\` in ${sourceOf(origin, of, by)}.`;
+  }
+  if (requestContext === 'lacking') {
+    return `but neither ${sourceOf(origin, of, by)} nor the request context has one (or it is undefined). Include \`${placeholder}\` in the values your request-context middleware (or \`run\`) gives, or in ${sourceOf(origin, of, by)}.`;
+  }
+  switch (origin) {
+    case 'context':
+      return `but the \`context\` function${of} returned none (or undefined). Return \`${placeholder}\` from \`context\`.`;
+    case 'contextFromResult':
+      return `but the \`contextFromResult\` function${of} returned none (or undefined) for this result. Return \`${placeholder}\` from \`contextFromResult\`, which receives the mutation's result, then its arguments.`;
+    case 'argument':
+      return `but the context given to ${by ?? 'the call'} has none (or undefined). Add \`${placeholder}\` to it.`;
+    default:
+      return `but the context has none (or undefined). Give \`${placeholder}\` a value in the context.`;
+  }
+}
+
+/** Who supplied the context, as a message names it. */
+function sourceOf(origin: ContextOrigin | undefined, of: string, by: string | undefined): string {
+  switch (origin) {
+    case 'context':
+      return `the \`context\` function${of}`;
+    case 'contextFromResult':
+      return `the \`contextFromResult\` function${of}`;
+    case 'argument':
+      return `the context given to ${by ?? 'the call'}`;
+    default:
+      return 'the context';
   }
 }
 
@@ -158,27 +209,38 @@ export class StoreUnavailableError extends CacheError {
 }
 
 /**
- * A mutation succeeded but its invalidation's first attempt failed (or its patterns could not be
- * rendered); thrown only with `invalidationErrors: 'throw'`. The invalidation goes on in the
- * background until the store confirms it. `result` is the mutation's result; `cause` the error.
+ * A mutation succeeded but its invalidation did not go as written; `result` is the mutation's
+ * result, `cause` the error. `reason` `'store'`: the first delete attempt failed, thrown only
+ * with `invalidationErrors: 'throw'`; the invalidation goes on in the background until the store
+ * confirms it. `reason` `'contextFromResult'`: that function threw or left a placeholder without
+ * a value, a bug thrown whatever `invalidationErrors` says; every key the patterns could match
+ * (`patterns`, placeholders widened to `*`) is invalidated instead.
  */
 export class InvalidationError extends CacheError {
   override name = 'InvalidationError' as const;
-  /** The full patterns whose invalidation is not confirmed. */
+  /** The full patterns whose invalidation is not confirmed (for `'contextFromResult'`: the widened ones). */
   readonly patterns: readonly string[];
   /** What the mutation returned (it did happen). */
   readonly result: unknown;
+  /** Whether the store failed (`'store'`) or `contextFromResult` did (`'contextFromResult'`). */
+  readonly reason: 'store' | 'contextFromResult';
 
-  constructor(patterns: readonly string[], result: unknown, cause: unknown) {
+  constructor(
+    patterns: readonly string[],
+    result: unknown,
+    cause: unknown,
+    reason: 'store' | 'contextFromResult' = 'store',
+  ) {
     super(
       ErrorCode.InvalidationFailed,
-      patterns.length === 0
-        ? 'The mutation succeeded but its invalidation patterns could not be rendered (see `cause`), so its entries may be stale until their TTL ends. Fix `contextFromResult`.'
+      reason === 'contextFromResult'
+        ? `The mutation succeeded but \`contextFromResult\` failed (see \`cause\`), so its patterns could not be rendered: a bug to fix in \`contextFromResult\`. The mutation's result is on \`result\`. So that nothing stays stale, every key the patterns could match is invalidated instead: ${patterns.join(', ')}.`
         : `The mutation succeeded but deleting ${patterns.join(', ')} failed (see \`cause\`). It is retried in the background until the store confirms it, and this process serves none of those keys from the store meanwhile; other processes may serve them until then.`,
       { cause },
     );
     this.patterns = patterns;
     this.result = result;
+    this.reason = reason;
   }
 }
 

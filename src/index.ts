@@ -43,6 +43,7 @@ export {
 } from './defaults.js';
 export {
   CacheError,
+  type ContextOrigin,
   ErrorCode,
   InvalidationError,
   InvalidContextValueError,
@@ -65,6 +66,8 @@ export type {
   ChangeListener,
   IndexAnswer,
   IndexedStore,
+  LeasingReadStore,
+  LoggingStore,
   MaybePromise,
   NotifyingStore,
   Store,
@@ -89,6 +92,7 @@ export {
   type ValidPattern,
   type ValidTemplate,
 } from './template/index.js';
+export type { Duration, DurationString, DurationUnit } from './util/duration.js';
 export type {
   CacheableBaseOptions,
   CacheableContextOption,

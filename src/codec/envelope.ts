@@ -117,6 +117,44 @@ function parseJson(payload: string): unknown {
   );
 }
 
+/** An entry's header and its payload as stored, for tools that show entries (the command line). */
+export interface EntryHeader {
+  /** The format version (the second character): always 1 here, since others are not read. */
+  readonly version: 1;
+  /** How the payload is encoded: plain JSON, lossless tagged JSON, or a custom serializer's text. */
+  readonly encoding: 'json' | 'tagged' | 'custom';
+  /** Logical expiry, epoch milliseconds: after it the value is stale. */
+  readonly expiresAt: number;
+  /** How long the value took to compute, milliseconds. */
+  readonly computeMs: number;
+  /** The serialized value. */
+  readonly payload: string;
+}
+
+const ENCODINGS: Readonly<Record<number, EntryHeader['encoding']>> = {
+  [KIND_JSON]: 'json',
+  [KIND_TAGGED]: 'tagged',
+  [KIND_CUSTOM]: 'custom',
+};
+
+/** The header of a version-1 entry; `undefined` for other text or an unknown version or kind. */
+export function readEntryHeader(raw: string): EntryHeader | undefined {
+  if (raw.charCodeAt(0) !== MARK || raw.charCodeAt(1) !== VERSION) return undefined;
+  const encoding = ENCODINGS[raw.charCodeAt(2)];
+  const afterExpiry = raw.indexOf('|', 4);
+  const payloadStart = raw.indexOf('|', afterExpiry + 1) + 1;
+  if (encoding === undefined || raw[3] !== '|' || afterExpiry === -1 || payloadStart === 0) {
+    return undefined;
+  }
+  return {
+    version: 1,
+    encoding,
+    expiresAt: entryExpiresAt(raw),
+    computeMs: entryComputeMs(raw),
+    payload: raw.slice(payloadStart),
+  };
+}
+
 /** The logical expiry of an entry, in epoch ms; `NaN` when the header is not version 1. */
 export function entryExpiresAt(raw: string): number {
   if (raw.charCodeAt(1) !== VERSION) return Number.NaN;

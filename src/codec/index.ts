@@ -1,5 +1,6 @@
 export {
   decodeEntry,
+  type EntryHeader,
   type EntryMeta,
   encodeEntry,
   entryComputeMs,
@@ -7,6 +8,7 @@ export {
   isEntry,
   isLease,
   LEASE_MARK,
+  readEntryHeader,
   type Serializer,
   UNREADABLE,
   withExpiresAt,

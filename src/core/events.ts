@@ -1,6 +1,9 @@
 /** Who an event is about: a wrapper (its name and key template) or the manual API. */
 export interface EventSource {
-  /** The wrapped function's name (or the `name` option); `'manual'` for the manual API. */
+  /**
+   * The `name` option, else the wrapped function's name, else `cacheable(<key template>)` or
+   * `invalidating(<patterns>)`; `'manual'` for the manual API.
+   */
   readonly name: string;
   /** The key template or patterns as written, e.g. `posts:{{slug}}`; empty for the manual API. */
   readonly template: string;
@@ -10,9 +13,15 @@ export interface EventSource {
 
 /** Every event a cache emits, by name, with what its listeners receive. */
 export interface CacheEventMap {
-  /** A wrapper was called: the context it extracted and the key it rendered. */
+  /**
+   * A wrapper was called: the context it extracted (all of it: debug lines show only the
+   * template's values) and the key it rendered.
+   */
   lookup: { source: EventSource; key: string; context: unknown };
-  /** A mutation wrapper succeeded and is about to delete these (full) patterns. */
+  /**
+   * A mutation wrapper succeeded and is about to delete these (full) patterns, rendered from
+   * `context` (all the extractor returned).
+   */
   mutation: { source: EventSource; patterns: readonly string[]; context: unknown };
   /** A fresh value was read from the cache. */
   hit: { source: EventSource; key: string };

@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from '../errors.js';
 import type { MaybePromise, Store } from '../stores/store.js';
+import type { Duration } from '../util/duration.js';
 import { isThenable } from '../util/maybe-promise.js';
 
 /** Circuit breaker settings. */
@@ -10,10 +11,17 @@ export interface BreakerOptions {
    */
   failures?: number | undefined;
   /**
-   * How long the store is skipped once the breaker is open, in ms; then one call probes it.
+   * How long the store is skipped once the breaker is open (a number of milliseconds, or a
+   * duration such as `'2s'`); then one call probes it.
    * @default 2000
    */
-  cooldown?: number | undefined;
+  cooldown?: Duration | undefined;
+}
+
+/** Breaker settings as the guard uses them: numbers, the cool-down in milliseconds. */
+export interface BreakerSettings {
+  readonly failures: number;
+  readonly cooldownMs: number;
 }
 
 /** Deadlines are shared by the calls that start within the same few milliseconds. */
@@ -47,12 +55,12 @@ export class StoreGuard {
 
   constructor(
     timeoutMs: number,
-    breaker: BreakerOptions | false,
+    breaker: BreakerSettings | false,
     onChange: (state: 'open' | 'closed', failures: number, error?: unknown) => void,
   ) {
     this.timeoutMs = timeoutMs;
-    this.#threshold = breaker === false ? Number.POSITIVE_INFINITY : (breaker.failures ?? 5);
-    this.#cooldownMs = breaker === false ? 0 : (breaker.cooldown ?? 2000);
+    this.#threshold = breaker === false ? Number.POSITIVE_INFINITY : breaker.failures;
+    this.#cooldownMs = breaker === false ? 0 : breaker.cooldownMs;
     this.#onChange = onChange;
   }
 

@@ -7,16 +7,30 @@
  */
 import { createGlobMatcher } from '../glob.js';
 import type { IndexAnswer, IndexedStore, Store } from '../stores/store.js';
-import { attempt, chain, isThenable } from '../util/maybe-promise.js';
+import type { Log } from '../util/logger.js';
+import { attempt, chain, isThenable, within } from '../util/maybe-promise.js';
 import type { Emitter, EventSource } from './events.js';
 import type { StoreGuard } from './guard.js';
-import type { CacheLogger } from './options.js';
+import { Scope, Scopes } from './scopes.js';
 
 /** A trailing `:*` whose `:` and `*` are not escaped. */
 const TRAILING_COLON_STAR = /(?<!\\)(?:\\\\)*:\*$/;
 const GLOB_SPECIAL = /[*?[\\]/;
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 2000;
+
+/**
+ * What an invalidation of the full-key `pattern` deletes, each part as one delete: the pattern,
+ * and the key without its trailing `:*` (which the pattern also covers). A part without wildcards
+ * is one key (`literal`), deleted as a key; any other part is a pattern delete.
+ */
+export function partsOf(
+  pattern: string,
+): { readonly pattern: string; readonly literal: boolean }[] {
+  const parts = [pattern];
+  if (TRAILING_COLON_STAR.test(pattern)) parts.push(pattern.slice(0, -2));
+  return parts.map((part) => ({ pattern: part, literal: !GLOB_SPECIAL.test(part) }));
+}
 
 /** What an invalidator needs from its cache. */
 export interface InvalidatorOptions {
@@ -25,7 +39,7 @@ export interface InvalidatorOptions {
   readonly index: (Store & IndexedStore) | undefined;
   readonly guard: StoreGuard;
   readonly events: Emitter;
-  readonly logger: CacheLogger;
+  readonly logger: Log;
   /** Longest wait for one delete attempt, ms. */
   readonly attemptTimeoutMs: number;
   /** Most patterns kept pending; beyond it they merge into `everything` (the cache's whole prefix). */
@@ -79,6 +93,17 @@ interface Pending {
   retry: NodeJS.Timeout | undefined;
 }
 
+/** What a request held by a deferral scope answers: nothing is removed until the scope ends. */
+const HELD: Requested = { confirmed: () => 0, attempted: () => 0 };
+
+/** Whether a key matches a full-key pattern; a trailing `:*` also covers the key without it. */
+export function patternMatcher(pattern: string): (key: string) => boolean {
+  const inPattern = createGlobMatcher(pattern);
+  if (!TRAILING_COLON_STAR.test(pattern)) return inPattern;
+  const inBase = createGlobMatcher(pattern.slice(0, -2));
+  return (key) => inPattern(key) || inBase(key);
+}
+
 /** How one delete attempt ended. */
 type Attempted = { readonly count: number } | { readonly error: unknown };
 
@@ -88,6 +113,7 @@ export class Invalidator {
   readonly #pending = new Map<string, Pending>();
   /** Why the index could not answer, each reason logged once. */
   readonly #unanswered = new Set<string>();
+  readonly #scopes = new Scopes();
 
   constructor(options: InvalidatorOptions) {
     this.#options = options;
@@ -100,6 +126,7 @@ export class Invalidator {
 
   /** Whether `key` matches an invalidation not yet confirmed (then it is not served from the store). */
   blocks(key: string): boolean {
+    if (this.#scopes.current()?.matches(key) === true) return true;
     if (this.#pending.size === 0) return false;
     for (const entry of this.#pending.values()) {
       if (entry.matches(key)) return true;
@@ -114,6 +141,11 @@ export class Invalidator {
    * store that succeeds at once, else a promise that waits through retries.
    */
   request(patterns: readonly string[], source: EventSource): Requested {
+    const scope = this.#scopes.current();
+    if (scope !== undefined) {
+      scope.add(patterns, source);
+      return HELD;
+    }
     // Every pattern is requested before anything is answered: one failing delete must not keep
     // the others from being tried.
     const slots = patterns.map((pattern) => this.#requestOne(pattern, source));
@@ -121,6 +153,28 @@ export class Invalidator {
       confirmed: () => sum(slots.map((slot) => outcomeOf(slot.confirmed))),
       attempted: () => sum(slots.map((slot) => outcomeOf(slot.attempted))),
     };
+  }
+
+  /**
+   * Runs `fn`, holding every invalidation requested inside it (see scopes.ts); once it resolves,
+   * requests them and waits up to `waitMs` for the store's confirmation (they go on in the
+   * background, durably, after that). If `fn` throws, nothing is requested. Inside another
+   * scope, `fn` simply runs: the outermost scope holds everything.
+   */
+  async defer<T>(fn: () => T | PromiseLike<T>, waitMs: number): Promise<Awaited<T>> {
+    if (this.#scopes.current() !== undefined) return await fn();
+    const scope = new Scope(patternMatcher);
+    const value = await this.#scopes.run(scope, async () => await fn());
+    const held = scope.bySource();
+    if (held.size > 0) {
+      const confirmed = [...held].map(([source, patterns]) =>
+        this.request(patterns, source).confirmed(),
+      );
+      // A failure is the invalidator's to log and retry: the transaction has committed, `fn`'s
+      // value stands.
+      await within(Promise.all(confirmed), waitMs).catch(() => undefined);
+    }
+    return value;
   }
 
   /**
@@ -157,17 +211,15 @@ export class Invalidator {
       this.#pending.size >= this.#options.maxPending && !this.#pending.has(requested)
         ? this.#options.everything
         : requested;
-    const base = TRAILING_COLON_STAR.test(pattern) ? pattern.slice(0, -2) : undefined;
+    const base = partsOf(pattern)[1]?.pattern;
     this.#options.abandon(pattern);
     if (base !== undefined) this.#options.abandon(base);
     let entry = this.#pending.get(pattern);
     if (entry === undefined) {
-      const inPattern = createGlobMatcher(pattern);
-      const inBase = base === undefined ? undefined : createGlobMatcher(base);
       entry = {
         pattern,
         base,
-        matches: inBase === undefined ? inPattern : (key) => inPattern(key) || inBase(key),
+        matches: patternMatcher(pattern),
         source,
         waiting: [],
         running: undefined,

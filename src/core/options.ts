@@ -7,32 +7,29 @@ import type { Serializer } from '../codec/index.js';
 import { isRequestContext, type RequestContext } from '../request-context.js';
 import type { Store } from '../stores/store.js';
 import type { NoAmbient } from '../template/index.js';
-import { hasMethods, type OptionSpecs } from '../util/options.js';
+import type { Duration } from '../util/duration.js';
+import type { CacheLogger } from '../util/logger.js';
+import { durationSchema, durationSpec, hasMethods, type OptionSpecs } from '../util/options.js';
 import type { BreakerOptions } from './guard.js';
 import type { TierValues } from './tier.js';
 
-/** Where log lines go; `console` fits, and so do most loggers (pino, winston, consola). */
-export interface CacheLogger {
-  debug(message: string, ...details: unknown[]): void;
-  info(message: string, ...details: unknown[]): void;
-  warn(message: string, ...details: unknown[]): void;
-  error(message: string, ...details: unknown[]): void;
-}
+export type { CacheLogger } from '../util/logger.js';
 
 /** Lease settings: how long a lease lives, and how long others wait for its holder. */
 export interface LeaseOptions {
   /**
-   * How long a lease lives unless its holder extends it, in ms. The holder extends it every third
-   * of this while its function runs, so a holder that dies stalls other callers for about this.
+   * How long a lease lives unless its holder extends it: a number of milliseconds, or a duration
+   * such as `'2s'`. The holder extends it every third of this while its function runs, so a
+   * holder that dies stalls other callers for about this.
    * @default 2000
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
   /**
    * How long a caller waits, in all, for another caller's computation before computing itself
-   * (storing nothing), in ms.
+   * (storing nothing): a number of milliseconds, or a duration such as `'5s'`.
    * @default 5000
    */
-  wait?: number | undefined;
+  wait?: Duration | undefined;
 }
 
 /** Settings of the in-process tier (`l1`). */
@@ -48,12 +45,12 @@ export interface L1Options {
    */
   maxBytes?: number | undefined;
   /**
-   * Longest a value is kept in process, in ms, and never past its entry's own TTL. On a store
-   * without change notifications this is how stale a value may get when another process changes
-   * it, so keep it short there.
+   * Longest a value is kept in process (a number of milliseconds, or a duration such as `'1s'`),
+   * and never past its entry's own TTL. On a store without change notifications this is how stale
+   * a value may get when another process changes it, so keep it short there.
    * @default the entry's TTL on a store with change notifications (RedisStore, MemoryStore); 1000 otherwise
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
   /**
    * How values are handed out. `'frozen'`: one deep-frozen copy for every caller (a caller that
    * tries to mutate it gets a TypeError instead of corrupting another's); `'decoded'`: a fresh
@@ -81,17 +78,20 @@ export interface CacheOptions<S extends Store = Store, A extends object = NoAmbi
    */
   prefix?: string | undefined;
   /**
-   * Default time to live of an entry, in seconds (fractions allowed).
+   * Default time to live of an entry: a number of seconds (fractions allowed), or a duration such
+   * as `'10m'`.
    * @default 300
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
   /**
    * Log every HIT / MISS / SET / INVALIDATE through `logger.debug`.
    * @default false
    */
   debug?: boolean | undefined;
   /**
-   * Receives debug lines and failure reports.
+   * Receives debug lines (`debug`) and failure reports (`warn`, `error`): `console`, a pino or
+   * winston logger, or any object with those methods. An error goes after the message
+   * (`logger.warn(message, error)`), or first for pino (`logger.warn(error, message)`).
    * @default console
    */
   logger?: CacheLogger | undefined;
@@ -101,28 +101,31 @@ export interface CacheOptions<S extends Store = Store, A extends object = NoAmbi
    */
   serializer?: Serializer | undefined;
   /**
-   * Longest wait for any one store call, in ms. A call that takes longer is abandoned: a read
-   * becomes a miss (the function runs), a manual write throws `StoreUnavailableError`.
+   * Longest wait for any one store call: a number of milliseconds, or a duration such as
+   * `'150ms'`. A call that takes longer is abandoned: a read becomes a miss (the function runs), a
+   * manual write throws `StoreUnavailableError`.
    * @default 150
    */
-  timeout?: number | undefined;
+  timeout?: Duration | undefined;
   /**
-   * Longest wait for one attempt at deleting a pattern, in ms. Without an index a pattern delete
-   * walks the whole keyspace (SCAN, about 0.1 s per 100,000 keys in Redis).
+   * Longest wait for one attempt at deleting a pattern: a number of milliseconds, or a duration
+   * such as `'5s'`. Without an index a pattern delete walks the whole keyspace (SCAN, about 0.1 s
+   * per 100,000 keys in Redis).
    * @default 5000
    */
-  invalidationTimeout?: number | undefined;
+  invalidationTimeout?: Duration | undefined;
   /**
    * How long an `invalidating` wrapper waits for the store to confirm its invalidation before it
-   * returns the mutation's result anyway, in ms (with `invalidationErrors: 'report'`). An
-   * invalidation not confirmed by then stays pending: it is retried in the background until the
-   * store confirms it, and this instance serves no matching key from the store meanwhile.
+   * returns the mutation's result anyway (with `invalidationErrors: 'report'`): a number of
+   * milliseconds, or a duration such as `'150ms'`. An invalidation not confirmed by then stays
+   * pending: it is retried in the background until the store confirms it, and this instance
+   * serves no matching key from the store meanwhile.
    * @default the `timeout`
    */
-  invalidationWait?: number | undefined;
+  invalidationWait?: Duration | undefined;
   /**
    * Circuit breaker: after `failures` consecutive failed store calls, the store is skipped for
-   * `cooldown` ms (reads are misses at once), then probed by one call. `false` turns it off.
+   * `cooldown` (reads are misses at once), then probed by one call. `false` turns it off.
    * Invalidations are never skipped: they are retried until the store confirms them.
    * @default { failures: 5, cooldown: 2000 }
    */
@@ -177,8 +180,6 @@ export interface CacheOptions<S extends Store = Store, A extends object = NoAmbi
   requestContext?: RequestContext<A> | undefined;
 }
 
-const positiveMs = z.number().positive().optional();
-
 /** Each option of {@link CacheOptions}: its check, what it must be, its default. */
 export const cacheOptionSpecs = {
   store: {
@@ -196,16 +197,12 @@ export const cacheOptionSpecs = {
     expect: 'must be a non-empty string of letters, digits, `_`, `.`, `-` and `/` (no `:`)',
     default: 'quickpost',
   },
-  ttl: {
-    schema: z.number().positive().optional(),
-    expect: 'must be a positive number of seconds',
-    default: 300,
-  },
+  ttl: { ...durationSpec('seconds', 'positive', '10m'), default: 300 },
   debug: { schema: z.boolean().optional(), expect: 'must be true or false', default: false },
   logger: {
     schema: hasMethods<CacheLogger>(
-      ['debug', 'info', 'warn', 'error'],
-      'a logger with debug, info, warn and error',
+      ['debug', 'warn', 'error'],
+      'a logger with debug, warn and error',
     ),
     expect: 'must be a logger',
     default: console,
@@ -217,31 +214,21 @@ export const cacheOptionSpecs = {
     ),
     expect: 'must be a Serializer',
   },
-  timeout: {
-    schema: positiveMs,
-    expect: 'must be a positive number of milliseconds',
-    default: 150,
-  },
-  invalidationTimeout: {
-    schema: positiveMs,
-    expect: 'must be a positive number of milliseconds',
-    default: 5000,
-  },
-  invalidationWait: {
-    schema: z.number().nonnegative().optional(),
-    expect: 'must be a number of milliseconds, 0 or more',
-  },
+  timeout: { ...durationSpec('milliseconds', 'positive', '150ms'), default: 150 },
+  invalidationTimeout: { ...durationSpec('milliseconds', 'positive', '5s'), default: 5000 },
+  invalidationWait: durationSpec('milliseconds', 'zero or more', '150ms'),
   breaker: {
     schema: z
       .union([
         z.literal(false),
         z.strictObject({
           failures: z.int().positive().optional(),
-          cooldown: z.number().positive().optional(),
+          cooldown: durationSchema('milliseconds', 'positive'),
         }),
       ])
       .optional(),
-    expect: 'must be false or { failures?: positive integer, cooldown?: positive ms }',
+    expect:
+      "must be false or { failures?: positive integer, cooldown?: positive ms or a duration such as '2s' }",
     default: { failures: 5, cooldown: 2000 },
   },
   lease: {
@@ -249,12 +236,13 @@ export const cacheOptionSpecs = {
       .union([
         z.literal(false),
         z.strictObject({
-          ttl: z.number().positive().optional(),
-          wait: z.number().nonnegative().optional(),
+          ttl: durationSchema('milliseconds', 'positive'),
+          wait: durationSchema('milliseconds', 'zero or more'),
         }),
       ])
       .optional(),
-    expect: 'must be false or { ttl?: positive ms, wait?: ms }',
+    expect:
+      "must be false or { ttl?: positive ms, wait?: ms } (numbers of milliseconds, or durations such as '2s')",
     default: { ttl: 2000, wait: 5000 },
   },
   invalidationErrors: {
@@ -275,13 +263,13 @@ export const cacheOptionSpecs = {
         z.strictObject({
           maxEntries: z.int().positive().optional(),
           maxBytes: z.int().positive().optional(),
-          ttl: z.number().positive().optional(),
+          ttl: durationSchema('milliseconds', 'positive'),
           values: z.enum(['frozen', 'decoded', 'shared']).optional(),
         }),
       ])
       .optional(),
     expect:
-      "must be true, false or { maxEntries?, maxBytes?, ttl?: ms, values?: 'frozen' | 'decoded' | 'shared' }",
+      "must be true, false or { maxEntries?, maxBytes?, ttl?: ms or a duration such as '1s', values?: 'frozen' | 'decoded' | 'shared' }",
     default: false,
   },
   requestContext: {

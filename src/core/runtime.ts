@@ -11,22 +11,20 @@ import {
   atomicOf,
   type IndexedStore,
   indexOf,
+  loggingOf,
   type NotifyingStore,
   notificationsOf,
   type Store,
 } from '../stores/store.js';
-import { type AmbientSource, renderer } from '../template/index.js';
-import { checkOptions, describe, withDefaults } from '../util/options.js';
+import { type AmbientSource, renderer, renderFrom } from '../template/index.js';
+import { type Duration, durationMs } from '../util/duration.js';
+import { type Log, toLog } from '../util/logger.js';
+import { checkOptions, describe, sharedSpecs, withDefaults } from '../util/options.js';
 import { debugLogger } from './debug.js';
 import { Emitter, type EventSource } from './events.js';
 import { StoreGuard } from './guard.js';
 import { Invalidator } from './invalidation.js';
-import {
-  type CacheLogger,
-  type CacheOptions,
-  cacheOptionSpecs,
-  type InvalidationErrors,
-} from './options.js';
+import { type CacheOptions, cacheOptionSpecs, type InvalidationErrors } from './options.js';
 import type { Maybe, ReadPlan } from './read/call.js';
 import { ReadThrough } from './read/read-through.js';
 import { Registry } from './registry.js';
@@ -35,11 +33,11 @@ import { Tier } from './tier.js';
 /** The context used for templates without placeholders. */
 export const EMPTY_CONTEXT: Readonly<Record<string, never>> = Object.freeze({});
 
-/** What a wrapper's options say about reading, in seconds, before defaults. */
+/** What a wrapper's options say about reading (numbers in seconds), before defaults. */
 export interface PlanOptions {
   source: EventSource;
-  ttl?: number | undefined;
-  staleTtl?: number | undefined;
+  ttl?: Duration | undefined;
+  staleTtl?: Duration | undefined;
   jitter?: number | undefined;
   earlyRefresh?: boolean | number | undefined;
   schema?: ReadPlan['schema'];
@@ -54,7 +52,8 @@ export class CacheRuntime<S extends Store = Store> {
   /** Default TTL, seconds. */
   readonly ttl: number;
   readonly debug: boolean;
-  readonly logger: CacheLogger;
+  /** The `logger` option, written to in the call shape it understands. */
+  readonly logger: Log;
   /** Whether the store answers synchronously, so synchronous wrappers can stay synchronous. */
   readonly isSync: boolean;
   readonly invalidationErrors: InvalidationErrors;
@@ -90,14 +89,19 @@ export class CacheRuntime<S extends Store = Store> {
   constructor(given: CacheOptions<S>) {
     checkOptions(cacheOptionSpecs, given, 'createCache');
     const options = withDefaults(cacheOptionSpecs, given as CacheOptions);
+    // Durations in milliseconds (checked above, so each one converts).
+    const ms = (duration: Duration) => durationMs(duration, 'milliseconds') as number;
+    const timeoutMs = ms(options.timeout);
     this.store = (options.store ?? new MemoryStore()) as S;
     this.prefix = options.prefix;
-    this.ttl = options.ttl;
+    this.ttl = (durationMs(options.ttl, 'seconds') as number) / 1000;
     this.debug = options.debug;
-    this.logger = options.logger;
+    this.logger = toLog(options.logger);
+    loggingOf(this.store)?.useLogger(options.logger);
     this.invalidationErrors = options.invalidationErrors;
-    this.invalidationTimeoutMs = options.invalidationTimeout;
-    this.invalidationWaitMs = options.invalidationWait ?? options.timeout;
+    this.invalidationTimeoutMs = ms(options.invalidationTimeout);
+    this.invalidationWaitMs =
+      options.invalidationWait === undefined ? timeoutMs : ms(options.invalidationWait);
     this.serializer = options.serializer;
     this.strict = options.strict;
     this.ambient = options.requestContext as AmbientSource | undefined;
@@ -109,16 +113,19 @@ export class CacheRuntime<S extends Store = Store> {
       this.logger.error('[Cache] ERROR: an event listener threw', error),
     );
     this.events = events;
-    const breaker = options.breaker;
+    const breaker =
+      options.breaker === false
+        ? false
+        : { failures: options.breaker.failures, cooldownMs: ms(options.breaker.cooldown) };
     // A synchronous store cannot hang and fails at once: it gets no breaker (which would also
     // have to answer with promises).
     this.guard = new StoreGuard(
-      options.timeout,
+      timeoutMs,
       this.isSync ? false : breaker,
       (state, failures, error) => {
         if (state === 'open') {
           this.logger.warn(
-            `[Cache] BREAKER OPEN: ${failures} store calls failed in a row; skipping the store for ${breaker === false ? 0 : breaker.cooldown} ms`,
+            `[Cache] BREAKER OPEN: ${failures} store calls failed in a row; skipping the store for ${breaker === false ? 0 : breaker.cooldownMs} ms`,
             error,
           );
         } else {
@@ -130,21 +137,28 @@ export class CacheRuntime<S extends Store = Store> {
         );
       },
     );
-    const lease = options.lease;
+    const lease =
+      options.lease === false
+        ? false
+        : { ttlMs: ms(options.lease.ttl), waitMs: ms(options.lease.wait) };
+    const l1 = options.l1 === true ? {} : options.l1;
     const notifying = notificationsOf(this.store);
     this.tier =
-      options.l1 === false
+      l1 === false
         ? undefined
         : new Tier(
             {
-              maxEntries: (options.l1 === true ? undefined : options.l1.maxEntries) ?? 10_000,
-              maxBytes: (options.l1 === true ? undefined : options.l1.maxBytes) ?? 32 * 1024 * 1024,
+              maxEntries: l1.maxEntries ?? 10_000,
+              maxBytes: l1.maxBytes ?? 32 * 1024 * 1024,
               ttlMs:
-                (options.l1 === true ? undefined : options.l1.ttl) ??
-                (notifying === undefined ? 1000 : Number.POSITIVE_INFINITY),
-              values: (options.l1 === true ? undefined : options.l1.values) ?? 'frozen',
+                l1.ttl === undefined
+                  ? notifying === undefined
+                    ? 1000
+                    : Number.POSITIVE_INFINITY
+                  : ms(l1.ttl),
+              values: l1.values ?? 'frozen',
               decode: (key, text) => this.reader.verdicts.decode(key, text, undefined, this.manual),
-              readHorizonMs: Math.max(1000, 2 * options.timeout),
+              readHorizonMs: Math.max(1000, 2 * timeoutMs),
             },
             notifying === undefined,
           );
@@ -154,9 +168,9 @@ export class CacheRuntime<S extends Store = Store> {
       guard: this.guard,
       events,
       serializer: this.serializer,
-      leaseTtlMs: lease === false ? 0 : lease.ttl,
+      leaseTtlMs: lease === false ? 0 : lease.ttlMs,
       // Also how long callers wait for a computation in their own instance, leases or not.
-      leaseWaitMs: lease === false ? cacheOptionSpecs.lease.default.wait : lease.wait,
+      leaseWaitMs: lease === false ? cacheOptionSpecs.lease.default.wait : lease.waitMs,
       report: (operation, key, error, source) => this.report(operation, key, error, source),
       leasesRefused: (error) => {
         this.logger.error(
@@ -177,7 +191,7 @@ export class CacheRuntime<S extends Store = Store> {
       guard: this.guard,
       events,
       logger: this.logger,
-      attemptTimeoutMs: options.invalidationTimeout,
+      attemptTimeoutMs: this.invalidationTimeoutMs,
       maxPending: options.maxPendingInvalidations,
       everything: `${this.#keyStart}*`,
       abandon: (pattern) => {
@@ -234,9 +248,20 @@ export class CacheRuntime<S extends Store = Store> {
     return this.#keyStart + key;
   }
 
-  /** The full key for a manual key template and its context (over the request context). */
-  keyOf(key: string, context: object | undefined): string {
-    return this.fullKey(renderer(key, 'key')(context ?? EMPTY_CONTEXT, this.ambient));
+  /**
+   * The full key for a manual key template and the context the caller gave `method` (over the
+   * request context).
+   */
+  keyOf(key: string, context: object | undefined, method: string): string {
+    return this.fullKey(
+      renderFrom(
+        renderer(key, 'key'),
+        context ?? EMPTY_CONTEXT,
+        this.ambient,
+        'argument',
+        `cache.${method}()`,
+      ),
+    );
   }
 
   /** Turns on the debug listener (once), for the cache or for one wrapper. */
@@ -252,7 +277,9 @@ export class CacheRuntime<S extends Store = Store> {
     return {
       source: options.source,
       ttlMs: this.ttlMs(options.ttl),
-      staleMs: (options.staleTtl ?? 0) * 1000,
+      // Checked when the wrapper was made.
+      staleMs:
+        options.staleTtl === undefined ? 0 : (durationMs(options.staleTtl, 'seconds') as number),
       jitter: options.jitter ?? 0,
       beta,
       schema: options.schema,
@@ -261,16 +288,20 @@ export class CacheRuntime<S extends Store = Store> {
     };
   }
 
-  /** Converts a TTL in seconds (default: the cache's) to milliseconds, checking it. */
-  ttlMs(ttl: number | undefined): number {
+  /**
+   * Converts a TTL (a number of seconds or a duration string; default: the cache's) to
+   * milliseconds, checking it.
+   */
+  ttlMs(ttl: Duration | undefined): number {
     if (ttl === undefined) return this.ttl * 1000;
-    if (typeof ttl !== 'number' || !(ttl > 0) || ttl === Number.POSITIVE_INFINITY) {
+    const ms = durationMs(ttl, 'seconds');
+    if (ms === undefined || !(ms > 0)) {
       throw new InvalidOptionError(
         'ttl',
-        `\`ttl\` must be a positive number of seconds, got ${describe(ttl)}`,
+        `\`ttl\` ${sharedSpecs.ttl.expect}, got ${describe(ttl)}`,
       );
     }
-    return ttl * 1000;
+    return ms;
   }
 
   /**

@@ -9,6 +9,7 @@ import type {
   ChangeListener,
   IndexAnswer,
   IndexedStore,
+  LeasingReadStore,
   NotifyingStore,
   SyncStore,
 } from './store.js';
@@ -59,7 +60,9 @@ function sizeOf(value: string, key: string): number {
  * per-entry TTL, answering synchronously. Pattern deletes follow Redis's glob rules exactly, so
  * code behaves the same here as on Redis. Entries are not shared between processes.
  */
-export class MemoryStore implements SyncStore, AtomicStore, IndexedStore, NotifyingStore {
+export class MemoryStore
+  implements SyncStore, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore
+{
   readonly sync = true;
   readonly #entries: LRUCache<string, string>;
   readonly #maxBytes: number;
@@ -117,6 +120,14 @@ export class MemoryStore implements SyncStore, AtomicStore, IndexedStore, Notify
     }
     this.#changed(doomed);
     return removed;
+  }
+
+  /** The text under `key`; when absent, writes `lease` for `ttlMs` and returns `undefined`. */
+  getOrLease(key: string, lease: string, ttlMs: number): string | undefined {
+    const found = this.#entries.get(key);
+    if (found !== undefined) return found;
+    this.setIfAbsent(key, lease, ttlMs);
+    return undefined;
   }
 
   setIfAbsent(key: string, value: string, ttlMs: number): boolean {

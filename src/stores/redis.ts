@@ -4,12 +4,15 @@ import calculateSlot from 'cluster-key-slot';
 // `{ redis }`); a client you pass in is used through the commands it has, whatever its copy.
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
+import { type CacheLogger, type Log, RepeatFilter, toLog } from '../util/logger.js';
 import { levelOf, levelsOf } from './levels.js';
 import type {
   AtomicStore,
   ChangeListener,
   IndexAnswer,
   IndexedStore,
+  LeasingReadStore,
+  LoggingStore,
   NotifyingStore,
   Store,
 } from './store.js';
@@ -48,6 +51,9 @@ const SHAS = {
   track: createHash('sha1').update(SCRIPTS.track).digest('hex'),
 } as const;
 
+/** Identical connection errors are logged once per this many ms. */
+const REPEATED_ERROR_WINDOW_MS = 60_000;
+
 /** Keys unlinked per UNLINK on a standalone server. */
 const UNLINK_BATCH = 1000;
 
@@ -56,8 +62,10 @@ const UNLINK_BATCH = 1000;
  * `maxRetriesPerRequest: 1` fails commands queued while Redis is unreachable after the second
  * reconnection attempt instead of the 21st (about a minute), so few abandoned commands replay when
  * it returns. The cache bounds every call by its own `timeout` either way.
+ * `enableAutoPipelining` sends the commands of one turn of the event loop in one write: with many
+ * concurrent callers, hits cost far less CPU per command (see the README's performance table).
  */
-const OWNED_DEFAULTS = { maxRetriesPerRequest: 1 } as const;
+const OWNED_DEFAULTS = { maxRetriesPerRequest: 1, enableAutoPipelining: true } as const;
 
 /**
  * ioredis options for a connection the store opens. `replyMapping` is left out: the store reads
@@ -84,6 +92,15 @@ export interface RedisCommands {
   set(key: string, value: string, px: 'PX', ttlMs: number): Promise<unknown>;
   /** `SET key value PX ms NX`: `'OK'` if written, `null` if the key existed. */
   set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<string | null>;
+  /** `SET key value PX ms NX GET` (Redis 7): the old text, `null` if the key was absent (then written). */
+  set(
+    key: string,
+    value: string,
+    px: 'PX',
+    ttlMs: number,
+    nx: 'NX',
+    get: 'GET',
+  ): Promise<string | null>;
   /** `UNLINK key…`: the number of keys removed. */
   unlink(...keys: string[]): Promise<number>;
   /** `EVALSHA sha numkeys key… arg…` */
@@ -197,7 +214,7 @@ export interface RedisStoreTuning {
  * short header.
  */
 export class RedisStore<C extends RedisClient = Redis | Cluster>
-  implements Store, AtomicStore, IndexedStore, NotifyingStore
+  implements Store, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore, LoggingStore
 {
   /** Always answers with promises (so caches on it have promise-typed results). */
   readonly sync = false;
@@ -211,6 +228,11 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
   #indexVerdict: Promise<string | undefined> | undefined;
   /** Why the index was given up for good after it was in use (a user without scripts). */
   #indexRefused: string | undefined;
+  /** Set once the server rejected `SET … NX GET` (Redis before 7): then two commands do it. */
+  #noSetNxGet = false;
+  /** Where errors of the connections the store opened go: the first cache's logger. */
+  #log: Log | undefined;
+  readonly #repeats = new RepeatFilter(REPEATED_ERROR_WINDOW_MS);
 
   constructor(options: RedisStoreOptions<C> & RedisStoreTuning) {
     if (typeof options !== 'object' || options === null) {
@@ -246,6 +268,9 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
       'url' in options
         ? new Redis(options.url, { ...OWNED_DEFAULTS, ...options.redis })
         : new Redis({ ...OWNED_DEFAULTS, ...options.redis });
+    owned.on('error', (error: unknown) =>
+      this.#connectionError('the connection the store opened', owned, error),
+    );
     try {
       // Checked on the client, not the options: ioredis also reads options from the URL.
       refuseKeyPrefix(owned);
@@ -256,6 +281,30 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
     this.#owned = owned;
     // Only reachable when `Redis extends C` (see RedisStoreOptions), so this is the client's type.
     this.client = owned as unknown as C;
+  }
+
+  /**
+   * Takes the logger of the first cache made on this store, for errors of the connections the
+   * store opened (until then, `console`).
+   */
+  useLogger(logger: CacheLogger): void {
+    this.#log ??= toLog(logger);
+  }
+
+  /**
+   * An error of a connection the store opened, usually a failed reconnection attempt: logged
+   * (never ioredis's "Unhandled error event"), identical ones once a minute. ioredis reconnects
+   * by itself; the cache treats failed calls meanwhile as misses.
+   */
+  #connectionError(what: string, connection: Redis, error: unknown): void {
+    const { host, port } = connection.options;
+    const message = error instanceof Error ? error.message : String(error);
+    const held = this.#repeats.pass(`${what} ${host}:${port} ${message}`);
+    if (held === undefined) return;
+    (this.#log ?? toLog(console)).warn(
+      `[Cache] REDIS: ${what} (${host}:${port}) failed: ${message}; ioredis reconnects by itself (identical errors are logged once a minute${held > 0 ? `; ${held} more since the last` : ''})`,
+      error,
+    );
   }
 
   get(key: string): Promise<string | null> {
@@ -280,6 +329,29 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
       return removed.reduce((sum, n) => sum + n, 0);
     }
     return this.#deleteOnNode(client, pattern, false);
+  }
+
+  /**
+   * The text under `key`; when absent, writes `lease` for `ttlMs` and answers `null`, in one
+   * command (`SET key lease NX GET PX ttl`). On a server before Redis 7, which rejects `NX`
+   * with `GET`, a `GET` then a `SET NX` do the same in two round trips.
+   */
+  async getOrLease(key: string, lease: string, ttlMs: number): Promise<string | null> {
+    if (!this.#noSetNxGet) {
+      try {
+        return await this.client.set(key, lease, 'PX', wholeMs(ttlMs), 'NX', 'GET');
+      } catch (error) {
+        if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error;
+        this.#noSetNxGet = true;
+      }
+    }
+    // Between the two, another client may write the key and delete it again: ask again, a few times.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const found = await this.client.get(key);
+      if (found !== null) return found;
+      if (await this.setIfAbsent(key, lease, ttlMs)) return null;
+    }
+    throw new Error(`${key} kept changing between GET and SET NX; read it again`);
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -328,6 +400,53 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
    * has just tracked again, and a later invalidation would miss that key.
    */
   async deleteTracked(pattern: string): Promise<IndexAnswer> {
+    const keys = new Set<string>();
+    const unanswered = await this.#tracked(pattern, (page) => {
+      for (const key of page) keys.add(key);
+    });
+    return unanswered ?? { removed: await this.#unlinkAll([...keys]) };
+  }
+
+  /**
+   * @internal For the command line: finds the keys an invalidation of `pattern` looks at, the
+   * way `deleteTracked` and then `deletePattern` find them, and deletes nothing. `found` gets each
+   * batch: index members (which may name keys deleted since: they are pruned later), or one SCAN
+   * reply per call on each master (a key may come twice). Says whether the index answered.
+   */
+  async findKeys(
+    pattern: string,
+    found: (keys: readonly string[]) => void,
+  ): Promise<{ readonly from: 'index' } | { readonly from: 'scan'; readonly reason: string }> {
+    const unanswered = await this.#tracked(pattern, found);
+    if (unanswered === undefined) return { from: 'index' };
+    await this.scanKeys(pattern, found);
+    return { from: 'scan', reason: unanswered.unanswered };
+  }
+
+  /**
+   * @internal For the command line: walks the keys matching `pattern` with SCAN on every master
+   * (all masters at once), calling `found` with each reply, once per SCAN call (a key may come
+   * twice).
+   */
+  async scanKeys(pattern: string, found: (keys: readonly string[]) => void): Promise<void> {
+    const client: RedisClient = this.client;
+    const servers = isCluster(client) ? await mastersOf(client) : [client];
+    await Promise.all(
+      servers.map(async (server) => {
+        for await (const keys of this.#scan(server, pattern)) found(keys);
+      }),
+    );
+  }
+
+  /**
+   * Passes the keys of one index level that match `pattern` to `found`, page by page: the
+   * index's own `ZSCAN … MATCH` filters on the server, so only matches travel. Answers why not
+   * when the index cannot answer the pattern.
+   */
+  async #tracked(
+    pattern: string,
+    found: (keys: string[]) => void,
+  ): Promise<Exclude<IndexAnswer, { readonly removed: number }> | undefined> {
     const unkept = await this.#indexUnkept();
     if (unkept !== undefined) return { unanswered: unkept, disabled: true };
     const level = levelOf(pattern);
@@ -342,7 +461,6 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
     // treats only a single `*` that way (`**` skips an empty member), so send that.
     const rest = pattern.slice(level.length);
     const memberPattern = /^\*+$/.test(rest) ? '*' : rest;
-    const keys = new Set<string>();
     let cursor = '0';
     do {
       const [next, page] = await this.client.zscan(
@@ -354,9 +472,11 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
         this.#scanCount,
       );
       cursor = next;
-      for (let i = 0; i < page.length; i += 2) keys.add(level + (page[i] as string));
+      const keys: string[] = [];
+      for (let i = 0; i < page.length; i += 2) keys.push(level + (page[i] as string));
+      found(keys);
     } while (cursor !== '0');
-    return { removed: await this.#unlinkAll([...keys]) };
+    return undefined;
   }
 
   /**
@@ -445,18 +565,24 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
       : [connectionOptionsOf(client)];
     const ready = new Set<number>();
     const connections = servers.map((options, index) =>
-      watchServer(options, prefix, {
-        changed: (keys) => listener.changed(keys),
-        ready: () => {
-          ready.add(index);
-          if (ready.size === servers.length) listener.ready();
+      watchServer(
+        options,
+        prefix,
+        (connection, error) =>
+          this.#connectionError("the in-process tier's tracking connection", connection, error),
+        {
+          changed: (keys) => listener.changed(keys),
+          ready: () => {
+            ready.add(index);
+            if (ready.size === servers.length) listener.ready();
+          },
+          lost: () => {
+            const wasReady = ready.size === servers.length;
+            ready.delete(index);
+            if (wasReady) listener.lost();
+          },
         },
-        lost: () => {
-          const wasReady = ready.size === servers.length;
-          ready.delete(index);
-          if (wasReady) listener.lost();
-        },
-      }),
+      ),
     );
     return async () => {
       await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
@@ -486,10 +612,7 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
    */
   async #deleteOnNode(node: RedisServerClient, pattern: string, perKey: boolean): Promise<number> {
     let removed = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', this.#scanCount);
-      cursor = next;
+    for await (const keys of this.#scan(node, pattern)) {
       if (keys.length === 0) continue;
       if (!perKey) {
         removed += await node.unlink(...keys);
@@ -501,8 +624,21 @@ export class RedisStore<C extends RedisClient = Redis | Cluster>
         if (error) throw error;
         removed += count as number;
       }
-    } while (cursor !== '0');
+    }
     return removed;
+  }
+
+  /**
+   * Walks one server with `SCAN MATCH pattern COUNT scanCount`, yielding each reply (empty ones
+   * too), never `KEYS`, which blocks every other client for the whole walk.
+   */
+  async *#scan(node: RedisServerClient, pattern: string): AsyncGenerator<string[]> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', this.#scanCount);
+      cursor = next;
+      yield keys;
+    } while (cursor !== '0');
   }
 }
 
@@ -594,9 +730,15 @@ function connectionOptionsOf(client: RedisServerClient): ConnectionOptions {
 /**
  * One server's tracking connection: RESP2 (ioredis 6 speaks RESP3 by default, and drops RESP3
  * invalidation pushes), tracking redirected to itself, subscribed to the invalidation channel.
- * Set up again after every reconnect, since tracking belongs to the connection.
+ * Set up again after every reconnect, since tracking belongs to the connection. Its errors go to
+ * `onError`.
  */
-function watchServer(options: ConnectionOptions, prefix: string, listener: ChangeListener): Redis {
+function watchServer(
+  options: ConnectionOptions,
+  prefix: string,
+  onError: (connection: Redis, error: unknown) => void,
+  listener: ChangeListener,
+): Redis {
   const connection = new Redis({
     ...options,
     protocol: 2,
@@ -633,8 +775,9 @@ function watchServer(options: ConnectionOptions, prefix: string, listener: Chang
     if (channel.toString() !== INVALIDATE) return;
     listener.changed(Array.isArray(message) ? message.map((key) => String(key)) : null);
   });
-  // Reconnection is ioredis's job; its errors only say that the connection is down (`close`).
-  connection.on('error', () => undefined);
+  // Reconnection is ioredis's job (`close` has told the listener that notifications may be
+  // missing); its errors are logged, so that a tracking connection that cannot come back says why.
+  connection.on('error', (error: unknown) => onError(connection, error));
   return connection;
 }
 

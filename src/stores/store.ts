@@ -1,3 +1,5 @@
+import type { CacheLogger } from '../util/logger.js';
+
 /** A value, or a promise of it: store methods may answer either way. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -59,6 +61,27 @@ export interface AtomicStore {
   ): MaybePromise<boolean>;
   /** Deletes `key` only if it holds exactly `expected`, atomically; returns whether it deleted. */
   compareAndDelete(key: string, expected: string): MaybePromise<boolean>;
+}
+
+/**
+ * Optional, beside atomic writes: a read that takes the key's lease when the key is absent, in the
+ * same atomic step (`SET key <lease> NX GET PX <ttl>` on Redis 7). The cache uses it for reads it
+ * expects to miss, so a miss costs one round trip less.
+ */
+export interface LeasingReadStore {
+  /**
+   * Returns the text under `key`, like `get`; when the key is absent, writes `lease` under it
+   * (expiring after `ttlMs`) in the same atomic step and returns `undefined` or `null`.
+   */
+  getOrLease(key: string, lease: string, ttlMs: number): MaybePromise<string | null | undefined>;
+}
+
+/** The store's leasing read, if it has one beside all the atomic writes. */
+export function leasingReadOf(store: Store): (Store & LeasingReadStore) | undefined {
+  return typeof (store as Store & Partial<LeasingReadStore>).getOrLease === 'function' &&
+    atomicOf(store) !== undefined
+    ? (store as Store & LeasingReadStore)
+    : undefined;
 }
 
 /** The store's atomic capability, if it has every method of it. */
@@ -127,6 +150,24 @@ export interface NotifyingStore {
 export function notificationsOf(store: Store): (Store & NotifyingStore) | undefined {
   const candidate = store as Store & Partial<NotifyingStore>;
   return typeof candidate.watch === 'function' ? (candidate as Store & NotifyingStore) : undefined;
+}
+
+/**
+ * Optional capability: a store with problems of its own to report, such as a connection it
+ * opened failing to reconnect. Each cache made on the store hands it its `logger` when it is
+ * made; a store uses the first one it is given.
+ */
+export interface LoggingStore {
+  /** Receives the logger of a cache made on this store. */
+  useLogger(logger: CacheLogger): void;
+}
+
+/** The store's logging capability, if it has it. */
+export function loggingOf(store: Store): (Store & LoggingStore) | undefined {
+  const candidate = store as Store & Partial<LoggingStore>;
+  return typeof candidate.useLogger === 'function'
+    ? (candidate as Store & LoggingStore)
+    : undefined;
 }
 
 /**

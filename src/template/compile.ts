@@ -1,4 +1,9 @@
-import { InvalidContextValueError, MissingContextValueError } from '../errors.js';
+import {
+  type ContextOrigin,
+  InvalidContextValueError,
+  MissingContextValueError,
+  type RequestContextState,
+} from '../errors.js';
 import { encodeKeyValue } from './encode.js';
 import { type ParsedTemplate, parseTemplate } from './parse.js';
 import type {
@@ -127,13 +132,54 @@ function missing(
   name: string,
   ambient: AmbientSource | undefined,
 ): MissingContextValueError {
-  const state =
-    ambient === undefined ? 'none' : ambient.get() === undefined ? 'inactive' : 'lacking';
-  return new MissingContextValueError(template, name, state);
+  return new MissingContextValueError(template, name, undefined, undefined, stateOf(ambient));
+}
+
+/** Where a missing value was also looked for: no request context, or one outside or inside a request. */
+function stateOf(ambient: AmbientSource | undefined): RequestContextState {
+  if (ambient === undefined) return 'none';
+  return ambient.get() === undefined ? 'inactive' : 'lacking';
 }
 
 function describeUnrenderable(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object that object-hash cannot hash';
   return `a ${typeof value}`;
+}
+
+/**
+ * Renders `template` from `context` and, for values it lacks, the request context (`ambient`);
+ * a missing value's error says where the context came from (`origin`, supplied `by` a wrapper or
+ * a method), so its hint points at the right code.
+ */
+export function renderFrom(
+  template: Renderer,
+  context: object,
+  ambient: AmbientSource | undefined,
+  origin: ContextOrigin,
+  by: string,
+): string {
+  try {
+    return template(context, ambient);
+  } catch (error) {
+    if (!(error instanceof MissingContextValueError)) throw error;
+    throw new MissingContextValueError(
+      error.template,
+      error.placeholder,
+      origin,
+      by,
+      stateOf(ambient),
+    );
+  }
+}
+
+/**
+ * The pattern with every placeholder widened to `*`: it matches every key that any rendering of
+ * the pattern matches (and more). When a `[` or `\` comes before a placeholder, a `*` there could
+ * be escaped or inside a class, so the whole pattern widens to `*`.
+ */
+export function widenPattern(pattern: string): string {
+  const { texts } = parseTemplate(pattern, 'pattern');
+  const risky = texts.slice(0, -1).some((text) => /[[\\]/.test(text));
+  return risky ? '*' : texts.join('*');
 }

@@ -5,6 +5,8 @@ export {
   compileTemplate,
   type Renderer,
   renderer,
+  renderFrom,
+  widenPattern,
 } from './compile.js';
 export { encodeKeyValue, LONG_VALUE_PREFIX, MAX_VALUE_LENGTH } from './encode.js';
 export { type ParsedTemplate, parseTemplate } from './parse.js';

@@ -7,6 +7,7 @@ import {
   type CacheLogger,
   type CacheOptions,
   createCache,
+  type Duration,
   type Store,
 } from '../index.js';
 
@@ -26,11 +27,12 @@ export interface CacheBehaviourOptions<S extends Store> {
    */
   shared?: () => readonly [S, S] | Promise<readonly [S, S]>;
   /**
-   * The caches' `timeout` (ms). The suite checks behaviour, not latency: a generous bound keeps a
-   * busy machine from turning a hit into a miss.
+   * The caches' `timeout` (a number of milliseconds, or a duration such as `'2s'`). The suite
+   * checks behaviour, not latency: a generous bound keeps a busy machine from turning a hit into
+   * a miss.
    * @default 2000
    */
-  timeout?: number;
+  timeout?: Duration;
 }
 
 /** Values users put into keys that are wildcards, separators or otherwise unusual in a key. */

@@ -3,6 +3,8 @@ import {
   atomicOf,
   type IndexedStore,
   indexOf,
+  type LeasingReadStore,
+  leasingReadOf,
   type NotifyingStore,
   notificationsOf,
   type Store,
@@ -106,6 +108,11 @@ export class ChaosStore<S extends Store = Store> implements Store {
   readonly compareAndSet?: AtomicStore['compareAndSet'];
   /** Present when the wrapped store has atomic writes. */
   readonly compareAndDelete?: AtomicStore['compareAndDelete'];
+  /**
+   * Present when the wrapped store has a leasing read. It is a read: rules and counts for `get`
+   * apply to it.
+   */
+  readonly getOrLease?: LeasingReadStore['getOrLease'];
   /** Present when the wrapped store has a key index (then invalidations use it). */
   readonly track?: IndexedStore['track'];
   /** Present when the wrapped store has a key index. */
@@ -127,6 +134,11 @@ export class ChaosStore<S extends Store = Store> implements Store {
         this.#call('compareAndSet', key, () => atomic.compareAndSet(key, expected, value, ttlMs));
       this.compareAndDelete = (key, expected) =>
         this.#call('compareAndDelete', key, () => atomic.compareAndDelete(key, expected));
+    }
+    const leasing = leasingReadOf(inner);
+    if (leasing !== undefined) {
+      this.getOrLease = (key, lease, ttlMs) =>
+        this.#call('get', key, () => leasing.getOrLease(key, lease, ttlMs));
     }
     const notifying = notificationsOf(inner);
     if (notifying !== undefined)

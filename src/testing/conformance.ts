@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGlobMatcher } from '../glob.js';
 import { levelOf } from '../stores/levels.js';
-import { atomicOf, type IndexAnswer, indexOf, type Store } from '../stores/store.js';
+import { atomicOf, type IndexAnswer, indexOf, leasingReadOf, type Store } from '../stores/store.js';
 import { GLOB_KEYS, GLOB_MATCHES } from './glob-table.js';
 
 /** How {@link describeStoreConformance} gets, and disposes of, the store under test. */
@@ -229,6 +229,36 @@ export function describeStoreConformance<S extends Store>(
         expect(await capable.compareAndDelete(key('a'), 'mine')).toBe(true);
         expect(isAbsent(await store.get(key('a')))).toBe(true);
         expect(await capable.compareAndDelete(key('a'), 'mine')).toBe(false);
+      });
+    });
+
+    describe('leasing read (optional: getOrLease, with the atomic writes)', () => {
+      it('answers a present key’s text untouched, and leases an absent key for its TTL', async () => {
+        fresh();
+        const leasing = leasingReadOf(store);
+        if (leasing === undefined) return;
+        await store.set(key('present'), 'value', 60_000);
+        expect(await leasing.getOrLease(key('present'), 'lease', 60_000)).toBe('value');
+        expect(await store.get(key('present'))).toBe('value');
+        expect(isAbsent(await leasing.getOrLease(key('absent'), 'lease', 300))).toBe(true);
+        expect(await store.get(key('absent'))).toBe('lease');
+        expect(await leasing.getOrLease(key('absent'), 'other', 300)).toBe('lease');
+        await sleep(500);
+        expect(isAbsent(await store.get(key('absent')))).toBe(true);
+      });
+
+      it('leases an absent key to exactly one of many concurrent callers', async () => {
+        fresh();
+        const leasing = leasingReadOf(store);
+        if (leasing === undefined) return;
+        const answers = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => leasing.getOrLease(key('hot'), `t${i}`, 10_000)),
+        );
+        const winners = answers.flatMap((answer, i) => (isAbsent(answer) ? [i] : []));
+        expect(winners).toHaveLength(1);
+        expect(new Set(answers.filter((answer) => !isAbsent(answer)))).toEqual(
+          new Set([`t${winners[0]}`]),
+        );
       });
     });
 

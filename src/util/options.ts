@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { z } from 'zod';
 import { InvalidOptionError } from '../errors.js';
+import { type Duration, type DurationString, durationExpectation, durationMs } from './duration.js';
 
 /**
  * One option, defined once: its runtime check, the sentence that says what it must be, and its
@@ -82,8 +83,9 @@ export function checkOptions<O>(specs: OptionSpecs<O>, options: unknown, where: 
 }
 
 /**
- * `options` with the defaults of `specs` filled in. An object default is merged under an object
- * value (`{ cooldown: 500 }` keeps the default `failures`); any other value replaces it.
+ * `options` with the defaults of `specs` filled in. A plain-object default is merged under a
+ * plain-object value (`{ cooldown: 500 }` keeps the default `failures`); any other value replaces
+ * it (a pino or winston `logger` replaces the default `console`, never merged into a copy of it).
  */
 export function withDefaults<O, Specs extends OptionSpecs<O>>(
   specs: Specs,
@@ -103,8 +105,11 @@ export function withDefaults<O, Specs extends OptionSpecs<O>>(
   return resolved as Resolved<O, Specs>;
 }
 
+/** An object literal (or made with `Object.create(null)`), not an instance of a class. */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
@@ -141,9 +146,37 @@ export function optionalFunction<F>(): z.ZodType<F | undefined> {
   return z.custom<F>((value) => typeof value === 'function').optional();
 }
 
+/**
+ * Checks a duration: a number in `numberUnit`, or a duration string (`'10m'`); positive, or 0 or
+ * more.
+ */
+export function durationSchema(
+  numberUnit: 'seconds' | 'milliseconds',
+  zero: 'positive' | 'zero or more',
+): z.ZodType<Duration | undefined> {
+  return z
+    .custom<Duration>((value) => {
+      const ms = durationMs(value, numberUnit);
+      return ms !== undefined && (zero === 'positive' ? ms > 0 : ms >= 0);
+    })
+    .optional();
+}
+
+/** The spec of a duration option without a default (see {@link durationSchema}). */
+export function durationSpec(
+  numberUnit: 'seconds' | 'milliseconds',
+  zero: 'positive' | 'zero or more',
+  example: DurationString,
+): { schema: z.ZodType<Duration | undefined>; expect: string } {
+  return {
+    schema: durationSchema(numberUnit, zero),
+    expect: `must be ${durationExpectation(numberUnit, zero, example)}`,
+  };
+}
+
 /** Specs shared by the options of several functions. */
 export const sharedSpecs = {
-  ttl: { schema: z.number().positive().optional(), expect: 'must be a positive number of seconds' },
+  ttl: durationSpec('seconds', 'positive', '10m'),
   debug: { schema: z.boolean().optional(), expect: 'must be true or false' },
   name: { schema: z.string().min(1).optional(), expect: 'must be a non-empty string' },
   strict: { schema: z.boolean().optional(), expect: 'must be true or false' },

@@ -9,27 +9,36 @@ import {
   type NoAmbient,
   type Renderer,
   renderer,
+  renderFrom,
   type TemplateContext,
   type ValidTemplate,
 } from '../template/index.js';
+import type { Duration } from '../util/duration.js';
 import { isAsyncFunction, isThenable } from '../util/maybe-promise.js';
-import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
-import { looksLike, type WrappedFunction, withAmbient } from './shared.js';
+import {
+  checkOptions,
+  durationSpec,
+  type OptionSpecs,
+  optionalFunction,
+  sharedSpecs,
+} from '../util/options.js';
+import { looksLike, nameOf, type WrappedFunction, withAmbient } from './shared.js';
 
 /** Options of `cacheable` that do not depend on the key template. */
 export interface CacheableBaseOptions<R> {
   /**
-   * Time to live of entries, in seconds.
-   * @default the cache's `ttl` (300)
+   * Time to live of entries: a number of seconds, or a duration such as `'10m'`.
+   * @default the cache's `ttl` (300 s)
    */
-  ttl?: number | undefined;
+  ttl?: Duration | undefined;
   /**
-   * Stale-while-revalidate grace, in seconds: for this long after `ttl`, the old value is still
-   * served (at once) while one caller refreshes it in the background. A failing refresh keeps the
-   * stale value and is reported. An invalidation removes stale values too.
+   * Stale-while-revalidate grace (a number of seconds, or a duration such as `'1h'`): for this
+   * long after `ttl`, the old value is still served (at once) while one caller refreshes it in the
+   * background. A failing refresh keeps the stale value and is reported. An invalidation removes
+   * stale values too.
    * @default 0
    */
-  staleTtl?: number | undefined;
+  staleTtl?: Duration | undefined;
   /**
    * Shortens each entry's TTL by a random fraction up to this (0–1), so entries written together
    * do not expire together.
@@ -49,8 +58,8 @@ export interface CacheableBaseOptions<R> {
    */
   debug?: boolean | undefined;
   /**
-   * Name shown in debug lines.
-   * @default the function's name
+   * Name shown in debug lines and events (`source.name`).
+   * @default the function's name, else `cacheable(<key>)`, such as `cacheable(posts:{{slug}})`
    */
   name?: string | undefined;
   /**
@@ -137,10 +146,7 @@ const cacheableOptionSpecs = {
     expect: 'must be a function',
   },
   ttl: sharedSpecs.ttl,
-  staleTtl: {
-    schema: z.number().nonnegative().optional(),
-    expect: 'must be a number of seconds, 0 or more',
-  },
+  staleTtl: durationSpec('seconds', 'zero or more', '1h'),
   jitter: { schema: z.number().min(0).max(1).optional(), expect: 'must be a fraction from 0 to 1' },
   earlyRefresh: {
     schema: z.union([z.boolean(), z.number().nonnegative()]).optional(),
@@ -208,21 +214,23 @@ export function wrapCacheable<
   fn: (...args: A) => R,
   options: CacheableOptions<A, R, T, Ambient>,
 ): WrappedFunction<A, R, S> {
-  const { render, needsRequestContext } = checkCacheable(fn, options);
+  const { render: template, needsRequestContext } = checkCacheable(fn, options);
   const { ambient } = cache;
   // With a request context, values left out of `context` may come from it: checked per call.
   if (needsRequestContext && ambient === undefined) {
     throw new InvalidOptionError(
       'context',
-      `\`context\` is required: the key template "${options.key}" has placeholders (${render.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments (or give the cache a \`requestContext\` that provides them)`,
+      `\`context\` is required: the key template "${options.key}" has placeholders (${template.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments (or give the cache a \`requestContext\` that provides them)`,
     );
   }
   cache.registry.addTemplate(options.key);
   const extract = options.context as ((...args: A) => object) | undefined;
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
+  const name = nameOf(fn, options.name, 'cacheable', options.key);
+  const render = (context: object) => renderFrom(template, context, ambient, 'context', name);
   const plan = cache.plan({
-    source: { name: options.name ?? (fn.name || 'anonymous'), template: options.key, debug },
+    source: { name, template: options.key, debug },
     ttl: options.ttl,
     staleTtl: options.staleTtl,
     jitter: options.jitter,
@@ -240,7 +248,7 @@ export function wrapCacheable<
     cache.events.emit('lookup', {
       source: plan.source,
       key,
-      context: withAmbient(context, render.placeholders, ambient),
+      context: withAmbient(context, template.placeholders, ambient),
     });
   };
 
@@ -250,7 +258,7 @@ export function wrapCacheable<
       let key: string;
       try {
         context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-        key = cache.fullKey(render(context, ambient));
+        key = cache.fullKey(render(context));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -258,11 +266,11 @@ export function wrapCacheable<
       return reader.read({ key, plan, fn, thisArg: this, args, arrived: tick() });
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
-    const key = cache.fullKey(render(context, ambient));
+    const key = cache.fullKey(render(context));
     if (cache.events.has('lookup')) lookup(key, context);
     const result = reader.readSync({ key, plan, fn, thisArg: this, args, arrived: tick() });
     if (isThenable(result)) async = true;
     return result;
   };
-  return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
+  return looksLike(wrapper, fn, name) as WrappedFunction<A, R, S>;
 }

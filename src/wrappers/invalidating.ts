@@ -7,12 +7,14 @@ import {
   type NoAmbient,
   type Renderer,
   renderer,
+  renderFrom,
   type TemplateContext,
   type ValidPattern,
+  widenPattern,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable, within } from '../util/maybe-promise.js';
 import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
-import { looksLike, type WrappedFunction, withAmbient } from './shared.js';
+import { looksLike, nameOf, type WrappedFunction, withAmbient } from './shared.js';
 
 /**
  * Where the placeholder values of the patterns come from: the arguments, or the result too, and
@@ -32,7 +34,10 @@ export type InvalidatingContextOption<
   | {
       /**
        * Returns the patterns' placeholder values from the mutation's result (awaited) and
-       * arguments; for values only known afterwards, such as a created post's slug.
+       * arguments; for values only known afterwards, such as a created post's slug. If it throws
+       * or leaves a value out, the wrapper rejects with `InvalidationError` (`reason:
+       * 'contextFromResult'`, carrying the result) and invalidates every key the patterns could
+       * match (placeholders widened to `*`) instead.
        */
       contextFromResult: (result: Awaited<R>, ...args: A) => TemplateContext<P, Ambient>;
       context?: never;
@@ -67,8 +72,8 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string, Ambien
    */
   debug?: boolean | undefined;
   /**
-   * Name shown in debug lines.
-   * @default the function's name
+   * Name shown in debug lines and events (`source.name`).
+   * @default the function's name, else `invalidating(<patterns>)`, such as `invalidating(posts:{{slug}}:*, posts:list:*)`
    */
   name?: string | undefined;
   /**
@@ -200,7 +205,7 @@ export function wrapInvalidating<
   const fromResult = options.contextFromResult as
     | ((result: unknown, ...args: A) => object)
     | undefined;
-  const name = options.name ?? (fn.name || 'anonymous');
+  const name = nameOf(fn, options.name, 'invalidating', options.patterns.join(', '));
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
   const source = { name, template: options.patterns.join(', '), debug };
@@ -230,24 +235,27 @@ export function wrapInvalidating<
   };
   const async = !cache.isSync || isAsyncFunction(fn);
 
-  const render = (context: object): Rendered => ({
+  const render = (context: object, origin: 'context' | 'contextFromResult'): Rendered => ({
     context,
-    patterns: patterns.map((pattern) => cache.fullKey(pattern(context, ambient))),
+    patterns: patterns.map((pattern) =>
+      cache.fullKey(renderFrom(pattern, context, ambient, origin, name)),
+    ),
   });
   /**
    * After a successful mutation: renders the patterns if they depend on the result, requests the
    * invalidation, waits up to `invalidationWait` for the store to confirm it, and answers with
    * the mutation's value. An invalidation not confirmed by then goes on in the background (see
    * invalidation.ts) and is reported, or, with `invalidationErrors: 'throw'`, raised as an
-   * InvalidationError carrying the result. A context that cannot be rendered from the result is a
-   * programming error: it is raised the same way, never silently dropped.
+   * InvalidationError carrying the result.
    */
   const invalidate = (early: Rendered | undefined, value: unknown, args: A): unknown => {
     let rendered: Rendered;
     try {
-      rendered = early ?? render((fromResult as NonNullable<typeof fromResult>)(value, ...args));
+      rendered =
+        early ??
+        render((fromResult as NonNullable<typeof fromResult>)(value, ...args), 'contextFromResult');
     } catch (error) {
-      return unconfirmed([], value, error);
+      return misrendered(value, error);
     }
     if (cache.events.has('mutation')) {
       cache.events.emit('mutation', {
@@ -269,24 +277,25 @@ export function wrapInvalidating<
     return within(confirmed, cache.invalidationWaitMs).then(() => value);
   };
 
+  /** With `'throw'`: the mutation happened but the first attempt at its invalidation failed. */
+  const unconfirmed = (patterns: readonly string[], value: unknown, error: unknown): never => {
+    throw new InvalidationError(patterns, value, error);
+  };
+
   /**
-   * The mutation happened but its invalidation is not confirmed (yet). With `'throw'`, an
-   * InvalidationError. With `'report'`, the invalidator has logged any store failure already and
-   * goes on in the background; only patterns that could not be rendered (a programming error in
-   * `contextFromResult`) are reported here.
+   * `contextFromResult` threw, or left a placeholder without a value, after the mutation
+   * happened. That is a bug in the caller's code, not a store failure to log and carry on after:
+   * the caller gets an InvalidationError carrying the mutation's result (whatever
+   * `invalidationErrors` says), and, so that the bug leaves nothing stale, every key the patterns
+   * could match is invalidated instead (placeholders widened to `*`; it goes on in the background
+   * like any invalidation).
    */
-  const unconfirmed = (patterns: readonly string[], value: unknown, error: unknown): unknown => {
-    if (onError === 'throw') throw new InvalidationError(patterns, value, error);
-    if (patterns.length === 0) {
-      cache.logger.error(
-        `[Cache] ERROR: ${name} succeeded but \`contextFromResult\` failed, so nothing was invalidated; those entries may be stale until their TTL ends`,
-        error,
-      );
-      if (cache.events.has('error')) {
-        cache.events.emit('error', { source, operation: 'contextFromResult', key: '', error });
-      }
-    }
-    return value;
+  const misrendered = (value: unknown, error: unknown): never => {
+    const widened = [
+      ...new Set(options.patterns.map((pattern) => cache.fullKey(widenPattern(pattern)))),
+    ];
+    cache.invalidator.request(widened, source);
+    throw new InvalidationError(widened, value, error, 'contextFromResult');
   };
 
   const wrapper = function (this: unknown, ...args: A): unknown {
@@ -297,7 +306,7 @@ export function wrapInvalidating<
       if (fromResult === undefined) {
         // Rendered before the mutation runs, so a bad context cannot leave a mutation done but
         // its invalidation undone.
-        early = render(fromArgs === undefined ? EMPTY_CONTEXT : fromArgs(...args));
+        early = render(fromArgs === undefined ? EMPTY_CONTEXT : fromArgs(...args), 'context');
       }
       result = Reflect.apply(fn, this, args);
     } catch (error) {
@@ -314,5 +323,5 @@ export function wrapInvalidating<
       return Promise.reject(error);
     }
   };
-  return looksLike(wrapper, fn, options.name) as WrappedFunction<A, R, S>;
+  return looksLike(wrapper, fn, name) as WrappedFunction<A, R, S>;
 }

@@ -16,7 +16,8 @@ export type WrappedFunction<A extends unknown[], R, S extends Store> = (
 
 /**
  * Gives `wrapper` the `name` and `length` of `fn`, so it looks like the function it wraps; an
- * anonymous function's wrapper takes `fallbackName` (the `name` option) instead.
+ * anonymous function's wrapper takes `fallbackName` (the `name` option, else a name made from the
+ * key template or patterns: see {@link nameOf}) instead.
  */
 export function looksLike<W extends object>(
   wrapper: W,
@@ -29,6 +30,20 @@ export function looksLike<W extends object>(
   });
   Object.defineProperty(wrapper, 'length', { value: fn.length, configurable: true });
   return wrapper;
+}
+
+/**
+ * The name a wrapper shows in debug lines and events: the `name` option, else the function's
+ * name, else what it caches or invalidates (`cacheable(posts:{{slug}})`), since arrow functions
+ * passed inline have no name and every one of them would otherwise log as the same `anonymous`.
+ */
+export function nameOf(
+  fn: { name: string },
+  option: string | undefined,
+  kind: 'cacheable' | 'invalidating',
+  templates: string,
+): string {
+  return option ?? (fn.name || `${kind}(${templates})`);
 }
 
 /**

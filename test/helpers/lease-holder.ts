@@ -16,7 +16,9 @@ const [host = '127.0.0.1', port = '6379', prefix = 'quickpost', slug = 'hello'] 
 
 const client = new Redis({ host, port: Number(port), maxRetriesPerRequest: 1 });
 client.on('error', () => undefined);
-const cache = createCache({ store: new RedisStore({ client }), prefix });
+// A generous timeout: on a loaded machine the first command of a new process can take longer
+// than the default 150 ms, and a read that times out computes without taking the lease.
+const cache = createCache({ store: new RedisStore({ client }), prefix, timeout: 2000 });
 const getPost = cache.cacheable(
   (s: string): Promise<{ slug: string }> => {
     process.stdout.write(`computing ${s}\n`);

@@ -298,13 +298,8 @@ describe('durable invalidation on Redis (two cache instances, one Redis)', () =>
       prefix,
       { breaker: { failures: 1, cooldown: 5000 } },
       (store) => {
-        chaos = new ChaosStore(store).fail('get', {
-          when: () => {
-            const fail = failNextGet;
-            failNextGet = false;
-            return fail;
-          },
-        });
+        // A read of a new key sends its index write beside it: both fail, as on a dead server.
+        chaos = new ChaosStore(store).fail(['get', 'track'], { when: () => failNextGet });
         return chaos;
       },
     );
@@ -314,6 +309,7 @@ describe('durable invalidation on Redis (two cache instances, one Redis)', () =>
     // One failed GET opens A's breaker (failures: 1) for 5 s; Redis itself is healthy.
     failNextGet = true;
     expect((await a.getPost('other')).title).toBe('Post other');
+    failNextGet = false;
     expect(a.seen.breaker.map((e) => e.state)).toEqual(['open']);
     const openedAt = a.seen.breaker[0]?.at ?? 0;
     const deletesBefore = (chaos?.calls.deletePattern ?? 0) + (chaos?.calls.delete ?? 0);

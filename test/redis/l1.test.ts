@@ -7,7 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Cache, createCache, type Store } from '../../src/index.js';
+import {
+  type AtomicStore,
+  type Cache,
+  type ChangeListener,
+  createCache,
+  type NotifyingStore,
+  type Store,
+} from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { ChaosStore } from '../../src/testing/index.js';
 import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
@@ -126,6 +133,70 @@ describe.each([
     console.log(
       `[l1] ${name}: killed ${killed} tracking connection(s); the change was seen after ${seenAfter.toFixed(1)} ms; the tier serves again after reconnecting`,
     );
+  });
+
+  it('keeps no value whose read reply arrives after the notification of a change made after the read', async () => {
+    const prefix = `l1-${randomUUID().slice(0, 8)}`;
+    const db = new Map<string, number>();
+    const [clientA, clientB] = [connect(), connect()];
+    clients.push(clientA, clientB);
+    const redisA = new RedisStore({ client: clientA });
+    const target = `${prefix}:posts:race`;
+    // A's store, with a window on the notifications its tier receives.
+    let notified = (_keys: readonly string[] | null) => {};
+    const noticed = () =>
+      new Promise<void>((resolve) => {
+        notified = (keys) => {
+          if (keys === null || keys.includes(target)) resolve();
+        };
+      });
+    const observed: Store & AtomicStore & NotifyingStore = {
+      get: (key) => redisA.get(key),
+      set: (key, value, ttlMs) => redisA.set(key, value, ttlMs),
+      delete: (key) => redisA.delete(key),
+      deletePattern: (pattern) => redisA.deletePattern(pattern),
+      setIfAbsent: (key, value, ttlMs) => redisA.setIfAbsent(key, value, ttlMs),
+      compareAndSet: (key, expected, value, ttlMs) =>
+        redisA.compareAndSet(key, expected, value, ttlMs),
+      compareAndDelete: (key, expected) => redisA.compareAndDelete(key, expected),
+      watch: (watched, listener: ChangeListener) =>
+        redisA.watch(watched, {
+          changed: (keys) => {
+            listener.changed(keys);
+            notified(keys);
+          },
+          lost: () => listener.lost(),
+          ready: () => listener.ready(),
+        }),
+    };
+    const chaos = new ChaosStore(observed);
+    const a = createCache<Store>({ store: chaos, prefix, l1: true, logger: quietLogger });
+    const b = createCache<Store>({ store: new RedisStore({ client: clientB }), prefix });
+    caches.push(a, b);
+    const load = async (slug: string) => db.get(slug) ?? 0;
+    const options = { key: 'posts:{{slug}}', context: (slug: string) => ({ slug }) } as const;
+    const [getA, getB] = [a.cacheable(load, options), b.cacheable(load, options)];
+    await sleep(300);
+
+    // B stores version 0; A hears of that write before it reads.
+    const filled = noticed();
+    expect(await getB('race')).toBe(0);
+    await filled;
+    // A's read reaches Redis and is answered (version 0), but the reply is held back...
+    const held = chaos.hold('get', { phase: 'reply', when: (key) => key === target });
+    const first = getA('race');
+    await held.reached;
+    // ...while B changes the post, and the notification of that change reaches A first.
+    db.set('race', 1);
+    const changed = noticed();
+    await b.delete('posts:{{slug}}', { slug: 'race' });
+    await changed;
+    held.release();
+    // The held reply is older than the change: A may answer with it once, not keep it.
+    expect(await first).toBe(0);
+    const reads = chaos.calls.get;
+    expect(await getA('race')).toBe(1);
+    expect(chaos.calls.get).toBeGreaterThan(reads);
   });
 
   it('serves the old value when notifications are off (control: the coherence checks can fail)', async () => {

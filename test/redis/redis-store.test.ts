@@ -63,3 +63,45 @@ describe('RedisStore', () => {
     await client.quit();
   });
 });
+
+describe('RedisStore.getOrLease', () => {
+  it('leases with one SET … NX GET, and on a server that rejects it (Redis before 7) with GET then SET NX', async () => {
+    const client = standaloneClient();
+    const prefix = `it-${randomUUID().slice(0, 8)}`;
+    const sent: string[][] = [];
+    // Redis 6.2 answers `SET … NX … GET` with this error; this Redis is 7, so the client is
+    // wrapped to answer as 6.2 would. Every other command reaches the real server.
+    let old = false;
+    const answering = new Proxy(client, {
+      get(target, property, receiver) {
+        const member = Reflect.get(target, property, receiver);
+        if (typeof member !== 'function') return member;
+        return (...args: unknown[]) => {
+          sent.push([String(property), ...args.map(String)]);
+          if (old && property === 'set' && args.includes('NX') && args.includes('GET')) {
+            return Promise.reject(new Error('ERR syntax error'));
+          }
+          return member.apply(target, args);
+        };
+      },
+    });
+    const store = new RedisStore({ client: answering, index: false });
+    expect(await store.getOrLease(`${prefix}:a`, 'lease', 60_000)).toBeNull();
+    expect(sent).toEqual([['set', `${prefix}:a`, 'lease', 'PX', '60000', 'NX', 'GET']]);
+    expect(await client.get(`${prefix}:a`)).toBe('lease');
+
+    old = true;
+    sent.length = 0;
+    expect(await store.getOrLease(`${prefix}:b`, 'lease', 60_000)).toBeNull();
+    expect(await store.getOrLease(`${prefix}:b`, 'other', 60_000)).toBe('lease');
+    expect(sent.map(([command, ...args]) => [command, args.at(-1)])).toEqual([
+      ['set', 'GET'],
+      ['get', `${prefix}:b`],
+      ['set', 'NX'],
+      ['get', `${prefix}:b`],
+    ]);
+    expect(await client.pttl(`${prefix}:b`)).toBeGreaterThan(50_000);
+    await client.unlink(`${prefix}:a`, `${prefix}:b`);
+    await client.quit();
+  });
+});

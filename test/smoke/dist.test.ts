@@ -117,6 +117,27 @@ describe('the built package', () => {
     }
   });
 
+  it('ships the changelog and says where the repository, home page and issues are', () => {
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: root,
+        encoding: 'utf8',
+      }),
+    ) as [{ files: { path: string }[] }];
+    const paths = packed.files.map((file) => file.path);
+    expect(paths).toEqual(expect.arrayContaining(['CHANGELOG.md', 'README.md', 'LICENSE']));
+    const manifest = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(manifest.repository).toMatchObject({
+      type: 'git',
+      url: expect.stringMatching(/^git\+https:/),
+    });
+    expect(manifest.homepage).toEqual(expect.stringMatching(/^https:/));
+    expect(manifest.bugs).toMatchObject({ url: expect.stringMatching(/^https:.*\/issues$/) });
+  }, 60_000); // npm pack takes seconds on a busy machine
+
   it('works through import (ESM)', () => {
     const result = runNode([
       '--input-type=module',
@@ -262,10 +283,16 @@ describe('the built package', () => {
     const result = runNode([
       '--input-type=module',
       '-e',
-      `import { ChaosStore, describeCacheBehaviour, describeStoreConformance, GLOB_KEYS, GLOB_MATCHES } from 'quickpost-cache/testing';
-       console.log(JSON.stringify([typeof describeStoreConformance, typeof describeCacheBehaviour, typeof ChaosStore, GLOB_KEYS.length > 0, typeof GLOB_MATCHES]));`,
+      `import { ChaosStore, describeCacheBehaviour, describeStoreConformance, GLOB_KEYS, GLOB_MATCHES, PassThroughStore, recordCache, useCacheClock } from 'quickpost-cache/testing';
+       import { createCache } from 'quickpost-cache';
+       const cache = createCache({ store: new PassThroughStore() });
+       const rec = recordCache(cache);
+       const twice = cache.cacheable((n) => n * 2, { key: 'twice:{{n}}', context: (n) => ({ n }) });
+       twice(1);
+       twice(1);
+       console.log(JSON.stringify([typeof describeStoreConformance, typeof describeCacheBehaviour, typeof ChaosStore, GLOB_KEYS.length > 0, typeof GLOB_MATCHES, typeof useCacheClock, rec.misses('twice:{{n}}')]));`,
     ]);
-    expect(result).toEqual(['function', 'function', 'function', true, 'object']);
+    expect(result).toEqual(['function', 'function', 'function', true, 'object', 'function', 2]);
   });
 
   it('runs the cache-behaviour suite on the library quickpost-cache loads, not a copy of it', () => {

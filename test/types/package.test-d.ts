@@ -3,13 +3,21 @@
 // is checked on the files themselves, in test/smoke/dist.test.ts.
 import { Cluster, Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
-import { type Cache, createCache, type MemoryStore, type Store } from 'quickpost-cache';
+import {
+  type Cache,
+  createCache,
+  type Duration,
+  type MemoryStore,
+  type Store,
+} from 'quickpost-cache';
 import { type RedisClient, RedisStore } from 'quickpost-cache/redis';
 import {
   type CacheBehaviourOptions,
   ChaosStore,
   describeCacheBehaviour,
   describeStoreConformance,
+  PassThroughStore,
+  recordCache,
   type StoreConformanceOptions,
 } from 'quickpost-cache/testing';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -37,6 +45,13 @@ describe('published declarations', () => {
     >();
   });
 
+  it('type durations with their unit', () => {
+    createCache({ ttl: '10m', timeout: '150ms', lease: { ttl: '2s' } });
+    // @ts-expect-error not a unit
+    createCache({ ttl: '10 minutes' });
+    expectTypeOf<'1h'>().toExtend<Duration>();
+  });
+
   it('keep RedisStore out of the root entry', () => {
     expectTypeOf<Extract<keyof typeof import('quickpost-cache'), `Redis${string}`>>().toBeNever();
   });
@@ -61,6 +76,30 @@ describe('published declarations', () => {
     expectTypeOf(square).toEqualTypeOf<(n: number) => Promise<number>>();
   });
 
+  it('let a Redis-backed cache be a bare `Cache` (issue 10: it was taken for `Cache<MemoryStore>`)', () => {
+    const onRedis = createCache({ store: new RedisStore({ client: new Redis() }) });
+    const onCluster = createCache({ store: new RedisStore({ client: new Cluster([]) }) });
+    const onOwned = createCache({ store: new RedisStore({ url: 'redis://127.0.0.1' }) });
+    const onRedis5 = createCache({ store: new RedisStore({ client: new Redis5() }) });
+    const takesAnyCache = (cache: Cache) => cache.prefix;
+    takesAnyCache(onRedis);
+    takesAnyCache(onCluster);
+    takesAnyCache(onOwned);
+    takesAnyCache(onRedis5);
+    const caches: Cache[] = [onRedis, onOwned, createCache()];
+    expectTypeOf(caches).toEqualTypeOf<Cache<Store>[]>();
+    // A bare `Cache` is any cache: what its methods answer is a value or a promise, to await.
+    const bare: Cache = onRedis;
+    expectTypeOf(bare.get<number>('k')).toEqualTypeOf<
+      number | undefined | Promise<number | undefined>
+    >();
+    // A cache of a named store type keeps its store's typing.
+    expectTypeOf(onRedis).toEqualTypeOf<Cache<RedisStore<Redis>>>();
+    expectTypeOf(onRedis.get<number>('k')).toEqualTypeOf<Promise<number | undefined>>();
+    // …and is not a cache on a synchronous store.
+    expectTypeOf(onRedis).not.toExtend<Cache<MemoryStore>>();
+  });
+
   it('type quickpost-cache/testing', () => {
     expectTypeOf(describeStoreConformance<RedisStore>)
       .parameter(0)
@@ -81,5 +120,13 @@ describe('published declarations', () => {
     // @ts-expect-error `shared` gives two stores
     describeCacheBehaviour({ name: 'x', create: () => createCache().store, shared: () => [] });
     expectTypeOf(new ChaosStore(createCache().store).inner).toEqualTypeOf<MemoryStore>();
+    // The recorder takes a cache on any store.
+    recordCache(createCache({ store: new RedisStore({ client: new Redis() }) }));
+    expectTypeOf(recordCache(createCache()).misses('posts:{{slug}}')).toEqualTypeOf<number>();
+    // A cache without caching keeps synchronous wrappers synchronous, as on MemoryStore.
+    const off = createCache({ store: new PassThroughStore() });
+    expectTypeOf(
+      off.cacheable((n: number) => n * n, { key: 'sq:{{n}}', context: (n) => ({ n }) }),
+    ).toEqualTypeOf<(n: number) => number>();
   });
 });

@@ -15,7 +15,8 @@ describe('cacheable options are checked when the wrapper is made', () => {
   });
 
   it.each([
-    [{ key: 'k', ttl: -5 }, 'ttl', '`ttl` must be a positive number of seconds, got -5'],
+    [{ key: 'k', ttl: -5 }, 'ttl', '`ttl` must be a positive number of seconds, or a duration'],
+    [{ key: 'k', ttl: -5 }, 'ttl', 'got -5'],
     [{ key: 'k', ttl: 0 }, 'ttl', 'got 0'],
     [{ key: 42 }, 'key', '`key` must be a key template string'],
     [{ key: 'k', debug: 'yes' }, 'debug', "got 'yes'"],

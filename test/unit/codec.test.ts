@@ -1,11 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEntry, encodeEntry, type Serializer, UNREADABLE } from '../../src/codec/index.js';
+import {
+  decodeEntry,
+  encodeEntry,
+  LEASE_MARK,
+  readEntryHeader,
+  type Serializer,
+  UNREADABLE,
+} from '../../src/codec/index.js';
 
 const meta = { expiresAt: 1_700_000_000_000, computeMs: 12 };
 const roundTrip = (value: unknown, serializer?: Serializer) =>
   decodeEntry(encodeEntry(value, meta, serializer), serializer);
 
 describe('stored entries', () => {
+  it('read back their header and payload, for tools that show entries', () => {
+    const upper: Serializer = { serialize: (v) => String(v).toUpperCase(), deserialize: (t) => t };
+    expect(readEntryHeader(encodeEntry({ a: 1 }, meta))).toEqual({
+      version: 1,
+      encoding: 'json',
+      expiresAt: meta.expiresAt,
+      computeMs: meta.computeMs,
+      payload: '{"a":1}',
+    });
+    expect(readEntryHeader(encodeEntry(new Date(0), meta))?.encoding).toBe('tagged');
+    expect(readEntryHeader(encodeEntry('x|y', meta, upper))).toMatchObject({
+      encoding: 'custom',
+      payload: 'X|Y',
+    });
+    for (const other of [
+      `${LEASE_MARK}token`,
+      '{"a":1}',
+      '\x012j|1|2|{}',
+      '\x011x|1|2|{}',
+      '\x011j|1',
+    ]) {
+      expect(readEntryHeader(other), JSON.stringify(other)).toBeUndefined();
+    }
+  });
+
   it('store plain JSON values as readable JSON behind a small header', () => {
     const text = encodeEntry({ title: 'Hello', tags: ['a'] }, meta);
     expect(text).toBe('\x011j|1700000000000|12|{"title":"Hello","tags":["a"]}');

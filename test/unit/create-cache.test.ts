@@ -18,7 +18,11 @@ describe('createCache', () => {
   });
 
   it.each([
-    [{ ttl: -5 }, 'ttl', '[quickpost-cache] `ttl` must be a positive number of seconds, got -5'],
+    [
+      { ttl: -5 },
+      'ttl',
+      "[quickpost-cache] `ttl` must be a positive number of seconds, or a duration such as '10m' (a number right before ms, s, m, h or d), got -5",
+    ],
     [{ ttl: Number.NaN }, 'ttl', 'got NaN'],
     [{ ttl: '60' }, 'ttl', "got '60'"],
     [{ prefix: 'my app' }, 'prefix', '`prefix` must be a non-empty string of letters, digits'],
@@ -28,7 +32,7 @@ describe('createCache', () => {
     [{ prefix: '' }, 'prefix', "got ''"],
     [{ store: {} }, 'store', 'missing: get, set, delete, deletePattern'],
     [{ store: { get() {}, set() {}, delete() {} } }, 'store', 'missing: deletePattern'],
-    [{ logger: { debug() {} } }, 'logger', 'missing: info, warn, error'],
+    [{ logger: { debug() {} } }, 'logger', 'missing: warn, error'],
     [{ serializer: { serialize() {} } }, 'serializer', 'missing: deserialize'],
     [{ debug: 1 }, 'debug', 'must be true or false'],
     [{ prefx: 'x' }, 'prefx', '`prefx` is not an option of createCache; known options are'],

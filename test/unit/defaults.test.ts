@@ -94,5 +94,9 @@ describe('plain wrappers', () => {
     expect(wrapped.length).toBe(2);
     const named = cacheable(async () => 1, { key: 'one', name: 'getOne' });
     expect(named.name).toBe('getOne');
+    expect(cacheable(async () => 1, { key: 'one' }).name).toBe('cacheable(one)');
+    expect(invalidating(async () => 1, { patterns: ['one', 'two:*'] }).name).toBe(
+      'invalidating(one, two:*)',
+    );
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createCache, InvalidOptionError, MemoryStore } from '../../src/index.js';
+import {
+  createCache,
+  InvalidationError,
+  InvalidOptionError,
+  MemoryStore,
+  MissingContextValueError,
+} from '../../src/index.js';
 import { ChaosStore } from '../../src/testing/index.js';
 import { AsyncMemoryStore, recordingLogger } from '../helpers/stores.js';
 
@@ -179,18 +185,58 @@ describe('invalidating', () => {
     ]);
   });
 
-  it('returns the result and reports when rendering from the result fails', async () => {
-    const logger = recordingLogger();
-    const cache = createCache({ logger });
-    const result = { slug: undefined as unknown as string };
-    const createPost = cache.invalidating(async () => result, {
+  // Issue 10: a `contextFromResult` bug was logged like a store failure and the result returned,
+  // leaving the entries stale until their TTL with nothing but a log line to show for it.
+  it.each(['report', 'throw'] as const)(
+    'with invalidationErrors: %s, rejects with InvalidationError carrying the result when `contextFromResult` leaves a value out, and invalidates every key its patterns could match',
+    async (invalidationErrors) => {
+      const { store, left } = seeded();
+      const logger = recordingLogger();
+      const cache = createCache({ store, logger, invalidationErrors });
+      const result = { slug: undefined as unknown as string };
+      const createPost = cache.invalidating(async () => result, {
+        patterns: ['posts:{{slug}}:*', 'users:{{slug}}:profile'],
+        contextFromResult: (post) => ({ slug: post.slug }),
+      });
+      const error = (await createPost().catch((e: unknown) => e)) as InvalidationError;
+      expect(error).toBeInstanceOf(InvalidationError);
+      expect(error).toMatchObject({
+        code: 'E_INVALIDATION_FAILED',
+        reason: 'contextFromResult',
+        patterns: ['quickpost:posts:*:*', 'quickpost:users:*:profile'],
+      });
+      expect(error.result).toBe(result);
+      expect(error.message).toContain('a bug to fix in `contextFromResult`');
+      expect(error.cause).toBeInstanceOf(MissingContextValueError);
+      expect(error.cause).toMatchObject({ origin: 'contextFromResult', placeholder: 'slug' });
+      expect((error.cause as Error).message).toContain(
+        'but the `contextFromResult` function of invalidating(posts:{{slug}}:*, users:{{slug}}:profile) returned none',
+      );
+      // Every post (and every user profile) is gone: nothing the bug kept from being invalidated
+      // stays stale.
+      expect(left()).toEqual([]);
+      expect(logger.lines.error).toEqual([]);
+    },
+  );
+
+  it('passes the error `contextFromResult` threw on as the cause, synchronously for a synchronous mutation on a synchronous store', () => {
+    const { cache, left } = seeded();
+    const bug = new TypeError("Cannot read properties of null (reading 'slug')");
+    const createPost = cache.invalidating((): { slug: string } | null => null, {
       patterns: ['posts:{{slug}}:*'],
-      contextFromResult: (post) => ({ slug: post.slug }),
+      contextFromResult: () => {
+        throw bug;
+      },
     });
-    expect(await createPost()).toBe(result);
-    expect(logger.lines.error).toEqual([
-      expect.stringContaining('anonymous succeeded but `contextFromResult` failed'),
-    ]);
+    let error: unknown;
+    try {
+      createPost();
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(InvalidationError);
+    expect(error).toMatchObject({ reason: 'contextFromResult', result: null, cause: bug });
+    expect(left()).toEqual(['users:1:profile']);
   });
 
   it('rejects (never throws) when a sync mutation throws on an asynchronous store', async () => {

@@ -1,7 +1,8 @@
 /**
  * The layout shows the architecture, and imports go one way: entries → the public `Cache` →
  * wrappers → the cache's machinery (src/core) → stores → the template compiler and the codec →
- * errors and utilities. A module imports only from its own layer or below.
+ * errors and utilities; the test suites and the command line (its entry, src/cli.ts, on top) are
+ * built on all of it. A module imports only from its own layer or below.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -28,6 +29,8 @@ const LAYERS: [prefix: string, layer: number][] = [
   ['redis.ts', 8],
   ['adapters/', 8],
   ['testing/', 9],
+  ['cli/', 9],
+  ['cli.ts', 10],
 ];
 
 function layerOf(path: string): number {

@@ -7,6 +7,7 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../../src/index.js';
+import { ChaosStore } from '../../src/testing/index.js';
 import { deferred, recordingLogger } from '../helpers/stores.js';
 
 /**
@@ -157,5 +158,83 @@ describe('leases when the store is slow or failing', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(store.inner.get('quickpost:k')).toBeUndefined();
     store.compareAndSet = cas;
+  });
+});
+
+describe('a miss takes the lease in its read (leasing read)', () => {
+  async function setUp() {
+    const chaos = new ChaosStore(new MemoryStore());
+    const cache = createCache({ store: chaos });
+    let runs = 0;
+    const get = cache.cacheable(
+      async (id: string) => {
+        runs += 1;
+        return `v${id}`;
+      },
+      { key: 'k:{{id}}', context: (id) => ({ id }) },
+    );
+    // The first lease of a cache asks the store's permission first, through the usual path.
+    await get('first');
+    const before = { ...chaos.calls };
+    const sent = () =>
+      Object.fromEntries(
+        Object.entries(chaos.calls)
+          .map(([method, n]) => [method, n - before[method as keyof typeof before]])
+          .filter(([, n]) => n !== 0),
+      );
+    return { chaos, cache, get, sent, runs: () => runs };
+  }
+
+  it('reads a new key and takes its lease in one call, then fills: no separate lease request', async () => {
+    const { get, sent, runs } = await setUp();
+    expect(await get('a')).toBe('va');
+    // get counts the leasing read; the index write goes out beside it; the fill replaces the lease.
+    expect(sent()).toEqual({ get: 1, track: 1, compareAndSet: 1 });
+    expect(runs()).toBe(2);
+    expect(await get('a')).toBe('va');
+    expect(sent()).toEqual({ get: 2, track: 1, compareAndSet: 1 });
+  });
+
+  it('reads a key it found present with a plain read, and again with a leasing read once an invalidation removed it', async () => {
+    const { chaos, cache, get, sent } = await setUp();
+    const inner = chaos.inner;
+    let leasingReads = 0;
+    const original = inner.getOrLease.bind(inner);
+    inner.getOrLease = (key, lease, ttlMs) => {
+      leasingReads += 1;
+      return original(key, lease, ttlMs);
+    };
+    await get('b');
+    expect(leasingReads).toBe(1);
+    await get('b');
+    expect(leasingReads).toBe(1);
+    await cache.delete('k:{{id}}', { id: 'b' });
+    expect(await get('b')).toBe('vb');
+    expect(leasingReads).toBe(2);
+    expect(sent().setIfAbsent).toBeUndefined();
+  });
+
+  it('shares one leasing read among callers arriving before it is sent: one of them computes', async () => {
+    const { get, sent, runs } = await setUp();
+    expect(await Promise.all([get('c'), get('c'), get('c')])).toEqual(['vc', 'vc', 'vc']);
+    expect(runs()).toBe(2);
+    expect(sent()).toEqual({ get: 1, track: 1, compareAndSet: 1 });
+  });
+
+  it('releases the lease and computes alone when the index write beside the read fails', async () => {
+    const { chaos, get, sent } = await setUp();
+    chaos.fail('track');
+    expect(await get('d')).toBe('vd');
+    expect(sent()).toMatchObject({ get: 1, track: 1, compareAndDelete: 1 });
+    expect(sent().compareAndSet).toBeUndefined();
+    expect(chaos.inner.get('quickpost:k:d')).toBeUndefined();
+  });
+
+  it('releases a lease whose read timed out, so that nobody waits for it', async () => {
+    const { chaos, get } = await setUp();
+    chaos.delay('get', 400);
+    expect(await get('e')).toBe('ve');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(chaos.inner.get('quickpost:k:e')).toBeUndefined();
   });
 });

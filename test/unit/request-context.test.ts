@@ -146,8 +146,9 @@ describe('a cache with a request context', () => {
       await expect(getProfile()).resolves.toBe(1);
       const error = await getSettings().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MissingContextValueError);
+      expect(error).toMatchObject({ origin: 'context' });
       expect((error as Error).message).toMatch(
-        /neither the `context` function nor the request context has one/,
+        /neither the `context` function of cacheable\(settings:\{\{user_id\}\}\) nor the request context has one/,
       );
     });
   });
@@ -158,7 +159,9 @@ describe('a cache with a request context', () => {
       key: 'posts:{{slug}}',
       context: () => ({}) as { slug: string },
     });
-    expect(() => get('a')).toThrow(/Return `slug` from the `context` function/);
+    expect(() => get('a')).toThrow(
+      /returned none \(or undefined\)\. Return `slug` from `context`\.$/,
+    );
   });
 
   it('shows listeners the template’s values from the request context, never its other values', async () => {

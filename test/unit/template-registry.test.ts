@@ -96,7 +96,7 @@ describe('checking invalidation patterns against the key templates', () => {
     );
     await expect(save('a')).rejects.toThrow(InvalidOptionError);
     await expect(save('a')).rejects.toThrow(
-      /the pattern post:\{\{slug\}\}:\* of anonymous matches/,
+      /the pattern post:\{\{slug\}\}:\* of invalidating\(post:\{\{slug\}\}:\*\) matches/,
     );
     expect(ran).toBe(false);
   });

@@ -4,6 +4,7 @@ import {
   compileTemplate,
   InvalidContextValueError,
   MissingContextValueError,
+  matchGlob,
   TemplateSyntaxError,
 } from '../../src/index.js';
 import {
@@ -14,7 +15,7 @@ import {
   SPACE_OR_CONTROL,
   VALUE_EXTRA,
 } from '../../src/template/chars.js';
-import { parseTemplate, type TemplateMode } from '../../src/template/index.js';
+import { parseTemplate, type TemplateMode, widenPattern } from '../../src/template/index.js';
 import { templateCases } from '../helpers/template-cases.js';
 
 describe('compileTemplate', () => {
@@ -162,5 +163,32 @@ describe('the template grammar (the type-level grammar runs on the same table)',
       check(`{{a}}${c}{{b}}`, 'pattern', text && !valueChar.has(c));
     }
     expect(disagreements).toEqual([]);
+  });
+});
+
+describe('widenPattern (what an invalidation falls back to when `contextFromResult` fails)', () => {
+  it.each([
+    ['posts:{{slug}}:*', 'posts:*:*'],
+    ['users:{{id}}:profile', 'users:*:profile'],
+    ['posts:list:*', 'posts:list:*'],
+    ['{{tenant}}:posts:{{slug}}', '*:posts:*'],
+    // A `*` after a `\` would be escaped, inside `[...]` a literal: the whole pattern widens.
+    ['posts\\{{slug}}', '*'],
+    ['posts:[{{letter}}]x:*', '*'],
+  ])('widens %s to %s', (pattern, widened) => {
+    expect(widenPattern(pattern)).toBe(widened);
+  });
+
+  it('matches every key that any rendering of the pattern matches', () => {
+    const pattern = 'posts:{{slug}}:{{page}}:*';
+    const widened = widenPattern(pattern);
+    for (const context of [
+      { slug: 'a', page: 1 },
+      { slug: 'x:y*', page: 'z' },
+      { slug: { tag: 'redis' }, page: '' },
+    ]) {
+      const key = `${compilePattern(pattern)(context).slice(0, -1)}comments`;
+      expect(matchGlob(widened, key)).toBe(true);
+    }
   });
 });

@@ -18,8 +18,9 @@ export class UnsentReads {
   /**
    * The reply to a read of `key`: the read not yet sent, joined, or a new one, sent after the
    * code queued now has run (`process.nextTick`), so that callers arriving meanwhile join it.
+   * `send` replaces the usual read for a new one (a read that may take the key's lease).
    */
-  read(key: string): Promise<unknown> {
+  read(key: string, send: (key: string) => unknown = this.#send): Promise<unknown> {
     const unsent = this.#unsent.get(key);
     if (unsent !== undefined) return unsent;
     const reply = new Promise<unknown>((resolve) => {
@@ -27,7 +28,7 @@ export class UnsentReads {
         // From now on it is sent: later readers send their own.
         this.#unsent.delete(key);
         try {
-          resolve(this.#send(key));
+          resolve(send(key));
         } catch (error) {
           resolve(Promise.reject(error));
         }

@@ -8,7 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isEntry, isLease, LEASE_MARK } from '../../codec/index.js';
-import type { AtomicStore, Store } from '../../stores/store.js';
+import {
+  type AtomicStore,
+  type LeasingReadStore,
+  leasingReadOf,
+  type Store,
+} from '../../stores/store.js';
 import { attempt, isThenable } from '../../util/maybe-promise.js';
 import {
   type Maybe,
@@ -30,6 +35,39 @@ export type Acquired =
   | { readonly kind: 'alone' };
 
 const ALONE: Acquired = { kind: 'alone' };
+
+/**
+ * What a leasing read found (see {@link Leases.readOrLease}): the key's text, or the lease it took
+ * when the key was absent, or, when the lease could not be made safe, neither (`alone`).
+ */
+export class LeaseRead {
+  /** The text the key held, when it was present. */
+  readonly raw: string | undefined;
+  /** Whether the read took the key's lease (the key was absent). */
+  readonly leased: boolean;
+  /** The key was absent but its lease is not usable: compute and store nothing. */
+  readonly alone: boolean;
+  #marker: string | undefined;
+
+  constructor(raw: string | undefined, marker: string | undefined, alone = false) {
+    this.raw = raw;
+    this.#marker = marker;
+    this.leased = marker !== undefined;
+    this.alone = alone;
+  }
+
+  /**
+   * The lease taken, to the first caller that asks (callers sharing the read join its
+   * computation); `undefined` after, or when no lease was taken.
+   */
+  take(): string | undefined {
+    const marker = this.#marker;
+    this.#marker = undefined;
+    return marker;
+  }
+}
+
+const ALONE_READ = new LeaseRead(undefined, undefined, true);
 /** A value no lease or entry ever holds: the permission probe's compare never matches. */
 const PROBE = 'quickpost-cache permission probe';
 const noop = () => undefined;
@@ -47,6 +85,10 @@ export class Leases {
   readonly #onRefused: (error: unknown) => void;
   /** Whether the store lets us run its atomic writes, once asked (see {@link #permitted}). */
   #permission: Promise<boolean> | undefined;
+  /** The store's leasing read, used once the store let us take a lease. */
+  readonly #leasingRead: (Store & LeasingReadStore) | undefined;
+  /** Set once the permission probe answered yes. */
+  #allowed = false;
 
   /**
    * `onRefused` is called once if the store refuses the atomic writes for lack of permission
@@ -60,6 +102,60 @@ export class Leases {
     this.#services = services;
     this.#atomic = atomic;
     this.#onRefused = onRefused;
+    this.#leasingRead = leasingReadOf(atomic);
+  }
+
+  /** Whether a read may take the lease of an absent key at once (the store can, and lets us). */
+  get leaseOnRead(): boolean {
+    return this.#allowed && this.#leasingRead !== undefined;
+  }
+
+  /**
+   * Reads `call.key`, taking its lease if it is absent, with the key tracked in the store's index
+   * in the same round trip: a miss then costs one round trip before the function runs instead of
+   * two. As with {@link acquire}, a lease counts only once the key is tracked (else it is
+   * released and the caller computes alone). Use only while {@link leaseOnRead}.
+   */
+  readOrLease(call: ReadCall): Promise<LeaseRead> {
+    const { key, plan } = call;
+    const services = this.#services;
+    const leasing = this.#leasingRead as Store & LeasingReadStore;
+    const marker = newMarker();
+    let tracked: Promise<unknown>;
+    try {
+      tracked = Promise.resolve(services.track(key, trackTtlMs(services, plan)));
+    } catch (error) {
+      tracked = Promise.reject(error);
+    }
+    // Awaited only if the lease is taken; a hit does not wait for it.
+    tracked.catch(noop);
+    let read: Promise<string | null | undefined>;
+    try {
+      read = Promise.resolve(
+        services.guard.run(() => leasing.getOrLease(key, marker, services.leaseTtlMs)),
+      );
+    } catch (error) {
+      read = Promise.reject(error);
+    }
+    return read.then(
+      (raw) => {
+        const text = textOf(raw);
+        if (text !== undefined) return new LeaseRead(text, undefined);
+        return tracked.then(
+          () => new LeaseRead(undefined, marker),
+          (error: unknown) => {
+            services.report('lease', key, error, plan.source);
+            this.release(key, marker);
+            return ALONE_READ;
+          },
+        );
+      },
+      (error: unknown) => {
+        // A request that timed out may still take the lease: it must not outlive this call.
+        this.release(key, marker);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -71,7 +167,10 @@ export class Leases {
     this.#permission ??= Promise.resolve()
       .then(() => this.#services.guard.bound(() => this.#atomic.compareAndDelete(key, PROBE)))
       .then(
-        () => true,
+        () => {
+          this.#allowed = true;
+          return true;
+        },
         (error: unknown) => {
           if (isPermissionError(error)) {
             this.#onRefused(error);

@@ -14,7 +14,7 @@ import { isComputing, type Maybe, type ReadCall, type ReadServices, runFunction 
 import { UnsentReads } from './coalesce.js';
 import { Filler } from './fill.js';
 import { ALWAYS, type Flight, Flights, type Outcome, tick, vouchesFor } from './flights.js';
-import { Leases } from './lease.js';
+import { LeaseRead, Leases } from './lease.js';
 import { Refresher } from './refresh.js';
 import { MISS, reasonOf, State, stateOf, textOf, Verdicts } from './verdict.js';
 
@@ -29,6 +29,8 @@ type Start =
 
 const ABSENT: Start = { kind: 'read', raw: undefined };
 const UNPROTECTED: Start = { kind: 'unprotected' };
+/** How many keys {@link ReadThrough} remembers as present (to read them with a plain GET). */
+const PRESENT_KEYS = 4096;
 
 /** Read-through for one cache instance. */
 export class ReadThrough {
@@ -41,6 +43,11 @@ export class ReadThrough {
   #leases: Leases | undefined;
   readonly #refresher: Refresher;
   readonly #unsent: UnsentReads;
+  /**
+   * Keys this instance recently found or stored, with when their entry goes (ms): a read of any
+   * other key is expected to miss, and takes the lease at once if the store can. Oldest first.
+   */
+  readonly #present = new Map<string, number>();
 
   constructor(services: ReadServices) {
     this.#services = services;
@@ -164,17 +171,26 @@ export class ReadThrough {
    * they store nothing, and callers arriving from now on do not join them.
    */
   abandon(pattern: string): void {
-    if (this.#flights.size === 0 && this.#refresher.size === 0) return;
+    if (this.#flights.size === 0 && this.#refresher.size === 0 && this.#present.size === 0) return;
     const matches = createGlobMatcher(pattern);
     this.#flights.abandon(matches);
     this.#refresher.abandon(matches);
+    for (const key of this.#present.keys()) if (matches(key)) this.#present.delete(key);
   }
 
   /** One store read and what follows from it. */
   #readOnce(call: ReadCall): Promise<unknown> {
     const since = this.#services.tier?.begin();
-    return this.#unsent.read(call.key).then(
-      (raw) => this.#afterRead(call, textOf(raw), since),
+    const leases = this.#leases;
+    const reply =
+      leases?.leaseOnRead === true && !this.#expectsHit(call.key)
+        ? this.#unsent.read(call.key, () => leases.readOrLease(call))
+        : this.#unsent.read(call.key);
+    return reply.then(
+      (raw) =>
+        raw instanceof LeaseRead
+          ? this.#afterLeaseRead(call, raw, since)
+          : this.#afterRead(call, textOf(raw), since),
       (error: unknown) => {
         this.#services.report('get', call.key, error, call.plan.source);
         return this.#miss(call, UNPROTECTED);
@@ -182,10 +198,42 @@ export class ReadThrough {
     );
   }
 
+  /** Whether `key` was found or stored lately, and its entry should still be there. */
+  #expectsHit(key: string): boolean {
+    const until = this.#present.get(key);
+    return until !== undefined && until > Date.now();
+  }
+
+  /** Remembers that `key` holds an entry until `until` (ms). */
+  #found(key: string, until: number): void {
+    if (this.#leases?.leaseOnRead !== true) return;
+    const present = this.#present;
+    if (present.size >= PRESENT_KEYS && !present.has(key)) {
+      present.delete(present.keys().next().value as string);
+    }
+    present.set(key, until);
+  }
+
+  /** What a leasing read found: an entry (as a plain read), or the key's lease. */
+  #afterLeaseRead(call: ReadCall, read: LeaseRead, since: number | undefined): unknown {
+    if (!read.leased) {
+      return read.alone ? this.#miss(call, UNPROTECTED) : this.#afterRead(call, read.raw, since);
+    }
+    const marker = read.take();
+    // Callers that shared the read join the computation of the first one.
+    if (marker === undefined) return this.#miss(call, ABSENT);
+    if (this.#flights.get(call.key) !== undefined) {
+      (this.#leases as Leases).release(call.key, marker);
+      return this.#join(call);
+    }
+    return this.#miss(call, { kind: 'leased', marker });
+  }
+
   #afterRead(call: ReadCall, raw: string | undefined, since: number | undefined): unknown {
     const state = stateOf(raw, call.plan.staleMs, Date.now());
     switch (state) {
       case State.Absent:
+        this.#present.delete(call.key);
         return this.#miss(call, ABSENT);
       case State.Fresh:
       case State.Stale: {
@@ -229,6 +277,7 @@ export class ReadThrough {
     if (since !== undefined && tier !== undefined && plan.l1 && state === State.Fresh) {
       tier.keep(key, since, decoded, raw, entryExpiresAt(raw));
     }
+    this.#found(key, entryExpiresAt(raw) + plan.staleMs);
     if (state === State.Stale) {
       if (events.has('stale')) events.emit('stale', { source: plan.source, key });
       if (this.#flights.get(key) === undefined) this.#refresher.start(call, raw, 'stale');
@@ -334,6 +383,7 @@ export class ReadThrough {
       return { value, confirmedAt: startedAt };
     }
     this.#filler.reported(key, plan, filled);
+    if (filled) this.#found(key, Date.now() + this.#filler.storeTtl(plan));
     return { value, confirmedAt: filled ? sentAt : startedAt };
   }
 

@@ -1,0 +1,190 @@
+/**
+ * QuickPost's reads and writes with the cache in front: every read is a `cacheable` wrapper, every
+ * write an `invalidating` wrapper that deletes exactly the entries its change makes wrong.
+ *
+ * | read | key template | what changes it |
+ * | --- | --- | --- |
+ * | a post, with its counts | `posts:{{slug}}` | create, edit, comment (commentCount), like (likeCount) |
+ * | a page of posts | `posts:list:{{filters}}` | create, edit (title, body, tags) |
+ * | a post's comments | `posts:{{slug}}:comments:{{sort}}` | create, comment |
+ * | who likes a post | `posts:{{slug}}:likes` | create, like |
+ * | a user's profile | `profile:{{user_id}}` | that user's profile edit |
+ *
+ * Lists carry no counts, so comments and likes leave them alone. A read of a post that does not
+ * exist caches `null` (a 404): creating the post invalidates `posts:{{slug}}:*`, which covers the
+ * post's key and every key under it.
+ */
+import type { Cache } from '../../src/index.js';
+import type { Comment, Post, PostPatch, Profile, ProfilePatch, Repository } from './repository.js';
+import { type SignedIn, userContext, type Viewer } from './viewer.js';
+
+/** Posts per page of `GET /posts`. */
+export const PAGE_SIZE = 10;
+
+/** A post as `GET /posts/:slug` shows it. */
+export interface PostView extends Post {
+  commentCount: number;
+  likeCount: number;
+}
+
+/** The filters of a list, hashed into its key (`{ page }` or `{ tag, page }`). */
+export interface PostFilters {
+  tag?: string;
+  page: number;
+}
+
+/** Who likes a post. */
+export interface Likes {
+  likeCount: number;
+  users: string[];
+}
+
+/** What a like toggle did. */
+export interface LikeState {
+  liked: boolean;
+  likeCount: number;
+}
+
+/** The input of a new post. */
+export interface PostInput {
+  slug: string;
+  title: string;
+  body: string;
+  tags: string[];
+}
+
+/** QuickPost's cached reads and invalidating writes on `cache` and `repository`. */
+export function createQuickPost(cache: Cache, repository: Repository) {
+  const viewOf = async (post: Post): Promise<PostView> => {
+    const [commentCount, likers] = await Promise.all([
+      repository.countComments(post.slug),
+      repository.listLikers(post.slug),
+    ]);
+    return { ...post, commentCount, likeCount: likers.length };
+  };
+  const existing = async (slug: string): Promise<boolean> =>
+    (await repository.findPost(slug)) !== undefined;
+  // Every mutation's patterns must match the keys of these reads: `strict` makes a pattern that
+  // matches none of them (such as the original `posts:{{obj_id}}:*`) throw at its first call.
+  const strict = true;
+
+  return {
+    /** A post with its comment and like counts; `null` when there is none. */
+    getPost: cache.cacheable(
+      async function getPost(slug: string): Promise<PostView | null> {
+        const post = await repository.findPost(slug);
+        return post === undefined ? null : viewOf(post);
+      },
+      { key: 'posts:{{slug}}', context: (slug) => ({ slug }), ttl: 600 },
+    ),
+
+    /** A page of posts, newest first, without counts. */
+    listPosts: cache.cacheable(
+      async function listPosts(filters: PostFilters): Promise<Post[]> {
+        return repository.listPosts({
+          tag: filters.tag,
+          offset: (filters.page - 1) * PAGE_SIZE,
+          limit: PAGE_SIZE,
+        });
+      },
+      // An object is hashed into the key: `{ tag, page }` and `{ page, tag }` share one entry.
+      { key: 'posts:list:{{filters}}', context: (filters) => ({ filters }), ttl: 300 },
+    ),
+
+    /** A post's comments in either order; `null` when there is no such post. */
+    getComments: cache.cacheable(
+      async function getComments(slug: string, sort: 'asc' | 'desc'): Promise<Comment[] | null> {
+        return (await existing(slug)) ? repository.listComments(slug, sort) : null;
+      },
+      { key: 'posts:{{slug}}:comments:{{sort}}', context: (slug, sort) => ({ slug, sort }) },
+    ),
+
+    /** Who likes a post; `null` when there is no such post. */
+    getLikes: cache.cacheable(
+      async function getLikes(slug: string): Promise<Likes | null> {
+        if (!(await existing(slug))) return null;
+        const users = await repository.listLikers(slug);
+        return { likeCount: users.length, users };
+      },
+      { key: 'posts:{{slug}}:likes', context: (slug) => ({ slug }), ttl: 60 },
+    ),
+
+    /**
+     * The caller's profile. Its key holds the user id, so no user is ever served another's
+     * cached profile.
+     */
+    getProfile: cache.cacheable(
+      async function getProfile(viewer: SignedIn): Promise<Profile> {
+        return (
+          (await repository.findProfile(viewer.userId)) ?? {
+            userId: viewer.userId,
+            fullName: null,
+            bio: null,
+          }
+        );
+      },
+      { key: 'profile:{{user_id}}', context: userContext, ttl: 3600 },
+    ),
+
+    /** Creates a post; `DuplicateSlugError` when the slug is taken. */
+    createPost: cache.invalidating(
+      async function createPost(viewer: Viewer, input: PostInput): Promise<PostView> {
+        return viewOf(await repository.insertPost({ ...input, author: viewer.userId }));
+      },
+      {
+        // The post's own key (a cached 404), its comments and likes, and every list.
+        patterns: ['posts:{{slug}}:*', 'posts:list:*'],
+        context: (_viewer, input) => ({ slug: input.slug }),
+        strict,
+      },
+    ),
+
+    /** Edits a post; `PostNotFoundError` when there is none. */
+    updatePost: cache.invalidating(
+      async function updatePost(slug: string, patch: PostPatch): Promise<PostView> {
+        return viewOf(await repository.updatePost(slug, patch));
+      },
+      // The post and every list (title, body and tags show there); not its comments or likes.
+      { patterns: ['posts:{{slug}}', 'posts:list:*'], context: (slug) => ({ slug }), strict },
+    ),
+
+    /** Comments on a post; `PostNotFoundError` when there is none. */
+    addComment: cache.invalidating(
+      async function addComment(viewer: Viewer, slug: string, text: string): Promise<Comment> {
+        return repository.insertComment(slug, viewer.userId, text);
+      },
+      // The post (its commentCount) and its comments in both orders.
+      {
+        patterns: ['posts:{{slug}}', 'posts:{{slug}}:comments:*'],
+        context: (_viewer, slug) => ({ slug }),
+        strict,
+      },
+    ),
+
+    /** Likes a post for the caller, or takes the like back; `PostNotFoundError` when there is none. */
+    toggleLike: cache.invalidating(
+      async function toggleLike(viewer: SignedIn, slug: string): Promise<LikeState> {
+        const liked = await repository.toggleLike(slug, viewer.userId);
+        return { liked, likeCount: (await repository.listLikers(slug)).length };
+      },
+      // The post (its likeCount) and who likes it. The original system invalidated
+      // `posts:{{obj_id}}:*` here, a pattern that never matched a post keyed by slug.
+      {
+        patterns: ['posts:{{slug}}', 'posts:{{slug}}:likes'],
+        context: (_viewer, slug) => ({ slug }),
+        strict,
+      },
+    ),
+
+    /** Saves the caller's profile. */
+    updateProfile: cache.invalidating(
+      async function updateProfile(viewer: SignedIn, patch: ProfilePatch): Promise<Profile> {
+        return repository.saveProfile(viewer.userId, patch);
+      },
+      { patterns: ['profile:{{user_id}}'], context: userContext, strict },
+    ),
+  };
+}
+
+/** QuickPost's cached reads and writes. */
+export type QuickPost = ReturnType<typeof createQuickPost>;
