@@ -13,12 +13,14 @@ const common = {
   splitting: true,
 } as const;
 
-// The library (`quickpost-cache`, which never loads ioredis nor a web framework), its Redis store
-// (`quickpost-cache/redis`) and the framework adapters (`quickpost-cache/express`, …), each of
+// The library (`quickpost-cache`, which never loads ioredis, OpenTelemetry nor a web framework),
+// its Redis store (`quickpost-cache/redis`), its OpenTelemetry instrumentation
+// (`quickpost-cache/otel`) and the framework adapters (`quickpost-cache/express`, …), each of
 // which loads only its own framework.
 const entries = {
   index: 'src/index.ts',
   redis: 'src/redis.ts',
+  otel: 'src/otel.ts',
   express: 'src/adapters/express.ts',
   fastify: 'src/adapters/fastify.ts',
   hono: 'src/adapters/hono.ts',

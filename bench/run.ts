@@ -6,7 +6,9 @@
  * testcontainers (see test/helpers/redis-servers.ts for the environment it reads).
  *
  * Options (environment): BENCH_OPS (operations per measurement, default 20000); BENCH_SIZES
- * (keyspace sizes of the invalidation benchmark, default `100000,1000000`; empty skips it).
+ * (keyspace sizes of the invalidation benchmark, default `100000,1000000`; empty skips it);
+ * BENCH_ONLY (a regular expression: only the operations whose name matches are measured, e.g.
+ * `BENCH_ONLY='floor|1,000 keys|l1 tier,|l1 tier$'`).
  */
 import { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -16,6 +18,7 @@ import { type RunningRedis, startRedisServers } from '../test/helpers/redis-serv
 
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);
 const CONCURRENCY = 64;
+const ONLY = new RegExp(process.env.BENCH_ONLY ?? '');
 
 interface Result {
   name: string;
@@ -69,8 +72,9 @@ function summarize(name: string, workers: number, latencies: number[], seconds: 
 async function compare(
   workers: number,
   total: number,
-  operations: [name: string, op: (i: number) => Promise<unknown>][],
+  all: [name: string, op: (i: number) => Promise<unknown>][],
 ): Promise<Result[]> {
+  const operations = all.filter(([name]) => ONLY.test(name));
   const rounds = 10;
   const latencies = operations.map(() => [] as number[]);
   const seconds = operations.map(() => 0);
@@ -138,6 +142,11 @@ async function main(): Promise<void> {
     });
     await getPost('hit');
     for (let i = 0; i < 1000; i += 1) await getPost(`warm-${i}`);
+    // The same entries read by a cache without `cache.stats()` counters: what they cost a hit.
+    const getPostNoStats = createCache({ store, prefix: 'bench', stats: false }).cacheable(
+      async (slug: string) => ({ ...value, slug }),
+      { key: 'posts:{{slug}}', context: (slug) => ({ slug }), ttl: 3600 },
+    );
     await cache.set('manual:post', value, { ttl: 3600 });
     let missCounter = 0;
     const unindexed = createCache({ store: unindexedStore, prefix: 'bench-noindex' });
@@ -147,6 +156,16 @@ async function main(): Promise<void> {
       context: (slug) => ({ slug }),
       ttl: 3600,
     });
+    const tieredNoStats = createCache({
+      store: tieredStore,
+      prefix: 'bench-l1-nostats',
+      l1: true,
+      stats: false,
+    });
+    const getPostTieredNoStats = tieredNoStats.cacheable(
+      async (slug: string) => ({ ...value, slug }),
+      { key: 'posts:{{slug}}', context: (slug) => ({ slug }), ttl: 3600 },
+    );
     const tierModes = (['decoded', 'shared'] as const).map((values) => {
       const modeCache = createCache({
         store: tieredStore,
@@ -204,6 +223,9 @@ async function main(): Promise<void> {
       await getPostTiered('hit');
       await new Promise((resolve) => setTimeout(resolve, 50));
       await run(workers, 2000, () => getPostTiered('hit'));
+      await getPostTieredNoStats('hit');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await run(workers, 2000, () => getPostTieredNoStats('hit'));
       for (const mode of tierModes) {
         await mode.wrapped('hit');
         await run(workers, 2000, () => mode.wrapped('hit'));
@@ -220,6 +242,7 @@ async function main(): Promise<void> {
           ],
           ['cacheable hit (one hot key)', () => getPost('hit')],
           ['cacheable hit, 1,000 keys', (i) => getPost(`warm-${i % 1000}`)],
+          ['cacheable hit, 1,000 keys, stats off', (i) => getPostNoStats(`warm-${i % 1000}`)],
           [
             'raw GET + JSON.parse, auto-pipelining',
             async () => JSON.parse((await rawPipelined.get('bench:raw:post')) as string),
@@ -230,6 +253,7 @@ async function main(): Promise<void> {
           ],
           ['manual get', () => cache.get('manual:post')],
           ['cacheable hit, l1 tier', () => getPostTiered('hit')],
+          ['cacheable hit, l1 tier, stats off', () => getPostTieredNoStats('hit')],
           ...tierModes.map(
             (mode) =>
               [`cacheable hit, l1 tier (values: '${mode.values}')`, () => mode.wrapped('hit')] as [
@@ -261,6 +285,7 @@ async function main(): Promise<void> {
 
     print(results);
     await tiered.close({ timeout: 100 });
+    await tieredNoStats.close({ timeout: 100 });
     for (const mode of tierModes) await mode.modeCache.close({ timeout: 100 });
     await raw.flushdb();
     const sizes = (process.env.BENCH_SIZES ?? '100000,1000000')
@@ -442,6 +467,15 @@ function print(results: Result[]): void {
       console.log(
         `cacheable hit (1,000 keys) / floor, ${mode}: median time ${(hit.p50 / floor.p50).toFixed(2)}x, throughput ${(hit.opsPerSec / floor.opsPerSec).toFixed(2)}x (target: time <= 1.10x)`,
       );
+    }
+    for (const name of ['cacheable hit, 1,000 keys', 'cacheable hit, l1 tier']) {
+      const on = results.find((r) => r.mode === mode && r.name === name);
+      const off = results.find((r) => r.mode === mode && r.name === `${name}, stats off`);
+      if (on && off) {
+        console.log(
+          `${name}, stats on / off, ${mode}: median time ${(on.p50 / off.p50).toFixed(2)}x, throughput ${(on.opsPerSec / off.opsPerSec).toFixed(2)}x`,
+        );
+      }
     }
   }
 }

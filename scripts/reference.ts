@@ -64,6 +64,21 @@ const SECTIONS: Section[] = [
     sources: ['src/cache.ts#WriteOptions'],
   },
   {
+    heading: 'cache.stats(options)',
+    intro: 'Options of `stats` (the counters it answers are described in the README).',
+    sources: ['src/cache.ts#StatsOptions'],
+  },
+  {
+    heading: 'cache.health(options)',
+    intro: 'Options of `health`.',
+    sources: ['src/cache.ts#HealthOptions'],
+  },
+  {
+    heading: 'instrumentCache(cache, options)',
+    intro: 'Options of `instrumentCache` (`quickpost-cache/otel`).',
+    sources: ['src/otel.ts#InstrumentOptions'],
+  },
+  {
     heading: 'new MemoryStore(options)',
     intro: 'Options of the embedded in-memory store.',
     sources: ['src/stores/memory.ts#MemoryStoreOptions'],

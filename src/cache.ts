@@ -3,12 +3,19 @@
  * machinery (`CacheRuntime`) lives in a private field, handed only to the wrappers it makes.
  */
 import { encodeEntry } from './codec/index.js';
-import type { CacheEventName, CacheListener } from './core/events.js';
+import type { CacheEventMap, CacheEventName, CacheListener } from './core/events.js';
+import type { CacheHealth } from './core/health.js';
 import type { CacheOptions } from './core/options.js';
 import { tick } from './core/read/flights.js';
 import { MISS } from './core/read/verdict.js';
 import type { TemplateCoverage } from './core/registry.js';
 import { CacheRuntime, EMPTY_CONTEXT } from './core/runtime.js';
+import type { CacheStats } from './core/stats.js';
+import type {
+  InvalidateMessage as CoreInvalidateMessage,
+  LoadMessage as CoreLoadMessage,
+  Instrument,
+} from './core/telemetry.js';
 import { InvalidOptionError, SerializationError } from './errors.js';
 import type { RequestContext } from './request-context.js';
 import type { MemoryStore } from './stores/memory.js';
@@ -78,6 +85,42 @@ type Maybe<T> = T | PromiseLike<T>;
 
 const BRAND = Symbol.for('quickpost-cache.Cache');
 
+/** The machinery of a cache made by this copy of the library; `undefined` for any other. */
+let runtimeOf: (cache: Cache<Store>) => CacheRuntime<Store> | undefined;
+
+/** The context of a trace on the `quickpost-cache:load` tracing channel (see `channelNames`). */
+export type LoadMessage = CoreLoadMessage<Cache>;
+
+/** The context of a trace on the `quickpost-cache:invalidate` tracing channel (see `channelNames`). */
+export type InvalidateMessage = CoreInvalidateMessage<Cache>;
+
+/**
+ * A message on the `quickpost-cache:hit`, `quickpost-cache:stale` or `quickpost-cache:miss`
+ * channel: the cache's event of that name, and the cache.
+ */
+export type EventMessage<E extends 'hit' | 'stale' | 'miss'> = CacheEventMap[E] & {
+  readonly cache: Cache;
+};
+
+/** Options of `cache.stats()`. */
+export interface StatsOptions {
+  /**
+   * Start counting again from zero after this snapshot, to report per interval.
+   * @default false
+   */
+  reset?: boolean | undefined;
+}
+
+/** Options of `cache.health()`. */
+export interface HealthOptions {
+  /**
+   * Longest wait for the store's answer to the probe: a number of milliseconds, or a duration
+   * such as `'500ms'`.
+   * @default the cache's `timeout`
+   */
+  timeout?: Duration | undefined;
+}
+
 /**
  * A cache: the wrappers (`cacheable`, `invalidating`), the manual API and events. `S` is its
  * store's type, `A` the type of its request context's values (none by default).
@@ -96,9 +139,13 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
   // Typed for any store, so that a `Cache<MemoryStore>` is also a `Cache<Store>`.
   readonly #runtime: CacheRuntime<Store>;
 
+  static {
+    runtimeOf = (cache) => (#runtime in cache ? cache.#runtime : undefined);
+  }
+
   /** Prefer {@link createCache}, which infers the store's type. */
   constructor(options: CacheOptions<S, A> = {}) {
-    this.#runtime = new CacheRuntime(options);
+    this.#runtime = new CacheRuntime(options, this);
     this.store = this.#runtime.store as S;
     this.prefix = this.#runtime.prefix;
     this.ttl = this.#runtime.ttl;
@@ -355,6 +402,53 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
   }
 
   /**
+   * The cache's counters since it was made (or last reset): per key template of its `cacheable`
+   * wrappers, and for the whole cache. Throws `InvalidOptionError` if the cache was made with
+   * `stats: false`.
+   *
+   * @example
+   * const { hits, misses } = cache.stats().templates['posts:{{slug}}'] ?? { hits: 0, misses: 0 };
+   * const report = cache.stats({ reset: true }); // this interval's counters, then start again
+   */
+  stats(options: StatsOptions = {}): CacheStats {
+    const stats = this.#runtime.stats;
+    if (stats === undefined) {
+      throw new InvalidOptionError(
+        'stats',
+        '`stats()` needs the counters that `stats: false` turned off: leave `stats` out of createCache (it is on by default)',
+      );
+    }
+    return stats.snapshot(options.reset === true);
+  }
+
+  /**
+   * The cache's health, for readiness probes: whether the store answers one read within
+   * `timeout` (default: the cache's), the breaker's state, pending invalidations and the
+   * in-process tier's state, summed up in `status` and `ok`. Rejects only for a bad `timeout`
+   * (`InvalidOptionError`): a failing store is part of the answer.
+   *
+   * @example
+   * const health = await cache.health({ timeout: '500ms' });
+   * response.writeHead(health.ok ? 200 : 503).end(JSON.stringify(health));
+   */
+  health(options: HealthOptions = {}): Promise<CacheHealth> {
+    const runtime = this.#runtime;
+    const timeoutMs =
+      options.timeout === undefined
+        ? runtime.guard.timeoutMs
+        : durationMs(options.timeout, 'milliseconds');
+    if (timeoutMs === undefined || !(timeoutMs > 0)) {
+      return Promise.reject(
+        new InvalidOptionError(
+          'timeout',
+          `\`timeout\` of health() must be ${durationExpectation('milliseconds', 'positive', '500ms')}, got ${describe(options.timeout)}`,
+        ),
+      );
+    }
+    return runtime.health(timeoutMs);
+  }
+
+  /**
    * Waits up to `timeout` (a number of milliseconds, or a duration such as `'5s'`; default:
    * `invalidationTimeout`) for pending invalidations to be confirmed by the store, then stops
    * retrying them; any left are logged, since other processes may serve their keys until the
@@ -406,6 +500,17 @@ export function createCache<S extends Store = MemoryStore, A extends object = No
   options: CacheOptions<S, A> = {},
 ): Cache<S, A> {
   return new Cache<S, A>(options);
+}
+
+/**
+ * Attaches an instrument to a cache made by this copy of the library (`quickpost-cache/otel`);
+ * answers the function that detaches it, or `undefined` for a cache of another copy.
+ */
+export function attachInstrument(
+  cache: Cache<Store>,
+  instrument: Instrument<Cache<Store>>,
+): (() => void) | undefined {
+  return runtimeOf(cache)?.telemetry.attach(instrument as Instrument);
 }
 
 /** True for a cache made by `createCache`, also by another copy of the library. */

@@ -2,7 +2,12 @@ export {
   Cache,
   type ContextArgs,
   createCache,
+  type EventMessage,
+  type HealthOptions,
+  type InvalidateMessage,
   isCache,
+  type LoadMessage,
+  type StatsOptions,
   type WriteOptions,
   type WriteOptionsArgs,
 } from './cache.js';
@@ -14,6 +19,7 @@ export type {
   EventSource,
 } from './core/events.js';
 export type { BreakerOptions } from './core/guard.js';
+export type { CacheHealth, TierState } from './core/health.js';
 export type {
   CacheLogger,
   CacheOptions,
@@ -23,6 +29,8 @@ export type {
 } from './core/options.js';
 export type { TemplateCoverage } from './core/registry.js';
 export type { SchemaResult, ValueSchema } from './core/schema.js';
+export type { CacheStats, LoadTimes, TemplateStats } from './core/stats.js';
+export { channelNames } from './core/telemetry.js';
 export type { TierValues } from './core/tier.js';
 export {
   Cacheable,

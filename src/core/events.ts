@@ -29,6 +29,11 @@ export interface CacheEventMap {
   stale: { source: EventSource; key: string };
   /** Nothing usable was cached; the function runs (or another caller's result is awaited). */
   miss: { source: EventSource; key: string };
+  /**
+   * The cached function ran (on a miss, a refresh, or while the store was skipped) and finished
+   * after `durationMs`; `error` is what it threw or rejected with, when it failed.
+   */
+  load: { source: EventSource; key: string; durationMs: number; error?: unknown };
   /** Another process holds the lease of this key: waiting for its value. */
   wait: { source: EventSource; key: string };
   /** A value was stored. */
@@ -41,9 +46,16 @@ export interface CacheEventMap {
   refresh: { source: EventSource; key: string; reason: 'stale' | 'early' };
   /**
    * The store confirmed an invalidation: keys matching `pattern` were deleted (`count` of them),
-   * at the `attempts`-th try.
+   * at the `attempts`-th try. `templates` are the key templates of this cache's `cacheable`
+   * wrappers whose keys the pattern can match.
    */
-  invalidate: { source: EventSource; pattern: string; count: number; attempts: number };
+  invalidate: {
+    source: EventSource;
+    pattern: string;
+    count: number;
+    attempts: number;
+    templates: readonly string[];
+  };
   /**
    * Deleting `pattern` failed: the invalidation is kept and retried until the store confirms it,
    * and this instance serves no matching key from the store meanwhile.
@@ -73,40 +85,62 @@ export type CacheEventName = keyof CacheEventMap;
 /** A listener of event `E`. */
 export type CacheListener<E extends CacheEventName> = (event: CacheEventMap[E]) => void;
 
+/** Something an event can also be published to: a diagnostics channel. */
+export interface EventChannel {
+  readonly hasSubscribers: boolean;
+  publish(message: unknown): void;
+}
+
 /**
  * A small typed event emitter. `has(name)` lets hot paths skip building an event nobody hears.
  * A listener that throws is isolated: the error is reported to `onListenerError`, the operation
- * goes on.
+ * goes on. Events with a channel in `channels` are also published there, as the event with
+ * `cache: owner` added, while the channel has subscribers.
  */
 export class Emitter {
-  readonly #listeners: { [E in CacheEventName]?: CacheListener<E>[] } = {};
+  /** Per event: its listeners and its channel (one lookup serves `has`). */
+  readonly #hubs: { [E in CacheEventName]?: Hub<E> } = {};
   readonly #onListenerError: (error: unknown) => void;
+  readonly #owner: unknown;
 
-  constructor(onListenerError: (error: unknown) => void) {
+  constructor(
+    onListenerError: (error: unknown) => void,
+    channels: { readonly [E in CacheEventName]?: EventChannel } = {},
+    owner?: unknown,
+  ) {
     this.#onListenerError = onListenerError;
+    this.#owner = owner;
+    for (const [name, channel] of Object.entries(channels)) {
+      (this.#hubs as Record<string, Hub<CacheEventName>>)[name] = { listeners: [], channel };
+    }
   }
 
   on<E extends CacheEventName>(name: E, listener: CacheListener<E>): () => void {
-    const list = (this.#listeners[name] ?? []) as CacheListener<E>[];
-    list.push(listener);
-    (this.#listeners as Record<string, unknown>)[name] = list;
+    let hub = this.#hubs[name] as Hub<E> | undefined;
+    if (hub === undefined) {
+      hub = { listeners: [], channel: undefined };
+      (this.#hubs as Record<string, Hub<E>>)[name] = hub;
+    }
+    hub.listeners.push(listener);
     return () => this.off(name, listener);
   }
 
   off<E extends CacheEventName>(name: E, listener: CacheListener<E>): void {
-    const list = this.#listeners[name] as CacheListener<E>[] | undefined;
+    const list = (this.#hubs[name] as Hub<E> | undefined)?.listeners;
     const index = list?.indexOf(listener) ?? -1;
     if (list !== undefined && index !== -1) list.splice(index, 1);
   }
 
   has(name: CacheEventName): boolean {
-    return (this.#listeners[name]?.length ?? 0) > 0;
+    const hub = this.#hubs[name];
+    return hub !== undefined && (hub.listeners.length > 0 || hub.channel?.hasSubscribers === true);
   }
 
   emit<E extends CacheEventName>(name: E, event: CacheEventMap[E]): void {
-    const list = this.#listeners[name] as CacheListener<E>[] | undefined;
-    if (list === undefined) return;
-    for (const listener of list) {
+    const hub = this.#hubs[name] as Hub<E> | undefined;
+    if (hub === undefined) return;
+    if (hub.channel?.hasSubscribers === true) hub.channel.publish({ ...event, cache: this.#owner });
+    for (const listener of hub.listeners) {
       try {
         listener(event);
       } catch (error) {
@@ -114,4 +148,10 @@ export class Emitter {
       }
     }
   }
+}
+
+/** The listeners of one event, and the channel it is also published to. */
+interface Hub<E extends CacheEventName> {
+  readonly listeners: CacheListener<E>[];
+  readonly channel: EventChannel | undefined;
 }

@@ -69,6 +69,17 @@ export class StoreGuard {
     return this.#openUntil > 0;
   }
 
+  /** The breaker's state: `'off'` when there is none, else whether it is open. */
+  get state(): 'off' | 'open' | 'closed' {
+    if (this.#threshold === Number.POSITIVE_INFINITY) return 'off';
+    return this.open ? 'open' : 'closed';
+  }
+
+  /** Store calls that failed in a row, up to now. */
+  get failures(): number {
+    return this.#failures;
+  }
+
   /** Runs one store call within the deadline (`timeoutMs`, or another) and the breaker's rules. */
   run<T>(call: () => T | Promise<T>, timeoutMs = this.timeoutMs): T | Promise<T> {
     const refused = this.#refusal();

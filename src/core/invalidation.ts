@@ -12,6 +12,7 @@ import { attempt, chain, isThenable, within } from '../util/maybe-promise.js';
 import type { Emitter, EventSource } from './events.js';
 import type { StoreGuard } from './guard.js';
 import { Scope, Scopes } from './scopes.js';
+import type { Telemetry } from './telemetry.js';
 
 /** A trailing `:*` whose `:` and `*` are not escaped. */
 const TRAILING_COLON_STAR = /(?<!\\)(?:\\\\)*:\*$/;
@@ -48,10 +49,16 @@ export interface InvalidatorOptions {
   readonly everything: string;
   /** Marks in-process computations and refreshes of matching keys as overtaken. */
   abandon(pattern: string): void;
+  /** Traces each delete attempt for whoever listens. */
+  readonly telemetry: Telemetry;
+  /** The key templates of the cache's `cacheable` wrappers that a full pattern can match. */
+  templatesOf(pattern: string): readonly string[];
 }
 
 /** One request's share of a pattern: told how each delete that started after it ended. */
 interface Ticket {
+  /** When it was requested, epoch ms. */
+  readonly at: number;
   confirm(count: number): void;
   fail(error: unknown): void;
 }
@@ -122,6 +129,25 @@ export class Invalidator {
   /** How many patterns await the store's confirmation. */
   get size(): number {
     return this.#pending.size;
+  }
+
+  /**
+   * Pending invalidations: how many patterns await the store's confirmation, how many of them
+   * failed at least once (retrying), and since when the oldest unconfirmed request waits (epoch
+   * ms; `undefined` when none).
+   */
+  pendingSummary(): { pending: number; retrying: number; oldestAt: number | undefined } {
+    let retrying = 0;
+    let oldestAt: number | undefined;
+    for (const entry of this.#pending.values()) {
+      if (entry.failures > 0) retrying += 1;
+      for (const ticket of [entry.running?.[0], entry.waiting[0]]) {
+        if (ticket !== undefined && (oldestAt === undefined || ticket.at < oldestAt)) {
+          oldestAt = ticket.at;
+        }
+      }
+    }
+    return { pending: this.#pending.size, retrying, oldestAt };
   }
 
   /** Whether `key` matches an invalidation not yet confirmed (then it is not served from the store). */
@@ -232,6 +258,7 @@ export class Invalidator {
     const confirmed = eventually();
     const attempted = eventually();
     entry.waiting.push({
+      at: Date.now(),
       confirm: (count) => {
         settle(confirmed, count);
         settle(attempted, count);
@@ -257,8 +284,13 @@ export class Invalidator {
         attempt: entry.failures + 1,
       });
     }
+    const run = () => this.#delete(entry);
     const outcome = attempt<Attempted>(
-      () => chain(this.#delete(entry), (count) => ({ count })),
+      () =>
+        chain(
+          this.#options.telemetry.invalidate(entry.source, entry.pattern, entry.failures + 1, run),
+          (count) => ({ count }),
+        ),
       (error: unknown) => ({ error }),
     );
     if (isThenable(outcome)) outcome.then((result) => this.#finish(entry, result));
@@ -333,6 +365,7 @@ export class Invalidator {
           pattern: entry.pattern,
           count: result.count,
           attempts: entry.failures + 1,
+          templates: this.#options.templatesOf(entry.pattern),
         });
       }
       entry.failures = 0;

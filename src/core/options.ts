@@ -170,6 +170,13 @@ export interface CacheOptions<S extends Store = Store, A extends object = NoAmbi
    */
   l1?: boolean | L1Options | undefined;
   /**
+   * Counters per key template for `cache.stats()` (hits, misses, loads and their times,
+   * invalidations, …), kept from the cache's events. `false` turns them off (`cache.stats()` then
+   * throws).
+   * @default true
+   */
+  stats?: boolean | undefined;
+  /**
    * A request context (from `requestContext<T>()`) whose values fill placeholders of every
    * wrapper and manual call of this cache, under their own `context` (a value the `context`
    * function returns wins). Types follow: a placeholder the request context always provides needs
@@ -272,6 +279,7 @@ export const cacheOptionSpecs = {
       "must be true, false or { maxEntries?, maxBytes?, ttl?: ms or a duration such as '1s', values?: 'frozen' | 'decoded' | 'shared' }",
     default: false,
   },
+  stats: { schema: z.boolean().optional(), expect: 'must be true or false', default: true },
   requestContext: {
     schema: z.custom<RequestContext<object>>((value) => isRequestContext(value)).optional(),
     expect: 'must be a request context made by requestContext()',

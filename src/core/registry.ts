@@ -75,6 +75,31 @@ export class Registry {
     }));
   }
 
+  /** Whether `template` is a registered key template. */
+  has(template: string): boolean {
+    return this.#templates.has(template);
+  }
+
+  /** The registered key templates, in the order they were registered. */
+  templates(): string[] {
+    return [...this.#templates.keys()];
+  }
+
+  /**
+   * The registered templates whose keys a rendered pattern (placeholders filled, without the
+   * prefix; a trailing `:*` also covers the key without it) can match.
+   */
+  matching(rendered: string): string[] {
+    const tokens = globTokens(rendered);
+    const variants =
+      rendered.endsWith(':*') && !rendered.endsWith('\\:*')
+        ? [tokens, tokens.slice(0, -2)]
+        : [tokens];
+    return [...this.#templates]
+      .filter(([, tokens]) => variants.some((variant) => intersects(tokens, variant)))
+      .map(([template]) => template);
+  }
+
   /**
    * What looks wrong with `pattern` against the templates registered now: it can match none of
    * them, or it can match one only by putting a placeholder where the template has another.

@@ -23,11 +23,14 @@ import { checkOptions, describe, sharedSpecs, withDefaults } from '../util/optio
 import { debugLogger } from './debug.js';
 import { Emitter, type EventSource } from './events.js';
 import { StoreGuard } from './guard.js';
+import { type CacheHealth, checkHealth, type TierState } from './health.js';
 import { Invalidator } from './invalidation.js';
 import { type CacheOptions, cacheOptionSpecs, type InvalidationErrors } from './options.js';
 import type { Maybe, ReadPlan } from './read/call.js';
 import { ReadThrough } from './read/read-through.js';
 import { Registry } from './registry.js';
+import { Stats } from './stats.js';
+import { eventChannels, Telemetry } from './telemetry.js';
 import { Tier } from './tier.js';
 
 /** The context used for templates without placeholders. */
@@ -68,6 +71,12 @@ export class CacheRuntime<S extends Store = Store> {
   readonly invalidator: Invalidator;
   /** The in-process tier, when `l1` is on. */
   readonly tier: Tier | undefined;
+  /** Loads and invalidation attempts, for the diagnostics channels and instruments. */
+  readonly telemetry: Telemetry;
+  /** The counters of `cache.stats()`, unless `stats` is off. */
+  readonly stats: Stats | undefined;
+  /** The tier's state, and since when (epoch ms), for `health()`. */
+  #tierState: { state: TierState; since: number } = { state: 'off', since: Date.now() };
   /** Stops the store's change notifications the tier listens to (a connection the cache opened). */
   readonly #watching: Promise<(() => unknown) | undefined>;
   /** The event source of the manual API. */
@@ -86,7 +95,8 @@ export class CacheRuntime<S extends Store = Store> {
   readonly #index: (Store & IndexedStore) | undefined;
   #debugListening = false;
 
-  constructor(given: CacheOptions<S>) {
+  /** `owner` is the public cache, named in diagnostics channel messages. */
+  constructor(given: CacheOptions<S>, owner: unknown) {
     checkOptions(cacheOptionSpecs, given, 'createCache');
     const options = withDefaults(cacheOptionSpecs, given as CacheOptions);
     // Durations in milliseconds (checked above, so each one converts).
@@ -109,10 +119,14 @@ export class CacheRuntime<S extends Store = Store> {
     this.isSync = this.store.sync === true;
     this.#index = indexOf(this.store);
     this.manual = { name: 'manual', template: '', debug: this.debug };
-    const events = new Emitter((error) =>
-      this.logger.error('[Cache] ERROR: an event listener threw', error),
+    const events = new Emitter(
+      (error) => this.logger.error('[Cache] ERROR: an event listener threw', error),
+      eventChannels,
+      owner,
     );
     this.events = events;
+    this.telemetry = new Telemetry(owner, events);
+    this.stats = options.stats ? new Stats(events, this.registry) : undefined;
     const breaker =
       options.breaker === false
         ? false
@@ -162,6 +176,7 @@ export class CacheRuntime<S extends Store = Store> {
             },
             notifying === undefined,
           );
+    if (this.tier !== undefined) this.#tierIs(this.tier.live ? 'live' : 'starting');
     this.reader = new ReadThrough({
       store: this.store,
       atomic: lease === false ? undefined : atomicOf(this.store),
@@ -194,6 +209,11 @@ export class CacheRuntime<S extends Store = Store> {
       attemptTimeoutMs: this.invalidationTimeoutMs,
       maxPending: options.maxPendingInvalidations,
       everything: `${this.#keyStart}*`,
+      telemetry: this.telemetry,
+      templatesOf: (pattern) =>
+        this.registry.matching(
+          pattern.startsWith(this.#keyStart) ? pattern.slice(this.#keyStart.length) : pattern,
+        ),
       abandon: (pattern) => {
         this.reader.abandon(pattern);
         this.tier?.dropMatching(createGlobMatcher(pattern));
@@ -215,17 +235,43 @@ export class CacheRuntime<S extends Store = Store> {
       .then(() =>
         notifying.watch(this.#keyStart, {
           changed: (keys) => (keys === null ? tier.reset(tier.live) : tier.drop(keys)),
-          lost: () => tier.reset(false),
-          ready: () => tier.reset(true),
+          lost: () => {
+            tier.reset(false);
+            this.#tierIs('lost');
+          },
+          ready: () => {
+            tier.reset(true);
+            this.#tierIs('live');
+          },
         }),
       )
       .catch((error: unknown) => {
+        this.#tierIs('failed');
         this.logger.error(
           '[Cache] ERROR: could not watch the store for changes; the in-process tier stays off',
           error,
         );
         return undefined;
       });
+  }
+
+  /** Records a change of the tier's state. */
+  #tierIs(state: TierState): void {
+    if (this.#tierState.state !== state) this.#tierState = { state, since: Date.now() };
+  }
+
+  /** The cache's health, probing the store for at most `timeoutMs`. */
+  health(timeoutMs: number): Promise<CacheHealth> {
+    return checkHealth(
+      {
+        store: this.store,
+        guard: this.guard,
+        invalidator: this.invalidator,
+        probeKey: `${this.#keyStart}__health__`,
+        l1: this.#tierState,
+      },
+      timeoutMs,
+    );
   }
 
   /** Stops what the cache opened for itself (the tier's change notifications). */
@@ -285,6 +331,7 @@ export class CacheRuntime<S extends Store = Store> {
       schema: options.schema,
       shouldCache: options.shouldCache,
       l1: this.tier !== undefined && options.l1 !== false,
+      telemetry: this.telemetry,
     };
   }
 

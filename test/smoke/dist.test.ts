@@ -66,6 +66,19 @@ const redisScenario = `
 
 const redisExpected = { owned: 'wait', borrowed: true, cache: true, refused: 'client' };
 
+// The OpenTelemetry entry with a tracer provider of its own making (the API's interfaces, no SDK):
+// the names of the spans it starts, around the one load.
+const otelScenario = `
+  const names = [];
+  const span = { end() {}, setAttribute() {}, recordException() {}, setStatus() {}, spanContext() { return {}; } };
+  const tracerProvider = { getTracer: () => ({ startSpan: (name) => { names.push(name); return span; } }) };
+  const cache = createCache();
+  instrumentCache(cache, { tracerProvider });
+  const square = cache.cacheable((n) => n * n, { key: 'sq:{{n}}', context: (n) => ({ n }) });
+  square(4);
+  console.log(JSON.stringify([names[0], square(4), names.join()]));
+`;
+
 function runNode(args: string[]): unknown {
   return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }));
 }
@@ -104,6 +117,10 @@ describe('the built package', () => {
       'redis.cjs',
       'redis.d.ts',
       'redis.d.cts',
+      'otel.js',
+      'otel.cjs',
+      'otel.d.ts',
+      'otel.d.cts',
       'testing.js',
       'testing.d.ts',
       ...['express', 'fastify', 'hono', 'nestjs'].flatMap((entry) => [
@@ -279,6 +296,37 @@ describe('the built package', () => {
     });
   });
 
+  it('serves quickpost-cache/otel through import and require, with spans around loads', () => {
+    for (const [type, load] of [
+      [
+        'module',
+        `import { createCache } from 'quickpost-cache';
+         import { instrumentCache } from 'quickpost-cache/otel';`,
+      ],
+      [
+        'commonjs',
+        `const { createCache } = require('quickpost-cache');
+         const { instrumentCache } = require('quickpost-cache/otel');`,
+      ],
+    ]) {
+      const result = runNode([`--input-type=${type}`, '-e', `${load}\n${otelScenario}`]);
+      expect(result, type).toEqual(['load sq:{{n}}', 16, 'load sq:{{n}}']);
+    }
+  });
+
+  it('refuses, in quickpost-cache/otel, a cache of the other module format, saying why', () => {
+    const result = runNode([
+      '--input-type=module',
+      '-e',
+      `import { createRequire } from 'node:module';
+       import { instrumentCache } from 'quickpost-cache/otel';
+       const { createCache } = createRequire(import.meta.url)('quickpost-cache');
+       try { instrumentCache(createCache()); console.log('null'); }
+       catch (e) { console.log(JSON.stringify([e.code, e.message])); }`,
+    ]);
+    expect(result).toEqual(['E_INVALID_OPTION', expect.stringContaining('another copy')]);
+  });
+
   it('serves quickpost-cache/testing through import (ESM)', () => {
     const result = runNode([
       '--input-type=module',
@@ -317,6 +365,18 @@ describe('the built package', () => {
       expect.stringContaining('Vitest cannot be imported in a CommonJS module using require()'),
       'ERR_PACKAGE_PATH_NOT_EXPORTED',
     ]);
+  });
+
+  it('never loads nor mentions OpenTelemetry outside quickpost-cache/otel', () => {
+    for (const entry of ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'redis.js']) {
+      for (const [file, text] of filesOf(entry)) {
+        expect(text, `${entry} → ${file}`).not.toContain('@opentelemetry');
+      }
+    }
+    expect([...filesOf('otel.js').values()].join('')).toMatch(/from ['"]@opentelemetry\/api['"]/);
+    expect([...filesOf('otel.d.cts').values()].join('')).toMatch(
+      /from ['"]@opentelemetry\/api['"]/,
+    );
   });
 
   it('never loads nor mentions ioredis in the root entry (code and declarations, both formats)', () => {

@@ -1,15 +1,20 @@
 // The published declarations (dist/*.d.ts), resolved through package.json `exports`.
 // Type tests are only type-checked, never run: that the root entry's files never mention ioredis
 // is checked on the files themselves, in test/smoke/dist.test.ts.
+
+import type { MeterProvider } from '@opentelemetry/api';
 import { Cluster, Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
 import {
   type Cache,
+  type CacheHealth,
+  type CacheStats,
   createCache,
   type Duration,
   type MemoryStore,
   type Store,
 } from 'quickpost-cache';
+import { type InstrumentOptions, instrumentCache } from 'quickpost-cache/otel';
 import { type RedisClient, RedisStore } from 'quickpost-cache/redis';
 import {
   type CacheBehaviourOptions,
@@ -74,6 +79,19 @@ describe('published declarations', () => {
       context: (n) => ({ n }),
     });
     expectTypeOf(square).toEqualTypeOf<(n: number) => Promise<number>>();
+  });
+
+  it('type stats, health and quickpost-cache/otel', () => {
+    const cache = createCache({ store: {} as Store & { readonly sync: false } });
+    expectTypeOf(cache.stats()).toEqualTypeOf<CacheStats>();
+    expectTypeOf(cache.stats().templates['posts:{{slug}}']?.loadMs?.p99).toEqualTypeOf<
+      number | undefined
+    >();
+    expectTypeOf(cache.health()).toEqualTypeOf<Promise<CacheHealth>>();
+    expectTypeOf(instrumentCache(cache)).toEqualTypeOf<() => void>();
+    expectTypeOf<InstrumentOptions['meterProvider']>().toEqualTypeOf<MeterProvider | undefined>();
+    // @ts-expect-error not a cache
+    instrumentCache({});
   });
 
   it('let a Redis-backed cache be a bare `Cache` (issue 10: it was taken for `Cache<MemoryStore>`)', () => {

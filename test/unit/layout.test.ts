@@ -27,6 +27,7 @@ const LAYERS: [prefix: string, layer: number][] = [
   ['decorators.ts', 7],
   ['index.ts', 8],
   ['redis.ts', 8],
+  ['otel.ts', 8],
   ['adapters/', 8],
   ['testing/', 9],
   ['cli/', 9],

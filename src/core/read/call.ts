@@ -3,6 +3,7 @@ import type { AtomicStore, Store } from '../../stores/store.js';
 import type { Emitter, EventSource } from '../events.js';
 import type { StoreGuard } from '../guard.js';
 import type { ValueSchema } from '../schema.js';
+import type { Telemetry } from '../telemetry.js';
 import type { Tier } from '../tier.js';
 
 /** How one read-through behaves; built once per wrapper, never per call. */
@@ -23,6 +24,8 @@ export interface ReadPlan {
   readonly shouldCache: ((value: never) => boolean) | undefined;
   /** Whether values go through the in-process tier. */
   readonly l1: boolean;
+  /** Runs the function of a miss: timed and traced for whoever listens. */
+  readonly telemetry: Telemetry;
 }
 
 /** A function the cache calls on a miss. */
@@ -54,14 +57,17 @@ export interface ReadCall {
 const computing = new Set<string>();
 
 /**
- * Runs the call's function with its `this` and arguments, remembering while it runs
- * synchronously that this key is being computed (see {@link isComputing}).
+ * Runs the call's function with its `this` and arguments (a load, seen by the plan's telemetry),
+ * remembering while it runs synchronously that this key is being computed (see
+ * {@link isComputing}).
  */
 export function runFunction(call: ReadCall): unknown {
-  if (computing.has(call.key)) return Reflect.apply(call.fn, call.thisArg, call.args);
+  const { source, telemetry } = call.plan;
+  const invoke = () => Reflect.apply(call.fn, call.thisArg, call.args);
+  if (computing.has(call.key)) return telemetry.load(source, call.key, invoke);
   computing.add(call.key);
   try {
-    return Reflect.apply(call.fn, call.thisArg, call.args);
+    return telemetry.load(source, call.key, invoke);
   } finally {
     computing.delete(call.key);
   }
