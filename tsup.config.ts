@@ -13,33 +13,34 @@ const common = {
   splitting: true,
 } as const;
 
+// The library (`quickpost-cache`, which never loads a Redis client, OpenTelemetry nor a web
+// framework), its Redis stores (`quickpost-cache/redis` on ioredis, `quickpost-cache/node-redis`
+// on node-redis), its OpenTelemetry instrumentation (`quickpost-cache/otel`) and the framework
+// adapters (`quickpost-cache/express`, …), each of which loads only its own client or framework.
+const entries = {
+  index: 'src/index.ts',
+  redis: 'src/redis.ts',
+  'node-redis': 'src/node-redis.ts',
+  otel: 'src/otel.ts',
+  express: 'src/adapters/express.ts',
+  fastify: 'src/adapters/fastify.ts',
+  hono: 'src/adapters/hono.ts',
+  nestjs: 'src/adapters/nestjs.ts',
+};
+
 export default defineConfig([
-  // ESM: the library (`quickpost-cache`, which never loads a Redis client nor OpenTelemetry), its
-  // Redis stores (`quickpost-cache/redis` on ioredis, `quickpost-cache/node-redis` on node-redis),
-  // its OpenTelemetry instrumentation (`quickpost-cache/otel`), the test suites
-  // (`quickpost-cache/testing`) and the command line (the package's `bin`, dist/cli.js: its
-  // shebang is kept and the file made executable).
+  // ESM: the entries, the test suites (`quickpost-cache/testing`) and the command line (the
+  // package's `bin`, dist/cli.js: its shebang is kept and the file made executable).
   {
     ...common,
-    entry: {
-      index: 'src/index.ts',
-      redis: 'src/redis.ts',
-      'node-redis': 'src/node-redis.ts',
-      otel: 'src/otel.ts',
-      testing: 'src/testing/index.ts',
-      cli: 'src/cli.ts',
-    },
+    entry: { ...entries, testing: 'src/testing/index.ts', cli: 'src/cli.ts' },
     format: ['esm'],
   },
-  // CommonJS: the same without the test suites, because vitest cannot be loaded with require().
+  // CommonJS: the entries, without the test suites (vitest cannot be loaded with require()) and
+  // the command line.
   {
     ...common,
-    entry: {
-      index: 'src/index.ts',
-      redis: 'src/redis.ts',
-      'node-redis': 'src/node-redis.ts',
-      otel: 'src/otel.ts',
-    },
+    entry: entries,
     format: ['cjs'],
   },
 ]);

@@ -17,11 +17,13 @@ import type {
   Instrument,
 } from './core/telemetry.js';
 import { InvalidOptionError, SerializationError } from './errors.js';
+import type { RequestContext } from './request-context.js';
 import type { MemoryStore } from './stores/memory.js';
 import type { Store, StoreResult } from './stores/store.js';
 import {
   type ContextFor,
-  compilePattern,
+  type NoAmbient,
+  renderer,
   renderFrom,
   type TemplateContext,
   type TemplateMode,
@@ -37,27 +39,37 @@ import type { WrappedFunction } from './wrappers/shared.js';
 
 /**
  * The context argument of a manual operation on key `K` (a pattern when `M` is `'pattern'`):
- * required when `K` has placeholders, absent when it has none, optional when it is only known at
- * run time.
+ * required when `K` has placeholders the request context (values of type `A`) does not provide,
+ * absent when it has none, optional when it is only known at run time or the request context
+ * provides every placeholder.
  */
-export type ContextArgs<K extends string, M extends TemplateMode = 'key'> = ContextFor<
+export type ContextArgs<
+  K extends string,
+  M extends TemplateMode = 'key',
+  A extends object = NoAmbient,
+> = ContextFor<
   K,
   {
-    required: [context: TemplateContext<K>];
+    required: [context: TemplateContext<K, A>];
     none: [];
     runtime: [context?: TemplateContext<K>];
+    ambient: [context?: TemplateContext<K, A>];
   },
-  M
+  M,
+  A
 >;
 
 /** Options of `set` and `getOrSet`, with the key template's context when it has placeholders. */
-export type WriteOptionsArgs<K extends string> = ContextFor<
+export type WriteOptionsArgs<K extends string, A extends object = NoAmbient> = ContextFor<
   K,
   {
-    required: [options: WriteOptions & { context: TemplateContext<K> }];
+    required: [options: WriteOptions & { context: TemplateContext<K, A> }];
     none: [options?: WriteOptions];
     runtime: [options?: WriteOptions & { context?: TemplateContext<K> }];
-  }
+    ambient: [options?: WriteOptions & { context?: TemplateContext<K, A> }];
+  },
+  'key',
+  A
 >;
 
 /** Options of a manual write. */
@@ -109,8 +121,11 @@ export interface HealthOptions {
   timeout?: Duration | undefined;
 }
 
-/** A cache: the wrappers (`cacheable`, `invalidating`), the manual API and events. */
-export class Cache<S extends Store = Store> {
+/**
+ * A cache: the wrappers (`cacheable`, `invalidating`), the manual API and events. `S` is its
+ * store's type, `A` the type of its request context's values (none by default).
+ */
+export class Cache<S extends Store = Store, A extends object = NoAmbient> {
   /** Marks caches made by any copy of this library (ESM and CommonJS copies included). */
   readonly [BRAND] = true;
   /** The store entries live in. */
@@ -119,6 +134,8 @@ export class Cache<S extends Store = Store> {
   readonly prefix: string;
   /** Default TTL of entries, in seconds. */
   readonly ttl: number;
+  /** The request context whose values fill placeholders, if the cache was made with one. */
+  readonly requestContext: RequestContext<A> | undefined;
   // Typed for any store, so that a `Cache<MemoryStore>` is also a `Cache<Store>`.
   readonly #runtime: CacheRuntime<Store>;
 
@@ -127,11 +144,12 @@ export class Cache<S extends Store = Store> {
   }
 
   /** Prefer {@link createCache}, which infers the store's type. */
-  constructor(options: CacheOptions<S> = {}) {
+  constructor(options: CacheOptions<S, A> = {}) {
     this.#runtime = new CacheRuntime(options, this);
     this.store = this.#runtime.store as S;
     this.prefix = this.#runtime.prefix;
     this.ttl = this.#runtime.ttl;
+    this.requestContext = options.requestContext;
   }
 
   /**
@@ -145,11 +163,11 @@ export class Cache<S extends Store = Store> {
    *   ttl: 600,
    * });
    */
-  cacheable<A extends unknown[], R, const T extends string>(
-    fn: (...args: A) => R,
-    options: CacheableOptions<A, R, T>,
-  ): WrappedFunction<A, R, S> {
-    return wrapCacheable(this.#runtime, fn, options) as WrappedFunction<A, R, S>;
+  cacheable<Args extends unknown[], R, const T extends string>(
+    fn: (...args: Args) => R,
+    options: CacheableOptions<Args, R, T, A>,
+  ): WrappedFunction<Args, R, S> {
+    return wrapCacheable(this.#runtime, fn, options) as WrappedFunction<Args, R, S>;
   }
 
   /**
@@ -162,11 +180,11 @@ export class Cache<S extends Store = Store> {
    *   context: (req, slug) => ({ slug }),
    * });
    */
-  invalidating<A extends unknown[], R, const P extends string>(
-    fn: (...args: A) => R,
-    options: InvalidatingOptions<A, R, P>,
-  ): WrappedFunction<A, R, S> {
-    return wrapInvalidating(this.#runtime, fn, options) as WrappedFunction<A, R, S>;
+  invalidating<Args extends unknown[], R, const P extends string>(
+    fn: (...args: Args) => R,
+    options: InvalidatingOptions<Args, R, P, A>,
+  ): WrappedFunction<Args, R, S> {
+    return wrapInvalidating(this.#runtime, fn, options) as WrappedFunction<Args, R, S>;
   }
 
   /**
@@ -194,7 +212,7 @@ export class Cache<S extends Store = Store> {
    */
   get<T = unknown, const K extends string = string>(
     key: ValidTemplate<K>,
-    ...context: ContextArgs<K>
+    ...context: ContextArgs<K, 'key', A>
   ): StoreResult<S, T | undefined> {
     const runtime = this.#runtime;
     if (!runtime.isSync) {
@@ -248,7 +266,7 @@ export class Cache<S extends Store = Store> {
   set<const K extends string>(
     key: ValidTemplate<K>,
     value: unknown,
-    ...options: WriteOptionsArgs<K>
+    ...options: WriteOptionsArgs<K, A>
   ): StoreResult<S, void> {
     return this.#settle(() => {
       const runtime = this.#runtime;
@@ -305,7 +323,7 @@ export class Cache<S extends Store = Store> {
    */
   delete<const K extends string>(
     key: ValidTemplate<K>,
-    ...context: ContextArgs<K>
+    ...context: ContextArgs<K, 'key', A>
   ): StoreResult<S, boolean> {
     return this.#settle(() => {
       const runtime = this.#runtime;
@@ -329,13 +347,14 @@ export class Cache<S extends Store = Store> {
    */
   deletePattern<const K extends string>(
     pattern: ValidPattern<K>,
-    ...context: ContextArgs<K, 'pattern'>
+    ...context: ContextArgs<K, 'pattern', A>
   ): StoreResult<S, number> {
     return this.#settle(() => {
       const runtime = this.#runtime;
       const rendered = renderFrom(
-        compilePattern<string>(pattern),
+        renderer(pattern, 'pattern'),
         context[0] ?? EMPTY_CONTEXT,
+        runtime.ambient,
         'argument',
         'cache.deletePattern()',
       );
@@ -350,7 +369,7 @@ export class Cache<S extends Store = Store> {
   getOrSet<T, const K extends string>(
     key: ValidTemplate<K>,
     compute: () => T,
-    ...options: WriteOptionsArgs<K>
+    ...options: WriteOptionsArgs<K, A>
   ): T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T> {
     type Result = T extends PromiseLike<infer V> ? Promise<V> : StoreResult<S, T>;
     const runtime = this.#runtime;
@@ -477,10 +496,10 @@ export class Cache<S extends Store = Store> {
  * @example
  * const cache = createCache({ prefix: 'blog', ttl: 600 });
  */
-export function createCache<S extends Store = MemoryStore>(
-  options: CacheOptions<S> = {},
-): Cache<S> {
-  return new Cache<S>(options);
+export function createCache<S extends Store = MemoryStore, A extends object = NoAmbient>(
+  options: CacheOptions<S, A> = {},
+): Cache<S, A> {
+  return new Cache<S, A>(options);
 }
 
 /**

@@ -3,10 +3,11 @@ import type { CacheOptions } from './core/options.js';
 import { InvalidOptionError } from './errors.js';
 import type { MemoryStore } from './stores/memory.js';
 import type { Store } from './stores/store.js';
+import type { NoAmbient } from './template/index.js';
 import { describe } from './util/options.js';
-import type { CacheableOptions } from './wrappers/cacheable.js';
-import type { InvalidatingOptions } from './wrappers/invalidating.js';
-import { looksLike, type WrappedFunction } from './wrappers/shared.js';
+import { type CacheableOptions, checkCacheable } from './wrappers/cacheable.js';
+import { checkInvalidating, type InvalidatingOptions } from './wrappers/invalidating.js';
+import { looksLike, nameOf, type WrappedFunction } from './wrappers/shared.js';
 
 let configured: Cache<Store> | undefined;
 let fallback: Cache<Store> | undefined;
@@ -16,13 +17,26 @@ let fallback: Cache<Store> | undefined;
  * no `cache`; pass a cache or options for a new one. Returns that cache. Wrappers made earlier
  * switch to it on their next call.
  */
-export function configureCache<S extends Store = MemoryStore>(
-  cacheOrOptions: Cache<S> | CacheOptions<S> = {},
-): Cache<S> {
+export function configureCache<S extends Store = MemoryStore, A extends object = NoAmbient>(
+  cacheOrOptions: Cache<S, A> | CacheOptions<S, A> = {},
+): Cache<S, A> {
   const cache = isCache(cacheOrOptions) ? cacheOrOptions : createCache(cacheOrOptions);
   configured = cache as Cache<Store>;
-  return cache;
+  return cache as Cache<S, A>;
 }
+
+/**
+ * The type of the default cache's request context values, for the types of `cacheable`,
+ * `invalidating`, `@Cacheable` and `@InvalidateCache` used without `cache`: empty unless your
+ * application declares it, once, to match the cache it gives `configureCache`:
+ *
+ * @example
+ * declare module 'quickpost-cache' {
+ *   interface DefaultRequestContext { user_id: string }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: applications fill it by declaration merging
+export interface DefaultRequestContext {}
 
 /** The cache given to `configureCache`, else a process-wide cache on a `MemoryStore`. */
 export function getDefaultCache(): Cache<Store> {
@@ -32,74 +46,101 @@ export function getDefaultCache(): Cache<Store> {
 }
 
 /** The `cache` option of the plain wrappers. */
-export interface WithCache<S extends Store> {
+export interface WithCache<S extends Store, Ambient extends object = NoAmbient> {
   /**
    * The cache to use. Without it, the wrapper uses `getDefaultCache()` at each call and always
    * returns a promise (the default cache's store is not known when the wrapper is made).
    */
-  cache: Cache<S>;
+  cache: Cache<S, Ambient>;
 }
 
 /** `cache.cacheable(fn, options)` on `options.cache`, or on the default cache. */
-export function cacheable<A extends unknown[], R, const T extends string, S extends Store>(
+export function cacheable<
+  A extends unknown[],
+  R,
+  const T extends string,
+  S extends Store,
+  Ambient extends object = NoAmbient,
+>(
   fn: (...args: A) => R,
-  options: CacheableOptions<A, R, T> & WithCache<S>,
+  options: CacheableOptions<A, R, T, Ambient> & WithCache<S, Ambient>,
 ): WrappedFunction<A, R, S>;
 export function cacheable<A extends unknown[], R, const T extends string>(
   fn: (...args: A) => R,
-  options: CacheableOptions<A, R, T> & { cache?: undefined },
+  options: CacheableOptions<A, R, T, DefaultRequestContext> & { cache?: undefined },
 ): (...args: A) => Promise<Awaited<R>>;
 export function cacheable<A extends unknown[], R, const T extends string>(
   fn: (...args: A) => R,
   options: CacheableOptions<A, R, T> & { cache?: unknown },
 ): (...args: A) => unknown {
   const { cache, ...rest } = options;
-  return onCache(cache, fn, (target) => target.cacheable(fn, rest as CacheableOptions<A, R, T>));
+  const wrap = (target: Cache<Store>) => target.cacheable(fn, rest as CacheableOptions<A, R, T>);
+  if (cache !== undefined) return wrap(onCache(cache));
+  const { needsRequestContext } = checkCacheable(fn, rest);
+  const name = nameOf(fn, options.name, 'cacheable', options.key);
+  return onDefaultCache(fn, name, needsRequestContext, wrap);
 }
 
 /** `cache.invalidating(fn, options)` on `options.cache`, or on the default cache. */
-export function invalidating<A extends unknown[], R, const P extends string, S extends Store>(
+export function invalidating<
+  A extends unknown[],
+  R,
+  const P extends string,
+  S extends Store,
+  Ambient extends object = NoAmbient,
+>(
   fn: (...args: A) => R,
-  options: InvalidatingOptions<A, R, P> & WithCache<S>,
+  options: InvalidatingOptions<A, R, P, Ambient> & WithCache<S, Ambient>,
 ): WrappedFunction<A, R, S>;
 export function invalidating<A extends unknown[], R, const P extends string>(
   fn: (...args: A) => R,
-  options: InvalidatingOptions<A, R, P> & { cache?: undefined },
+  options: InvalidatingOptions<A, R, P, DefaultRequestContext> & { cache?: undefined },
 ): (...args: A) => Promise<Awaited<R>>;
 export function invalidating<A extends unknown[], R, const P extends string>(
   fn: (...args: A) => R,
   options: InvalidatingOptions<A, R, P> & { cache?: unknown },
 ): (...args: A) => unknown {
   const { cache, ...rest } = options;
-  return onCache(cache, fn, (target) =>
-    target.invalidating(fn, rest as InvalidatingOptions<A, R, P>),
-  );
+  const wrap = (target: Cache<Store>) =>
+    target.invalidating(fn, rest as InvalidatingOptions<A, R, P>);
+  if (cache !== undefined) return wrap(onCache(cache));
+  const { needsRequestContext } = checkInvalidating(fn, rest);
+  const name = nameOf(fn, options.name, 'invalidating', options.patterns.join(', '));
+  return onDefaultCache(fn, name, needsRequestContext, wrap);
+}
+
+/** The `cache` option, checked. */
+function onCache(cache: unknown): Cache<Store> {
+  if (!isCache(cache)) {
+    throw new InvalidOptionError(
+      'cache',
+      `\`cache\` must be a cache made by createCache(), got ${describe(cache)}`,
+    );
+  }
+  return cache as Cache<Store>;
 }
 
 /**
- * With an explicit cache, wraps on it. Without, wraps on the default cache now (so options are
- * checked at once) and again whenever the default cache has changed since.
+ * A wrapper on the default cache of each call, made again whenever the default cache has changed.
+ * It is made on the current default cache at once, so that options are checked now, unless only
+ * a request context can fill its placeholders and that cache has none: a default cache with one
+ * may be configured later (decorators run when their class is defined, often before the
+ * application configures its cache), so that check waits for the first call.
  */
-function onCache<A extends unknown[]>(
-  cache: unknown,
+function onDefaultCache<A extends unknown[]>(
   fn: (...args: A) => unknown,
+  name: string,
+  needsRequestContext: boolean,
   wrap: (cache: Cache<Store>) => (...args: A) => unknown,
-): (...args: A) => unknown {
-  if (cache !== undefined) {
-    if (!isCache(cache)) {
-      throw new InvalidOptionError(
-        'cache',
-        `\`cache\` must be a cache made by createCache(), got ${describe(cache)}`,
-      );
-    }
-    return wrap(cache as Cache<Store>);
-  }
-  let current = getDefaultCache();
-  let wrapped = wrap(current);
+): (...args: A) => Promise<unknown> {
+  let current: Cache<Store> | undefined = getDefaultCache();
+  let wrapped: ((...args: A) => unknown) | undefined;
+  if (needsRequestContext && current.requestContext === undefined) current = undefined;
+  else wrapped = wrap(current);
   const wrapper = function (this: unknown, ...args: A): Promise<unknown> {
     try {
       const target = getDefaultCache();
-      if (target !== current) {
+      if (target !== current || wrapped === undefined) {
         current = target;
         wrapped = wrap(target);
       }
@@ -108,6 +149,6 @@ function onCache<A extends unknown[]>(
       return Promise.reject(error);
     }
   };
-  // The wrapper made on the cache has the name, made from the options if `fn` has none.
-  return looksLike(wrapper, fn, wrapped.name);
+  // The name of the wrappers made on a cache, made from the options if `fn` has none.
+  return looksLike(wrapper, fn, name);
 }

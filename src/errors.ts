@@ -68,12 +68,23 @@ export class TemplateSyntaxError extends CacheError {
 }
 
 /**
+/**
  * Where a context came from: a wrapper's `context` or `contextFromResult` function, or the
  * caller's own argument (the manual API: `cache.get(key, context)`).
  */
 export type ContextOrigin = 'context' | 'contextFromResult' | 'argument';
 
-/** The context lacks a value for a placeholder (or the value is `undefined`). */
+/**
+ * Where a missing value was also looked for: nowhere else (`'none'`), or a cache's request
+ * context that was not active (`'inactive'`: the call ran outside any request) or had no such
+ * value (`'lacking'`).
+ */
+export type RequestContextState = 'none' | 'inactive' | 'lacking';
+
+/**
+ * The context lacks a value for a placeholder (or the value is `undefined`); on a cache with a
+ * request context, the request context lacks it too.
+ */
 export class MissingContextValueError extends CacheError {
   override name = 'MissingContextValueError' as const;
   /** The template being rendered. */
@@ -85,12 +96,19 @@ export class MissingContextValueError extends CacheError {
 
   /**
    * `by` names who supplied the context: the wrapper (`getPost`) for `context` and
-   * `contextFromResult`, the method (`cache.get()`) for `argument`.
+   * `contextFromResult`, the method (`cache.get()`) for `argument`. `requestContext` says
+   * whether, and how, a cache's request context was asked too.
    */
-  constructor(template: string, placeholder: string, origin?: ContextOrigin, by?: string) {
+  constructor(
+    template: string,
+    placeholder: string,
+    origin?: ContextOrigin,
+    by?: string,
+    requestContext: RequestContextState = 'none',
+  ) {
     super(
       ErrorCode.MissingContextValue,
-      `Template "${template}" needs a value for {{${placeholder}}}, but ${missingFrom(placeholder, origin, by)}`,
+      `Template "${template}" needs a value for {{${placeholder}}}, ${missingFrom(placeholder, origin, by, requestContext)}`,
     );
     this.template = template;
     this.placeholder = placeholder;
@@ -99,17 +117,42 @@ export class MissingContextValueError extends CacheError {
 }
 
 /** The end of a missing-value message: who gave no value, and what to do. */
-function missingFrom(placeholder: string, origin: ContextOrigin | undefined, by?: string): string {
+function missingFrom(
+  placeholder: string,
+  origin: ContextOrigin | undefined,
+  by: string | undefined,
+  requestContext: RequestContextState,
+): string {
   const of = by === undefined ? '' : ` of ${by}`;
+  if (requestContext === 'inactive') {
+    return `expected from the request context, but this call ran outside any request context. Fill it per request with your framework's middleware (quickpost-cache/express, /fastify, /hono or /nestjs) or \`requestContext.run(values, fn)\`, or give \`${placeholder}\` in ${sourceOf(origin, of, by)}.`;
+  }
+  if (requestContext === 'lacking') {
+    return `but neither ${sourceOf(origin, of, by)} nor the request context has one (or it is undefined). Include \`${placeholder}\` in the values your request-context middleware (or \`run\`) gives, or in ${sourceOf(origin, of, by)}.`;
+  }
   switch (origin) {
     case 'context':
-      return `the \`context\` function${of} returned none (or undefined). Return \`${placeholder}\` from \`context\`.`;
+      return `but the \`context\` function${of} returned none (or undefined). Return \`${placeholder}\` from \`context\`.`;
     case 'contextFromResult':
-      return `the \`contextFromResult\` function${of} returned none (or undefined) for this result. Return \`${placeholder}\` from \`contextFromResult\`, which receives the mutation's result, then its arguments.`;
+      return `but the \`contextFromResult\` function${of} returned none (or undefined) for this result. Return \`${placeholder}\` from \`contextFromResult\`, which receives the mutation's result, then its arguments.`;
     case 'argument':
-      return `the context given to ${by ?? 'the call'} has none (or undefined). Add \`${placeholder}\` to it.`;
+      return `but the context given to ${by ?? 'the call'} has none (or undefined). Add \`${placeholder}\` to it.`;
     default:
-      return `the context has none (or undefined). Give \`${placeholder}\` a value in the context.`;
+      return `but the context has none (or undefined). Give \`${placeholder}\` a value in the context.`;
+  }
+}
+
+/** Who supplied the context, as a message names it. */
+function sourceOf(origin: ContextOrigin | undefined, of: string, by: string | undefined): string {
+  switch (origin) {
+    case 'context':
+      return `the \`context\` function${of}`;
+    case 'contextFromResult':
+      return `the \`contextFromResult\` function${of}`;
+    case 'argument':
+      return `the context given to ${by ?? 'the call'}`;
+    default:
+      return 'the context';
   }
 }
 

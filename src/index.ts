@@ -33,8 +33,18 @@ export type { CacheStats, LoadTimes, TemplateStats } from './core/stats.js';
 export { channelNames } from './core/telemetry.js';
 export type { TierValues } from './core/tier.js';
 export {
+  Cacheable,
+  type CacheableDecoratorContextOption,
+  type CacheableDecoratorOptions,
+  type CacheMethodDecorator,
+  InvalidateCache,
+  type InvalidateCacheContextOption,
+  type InvalidateCacheOptions,
+} from './decorators.js';
+export {
   cacheable,
   configureCache,
+  type DefaultRequestContext,
   getDefaultCache,
   invalidating,
   type WithCache,
@@ -55,6 +65,7 @@ export {
   ValueTooLargeError,
 } from './errors.js';
 export { createGlobMatcher, matchGlob } from './glob.js';
+export { RequestContext, requestContext } from './request-context.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 // RedisStore is in `quickpost-cache/redis` (src/redis.ts), so that this entry never loads ioredis.
 export type {
@@ -72,6 +83,7 @@ export type {
   SyncStore,
 } from './stores/store.js';
 export {
+  type AmbientKeys,
   type CheckedTemplate,
   type CompiledTemplate,
   type ContextFor,
@@ -80,6 +92,7 @@ export {
   compileTemplate,
   encodeKeyValue,
   type IsStaticTemplate,
+  type NoAmbient,
   type PlaceholderNames,
   type TemplateContext,
   type TemplateError,

@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import type { Serializer } from '../codec/index.js';
+import { isRequestContext, type RequestContext } from '../request-context.js';
 import type { Store } from '../stores/store.js';
+import type { NoAmbient } from '../template/index.js';
 import type { Duration } from '../util/duration.js';
 import type { CacheLogger } from '../util/logger.js';
 import { durationSchema, durationSpec, hasMethods, type OptionSpecs } from '../util/options.js';
@@ -62,8 +64,8 @@ export interface L1Options {
 /** What happens when a mutation's invalidation is not confirmed in time. */
 export type InvalidationErrors = 'report' | 'throw';
 
-/** Options of {@link createCache}. */
-export interface CacheOptions<S extends Store = Store> {
+/** Options of {@link createCache}; `A` is the type of the request context's values. */
+export interface CacheOptions<S extends Store = Store, A extends object = NoAmbient> {
   /**
    * Where entries live.
    * @default new MemoryStore()
@@ -174,6 +176,15 @@ export interface CacheOptions<S extends Store = Store> {
    * @default true
    */
   stats?: boolean | undefined;
+  /**
+   * A request context (from `requestContext<T>()`) whose values fill placeholders of every
+   * wrapper and manual call of this cache, under their own `context` (a value the `context`
+   * function returns wins). Types follow: a placeholder the request context always provides needs
+   * no `context`. Outside a request, or without the value, a call throws
+   * `MissingContextValueError`. Anything a cached result depends on (user, locale, permissions)
+   * must be in its key, from here or from `context`.
+   */
+  requestContext?: RequestContext<A> | undefined;
 }
 
 /** Each option of {@link CacheOptions}: its check, what it must be, its default. */
@@ -269,4 +280,8 @@ export const cacheOptionSpecs = {
     default: false,
   },
   stats: { schema: z.boolean().optional(), expect: 'must be true or false', default: true },
+  requestContext: {
+    schema: z.custom<RequestContext<object>>((value) => isRequestContext(value)).optional(),
+    expect: 'must be a request context made by requestContext()',
+  },
 } as const satisfies OptionSpecs<CacheOptions>;

@@ -16,7 +16,7 @@ import {
   notificationsOf,
   type Store,
 } from '../stores/store.js';
-import { compileTemplate, renderFrom, type TemplateContext } from '../template/index.js';
+import { type AmbientSource, renderer, renderFrom } from '../template/index.js';
 import { type Duration, durationMs } from '../util/duration.js';
 import { type Log, toLog } from '../util/logger.js';
 import { checkOptions, describe, sharedSpecs, withDefaults } from '../util/options.js';
@@ -85,6 +85,11 @@ export class CacheRuntime<S extends Store = Store> {
   readonly registry = new Registry();
   /** Whether an `invalidating` pattern that looks wrong throws (else it is logged once). */
   readonly strict: boolean;
+  /**
+   * The request context whose values fill the placeholders a call's own context lacks; passed
+   * to every render, asked only for a missing value.
+   */
+  readonly ambient: AmbientSource | undefined;
   readonly #keyStart: string;
   /** The store's key index, if it has one. */
   readonly #index: (Store & IndexedStore) | undefined;
@@ -109,6 +114,7 @@ export class CacheRuntime<S extends Store = Store> {
       options.invalidationWait === undefined ? timeoutMs : ms(options.invalidationWait);
     this.serializer = options.serializer;
     this.strict = options.strict;
+    this.ambient = options.requestContext as AmbientSource | undefined;
     this.#keyStart = `${this.prefix}:`;
     this.isSync = this.store.sync === true;
     this.#index = indexOf(this.store);
@@ -288,12 +294,16 @@ export class CacheRuntime<S extends Store = Store> {
     return this.#keyStart + key;
   }
 
-  /** The full key for a manual key template and the context the caller gave `method`. */
+  /**
+   * The full key for a manual key template and the context the caller gave `method` (over the
+   * request context).
+   */
   keyOf(key: string, context: object | undefined, method: string): string {
     return this.fullKey(
       renderFrom(
-        compileTemplate<string>(key),
-        (context ?? EMPTY_CONTEXT) as TemplateContext<string>,
+        renderer(key, 'key'),
+        context ?? EMPTY_CONTEXT,
+        this.ambient,
         'argument',
         `cache.${method}()`,
       ),

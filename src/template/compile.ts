@@ -2,6 +2,7 @@ import {
   type ContextOrigin,
   InvalidContextValueError,
   MissingContextValueError,
+  type RequestContextState,
 } from '../errors.js';
 import { encodeKeyValue } from './encode.js';
 import { type ParsedTemplate, parseTemplate } from './parse.js';
@@ -12,6 +13,26 @@ import type {
   ValidPattern,
   ValidTemplate,
 } from './types.js';
+
+/**
+ * Where a render looks for a value its context lacks: the request context of a cache (see
+ * request-context.ts), asked only when a value is missing.
+ */
+export interface AmbientSource {
+  /** The current request's values, or `undefined` outside any request. */
+  get(): Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * A compiled template as the wrappers call it: values missing from `context` (or `undefined`
+ * there) are taken from `ambient`, so explicit values win. Without `ambient`, a compiled
+ * template is exactly a {@link CompiledTemplate}.
+ */
+export interface Renderer {
+  (context: object, ambient: AmbientSource | undefined): string;
+  /** The placeholder names, in order of appearance. */
+  readonly placeholders: readonly string[];
+}
 
 /** A compiled template: call it with a context to get the rendered text (without any prefix). */
 export interface CompiledTemplate<T extends string = string> {
@@ -48,6 +69,11 @@ export function compilePattern<const T extends string>(
   return compile<T>(pattern, 'pattern');
 }
 
+/** The compiled key template (`'key'`) or pattern, as the wrappers call it. */
+export function renderer(template: string, mode: TemplateMode): Renderer {
+  return compile(template, mode) as unknown as Renderer;
+}
+
 /** Compiled templates by mode and text; cleared when full, since templates are few in practice. */
 const compiled: Record<TemplateMode, Map<string, unknown>> = { key: new Map(), pattern: new Map() };
 const MAX_COMPILED = 1000;
@@ -64,7 +90,7 @@ function compile<T extends string>(template: string, mode: TemplateMode): Compil
 
 function build<T extends string>(template: string, mode: TemplateMode): CompiledTemplate<T> {
   const parsed = parseTemplate(template, mode);
-  const render = parsed.names.length === 0 ? constant(parsed) : renderer(template, parsed);
+  const render = parsed.names.length === 0 ? constant(parsed) : buildRenderer(template, parsed);
   return Object.assign(render, {
     template: template as T,
     placeholders: parsed.names as readonly PlaceholderNames<T>[],
@@ -76,27 +102,43 @@ function constant(parsed: ParsedTemplate): () => string {
   return () => text;
 }
 
-function renderer(
+function buildRenderer(
   template: string,
   { texts, names }: ParsedTemplate,
-): (context: Readonly<Record<string, unknown>>) => string {
-  return (context) => {
+): (context: Readonly<Record<string, unknown>>, ambient?: AmbientSource) => string {
+  return (context, ambient) => {
     if (typeof context !== 'object' || context === null) {
       throw new MissingContextValueError(template, names[0] as string);
     }
     let out = texts[0] as string;
     for (let i = 0; i < names.length; i += 1) {
       const name = names[i] as string;
-      const value = context[name];
+      let value = context[name];
+      // The request context is asked only for what the explicit context lacks.
+      if (value === undefined && ambient !== undefined) value = ambient.get()?.[name];
       const text = encodeKeyValue(value);
       if (text === undefined) {
-        if (value === undefined) throw new MissingContextValueError(template, name);
+        if (value === undefined) throw missing(template, name, ambient);
         throw new InvalidContextValueError(template, name, describeUnrenderable(value));
       }
       out += text + (texts[i + 1] as string);
     }
     return out;
   };
+}
+
+function missing(
+  template: string,
+  name: string,
+  ambient: AmbientSource | undefined,
+): MissingContextValueError {
+  return new MissingContextValueError(template, name, undefined, undefined, stateOf(ambient));
+}
+
+/** Where a missing value was also looked for: no request context, or one outside or inside a request. */
+function stateOf(ambient: AmbientSource | undefined): RequestContextState {
+  if (ambient === undefined) return 'none';
+  return ambient.get() === undefined ? 'inactive' : 'lacking';
 }
 
 function describeUnrenderable(value: unknown): string {
@@ -106,20 +148,28 @@ function describeUnrenderable(value: unknown): string {
 }
 
 /**
- * Renders `template` from `context`; a missing value's error says where the context came from
- * (`origin`, supplied `by` a wrapper or a method), so its hint points at the right code.
+ * Renders `template` from `context` and, for values it lacks, the request context (`ambient`);
+ * a missing value's error says where the context came from (`origin`, supplied `by` a wrapper or
+ * a method), so its hint points at the right code.
  */
-export function renderFrom<T extends string>(
-  template: CompiledTemplate<T>,
-  context: TemplateContext<T>,
+export function renderFrom(
+  template: Renderer,
+  context: object,
+  ambient: AmbientSource | undefined,
   origin: ContextOrigin,
   by: string,
 ): string {
   try {
-    return template(context);
+    return template(context, ambient);
   } catch (error) {
     if (!(error instanceof MissingContextValueError)) throw error;
-    throw new MissingContextValueError(error.template, error.placeholder, origin, by);
+    throw new MissingContextValueError(
+      error.template,
+      error.placeholder,
+      origin,
+      by,
+      stateOf(ambient),
+    );
   }
 }
 

@@ -30,13 +30,37 @@ type ParseNames<
   ? ParseNames<Rest, [NameError<Name>] extends [never] ? Names | Name : Names>
   : Names;
 
+/** No request context: the default of the `Ambient` type parameters. */
+export type NoAmbient = Record<never, never>;
+
+/**
+ * The names a request context of type `Ambient` always provides: its required properties whose
+ * type a placeholder can render (an optional property, one that may be `undefined` or `null`, or
+ * a function, provides nothing for sure).
+ */
+export type AmbientKeys<Ambient> = {
+  [K in keyof Ambient]-?: NoAmbient extends Pick<Ambient, K>
+    ? never
+    : Ambient[K] extends ContextValue
+      ? Ambient[K] extends (...args: never) => unknown
+        ? never
+        : K
+      : never;
+}[keyof Ambient] &
+  string;
+
 /**
  * The context a template needs: one required property per placeholder. A template whose text is
- * only known at run time (type `string`) accepts any record of values.
+ * only known at run time (type `string`) accepts any record of values. With a request context of
+ * type `Ambient`, the placeholders it provides are optional (a value given wins over it).
  */
-export type TemplateContext<T extends string> = string extends T
+export type TemplateContext<T extends string, Ambient = NoAmbient> = string extends T
   ? Readonly<Record<string, ContextValue>>
-  : { readonly [K in PlaceholderNames<T>]: ContextValue };
+  : [PlaceholderNames<T> & AmbientKeys<Ambient>] extends [never]
+    ? { readonly [K in PlaceholderNames<T>]: ContextValue }
+    : { readonly [K in Exclude<PlaceholderNames<T>, AmbientKeys<Ambient>>]: ContextValue } & {
+        readonly [K in PlaceholderNames<T> & AmbientKeys<Ambient>]?: ContextValue;
+      };
 
 /** True when the template has no placeholders, so it needs no context. */
 export type IsStaticTemplate<T extends string> = string extends T
@@ -47,21 +71,27 @@ export type IsStaticTemplate<T extends string> = string extends T
 
 /**
  * Picks the shape of a context argument or option for template `T`: `required` when `T` has
- * placeholders, `none` when it has none, `runtime` when `T` is only known at run time (`string`)
- * or is malformed in mode `M`.
+ * placeholders the request context (of type `Ambient`) does not provide, `ambient` when it
+ * provides them all (`runtime` if no `ambient` shape is given), `none` when `T` has no
+ * placeholders, `runtime` when `T` is only known at run time (`string`) or is malformed in mode `M`.
  */
 // Malformed templates get the `runtime` shape because a required context left out would make
 // "Expected 2 arguments" the error shown, hiding the template's own, readable one.
 export type ContextFor<
   T extends string,
-  Shapes extends { required: unknown; none: unknown; runtime: unknown },
+  Shapes extends { required: unknown; none: unknown; runtime: unknown; ambient?: unknown },
   M extends TemplateMode = 'key',
+  Ambient = NoAmbient,
 > = string extends T
   ? Shapes['runtime']
   : [TemplateError<T, M>] extends [never]
     ? [PlaceholderNames<T>] extends [never]
       ? Shapes['none']
-      : Shapes['required']
+      : [Exclude<PlaceholderNames<T>, AmbientKeys<Ambient>>] extends [never]
+        ? Shapes extends { ambient: infer Shape }
+          ? Shape
+          : Shapes['runtime']
+        : Shapes['required']
     : Shapes['runtime'];
 
 /**

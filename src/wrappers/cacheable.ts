@@ -6,7 +6,9 @@ import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
   type ContextFor,
-  compileTemplate,
+  type NoAmbient,
+  type Renderer,
+  renderer,
   renderFrom,
   type TemplateContext,
   type ValidTemplate,
@@ -20,7 +22,7 @@ import {
   optionalFunction,
   sharedSpecs,
 } from '../util/options.js';
-import { looksLike, nameOf, type WrappedFunction } from './shared.js';
+import { looksLike, nameOf, type WrappedFunction, withAmbient } from './shared.js';
 
 /** Options of `cacheable` that do not depend on the key template. */
 export interface CacheableBaseOptions<R> {
@@ -78,13 +80,23 @@ export interface CacheableBaseOptions<R> {
   shouldCache?: ((value: NoInfer<Awaited<R>>) => boolean) | undefined;
 }
 
-/** Turns the wrapped function's arguments into the values of the key template's placeholders. */
-export type ContextExtractor<A extends unknown[], T extends string> = (
+/**
+ * Turns the wrapped function's arguments into the values of the key template's placeholders
+ * (those the request context, of type `Ambient`, provides may be left out).
+ */
+export type ContextExtractor<A extends unknown[], T extends string, Ambient = NoAmbient> = (
   ...args: A
-) => TemplateContext<T>;
+) => TemplateContext<T, Ambient>;
 
-/** The `context` option: required when the template has placeholders, optional otherwise. */
-export type CacheableContextOption<A extends unknown[], T extends string> = ContextFor<
+/**
+ * The `context` option: required when the template has placeholders the request context (of
+ * type `Ambient`) does not provide, optional otherwise.
+ */
+export type CacheableContextOption<
+  A extends unknown[],
+  T extends string,
+  Ambient = NoAmbient,
+> = ContextFor<
   T,
   {
     required: {
@@ -96,21 +108,32 @@ export type CacheableContextOption<A extends unknown[], T extends string> = Cont
        *
        * @example context: (req, slug) => ({ slug })
        */
-      context: ContextExtractor<A, T>;
+      context: ContextExtractor<A, T, Ambient>;
     };
     none: { context?: ContextExtractor<A, T> };
     runtime: { context?: ContextExtractor<A, T> | undefined };
-  }
+    ambient: { context?: ContextExtractor<A, T, Ambient> | undefined };
+  },
+  'key',
+  Ambient
 >;
 
-/** Options of `cacheable`: the key template, how to fill it, and caching behaviour. */
-export type CacheableOptions<A extends unknown[], R, T extends string> = CacheableBaseOptions<R> & {
+/**
+ * Options of `cacheable`: the key template, how to fill it, and caching behaviour. `Ambient` is
+ * the type of the cache's request context's values.
+ */
+export type CacheableOptions<
+  A extends unknown[],
+  R,
+  T extends string,
+  Ambient = NoAmbient,
+> = CacheableBaseOptions<R> & {
   /**
    * Key template such as `posts:{{slug}}`; the cache's prefix is put in front of it. A malformed
    * template is a compile error naming the problem.
    */
   key: ValidTemplate<T>;
-} & CacheableContextOption<A, T>;
+} & CacheableContextOption<A, T, Ambient>;
 
 /** Each option of `cacheable`: its check and what it must be. */
 const cacheableOptionSpecs = {
@@ -149,12 +172,18 @@ const cacheableOptionSpecs = {
   l1: { schema: z.boolean().optional(), expect: 'must be true or false' },
 } as const satisfies OptionSpecs<CacheableOptions<unknown[], unknown, string>>;
 
-/** Builds a `cacheable` wrapper on `cache`; see `Cache.cacheable`. */
-export function wrapCacheable<S extends Store, A extends unknown[], R, T extends string>(
-  cache: CacheRuntime<S>,
-  fn: (...args: A) => R,
-  options: CacheableOptions<A, R, T>,
-): WrappedFunction<A, R, S> {
+/** What the checks that need no cache found: the compiled key template and how to fill it. */
+export interface CheckedCacheable {
+  readonly render: Renderer;
+  /** The template has placeholders and there is no `context`: only a request context can fill them. */
+  readonly needsRequestContext: boolean;
+}
+
+/**
+ * The checks of `cacheable` that do not depend on the cache: the function, the options and the
+ * key template. Throws `InvalidOptionError` or `TemplateSyntaxError`.
+ */
+export function checkCacheable(fn: unknown, options: unknown): CheckedCacheable {
   if (typeof fn !== 'function') {
     throw new InvalidOptionError(
       'fn',
@@ -162,26 +191,44 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
     );
   }
   checkOptions(cacheableOptionSpecs, options, 'cacheable');
-  if (options.key === undefined) {
+  const { key, context } = options as { key?: string; context?: unknown };
+  if (key === undefined) {
     throw new InvalidOptionError(
       'key',
       "`key` is required: a key template string such as 'posts:{{slug}}'",
     );
   }
-  const template = compileTemplate<string>(options.key);
-  cache.registry.addTemplate(options.key);
-  const extract = options.context as ((...args: A) => object) | undefined;
-  if (extract === undefined && template.placeholders.length > 0) {
+  const render = renderer(key, 'key');
+  return { render, needsRequestContext: context === undefined && render.placeholders.length > 0 };
+}
+
+/** Builds a `cacheable` wrapper on `cache`; see `Cache.cacheable`. */
+export function wrapCacheable<
+  S extends Store,
+  A extends unknown[],
+  R,
+  T extends string,
+  Ambient = NoAmbient,
+>(
+  cache: CacheRuntime<S>,
+  fn: (...args: A) => R,
+  options: CacheableOptions<A, R, T, Ambient>,
+): WrappedFunction<A, R, S> {
+  const { render: template, needsRequestContext } = checkCacheable(fn, options);
+  const { ambient } = cache;
+  // With a request context, values left out of `context` may come from it: checked per call.
+  if (needsRequestContext && ambient === undefined) {
     throw new InvalidOptionError(
       'context',
-      `\`context\` is required: the key template "${options.key}" has placeholders (${template.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments`,
+      `\`context\` is required: the key template "${options.key}" has placeholders (${template.placeholders.map((name) => `{{${name}}}`).join(', ')}) and \`context\` tells how to fill them from the arguments (or give the cache a \`requestContext\` that provides them)`,
     );
   }
+  cache.registry.addTemplate(options.key);
+  const extract = options.context as ((...args: A) => object) | undefined;
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
   const name = nameOf(fn, options.name, 'cacheable', options.key);
-  const render = (context: object) =>
-    renderFrom(template, context as TemplateContext<string>, 'context', name);
+  const render = (context: object) => renderFrom(template, context, ambient, 'context', name);
   const plan = cache.plan({
     source: { name, template: options.key, debug },
     ttl: options.ttl,
@@ -196,6 +243,15 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
   // Known to answer with promises: then every call goes the async way, hits included.
   let async = !cache.isSync || isAsyncFunction(fn);
 
+  /** The `lookup` event, with the values the request context gave the template. */
+  const lookup = (key: string, context: object): void => {
+    cache.events.emit('lookup', {
+      source: plan.source,
+      key,
+      context: withAmbient(context, template.placeholders, ambient),
+    });
+  };
+
   const wrapper = function (this: unknown, ...args: A): unknown {
     if (async) {
       let context: object;
@@ -206,16 +262,12 @@ export function wrapCacheable<S extends Store, A extends unknown[], R, T extends
       } catch (error) {
         return Promise.reject(error);
       }
-      if (cache.events.has('lookup')) {
-        cache.events.emit('lookup', { source: plan.source, key, context });
-      }
+      if (cache.events.has('lookup')) lookup(key, context);
       return reader.read({ key, plan, fn, thisArg: this, args, arrived: tick() });
     }
     const context = extract === undefined ? EMPTY_CONTEXT : extract(...args);
     const key = cache.fullKey(render(context));
-    if (cache.events.has('lookup')) {
-      cache.events.emit('lookup', { source: plan.source, key, context });
-    }
+    if (cache.events.has('lookup')) lookup(key, context);
     const result = reader.readSync({ key, plan, fn, thisArg: this, args, arrived: tick() });
     if (isThenable(result)) async = true;
     return result;

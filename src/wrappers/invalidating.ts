@@ -3,9 +3,10 @@ import { type CacheRuntime, EMPTY_CONTEXT } from '../core/runtime.js';
 import { InvalidationError, InvalidOptionError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import {
-  type CompiledTemplate,
   type ContextFor,
-  compilePattern,
+  type NoAmbient,
+  type Renderer,
+  renderer,
   renderFrom,
   type TemplateContext,
   type ValidPattern,
@@ -13,13 +14,21 @@ import {
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable, within } from '../util/maybe-promise.js';
 import { checkOptions, type OptionSpecs, optionalFunction, sharedSpecs } from '../util/options.js';
-import { looksLike, nameOf, type WrappedFunction } from './shared.js';
+import { looksLike, nameOf, type WrappedFunction, withAmbient } from './shared.js';
 
-/** Where the placeholder values of the patterns come from: the arguments, or the result too. */
-export type InvalidatingContextOption<A extends unknown[], R, P extends string> =
+/**
+ * Where the placeholder values of the patterns come from: the arguments, or the result too, and
+ * the request context (of type `Ambient`) for those they leave out.
+ */
+export type InvalidatingContextOption<
+  A extends unknown[],
+  R,
+  P extends string,
+  Ambient = NoAmbient,
+> =
   | {
       /** Returns the patterns' placeholder values from the mutation's arguments. */
-      context: (...args: A) => TemplateContext<P>;
+      context: (...args: A) => TemplateContext<P, Ambient>;
       contextFromResult?: never;
     }
   | {
@@ -30,7 +39,7 @@ export type InvalidatingContextOption<A extends unknown[], R, P extends string> 
        * 'contextFromResult'`, carrying the result) and invalidates every key the patterns could
        * match (placeholders widened to `*`) instead.
        */
-      contextFromResult: (result: Awaited<R>, ...args: A) => TemplateContext<P>;
+      contextFromResult: (result: Awaited<R>, ...args: A) => TemplateContext<P, Ambient>;
       context?: never;
     }
   | ContextFor<
@@ -39,12 +48,17 @@ export type InvalidatingContextOption<A extends unknown[], R, P extends string> 
         required: never;
         none: { context?: never; contextFromResult?: never };
         runtime: { context?: never; contextFromResult?: never };
+        ambient: { context?: never; contextFromResult?: never };
       },
-      'pattern'
+      'pattern',
+      Ambient
     >;
 
-/** Options of `invalidating`: which patterns to delete once the mutation succeeds. */
-export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
+/**
+ * Options of `invalidating`: which patterns to delete once the mutation succeeds. `Ambient` is
+ * the type of the cache's request context's values.
+ */
+export type InvalidatingOptions<A extends unknown[], R, P extends string, Ambient = NoAmbient> = {
   /**
    * Patterns to delete, as templates: `posts:{{slug}}:*`. Their own `*`, `?`, `[...]` are
    * wildcards; rendered values are literal. A pattern ending in `:*` also deletes the key
@@ -77,7 +91,7 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string> = {
    * @default the cache's `strict` (false)
    */
   strict?: boolean | undefined;
-} & InvalidatingContextOption<A, R, P>;
+} & InvalidatingContextOption<A, R, P, Ambient>;
 
 /** Each option of `invalidating`: its check and what it must be. */
 const invalidatingOptionSpecs = {
@@ -113,12 +127,23 @@ interface Rendered {
   readonly patterns: string[];
 }
 
-/** Builds an `invalidating` wrapper on `cache`; see `Cache.invalidating`. */
-export function wrapInvalidating<S extends Store, A extends unknown[], R, P extends string>(
-  cache: CacheRuntime<S>,
-  fn: (...args: A) => R,
-  options: InvalidatingOptions<A, R, P>,
-): WrappedFunction<A, R, S> {
+/** What the checks that need no cache found: the compiled patterns and how to fill them. */
+export interface CheckedInvalidating {
+  readonly patterns: readonly Renderer[];
+  /** Every placeholder name of the patterns, once each. */
+  readonly placeholders: readonly string[];
+  /**
+   * The patterns have placeholders and there is neither `context` nor `contextFromResult`: only
+   * a request context can fill them.
+   */
+  readonly needsRequestContext: boolean;
+}
+
+/**
+ * The checks of `invalidating` that do not depend on the cache: the function, the options and the
+ * patterns. Throws `InvalidOptionError` or `TemplateSyntaxError`.
+ */
+export function checkInvalidating(fn: unknown, options: unknown): CheckedInvalidating {
   if (typeof fn !== 'function') {
     throw new InvalidOptionError(
       'fn',
@@ -126,20 +151,60 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
     );
   }
   checkOptions(invalidatingOptionSpecs, options, 'invalidating');
-  if (options.patterns === undefined) {
+  const given = options as {
+    patterns?: readonly string[];
+    context?: unknown;
+    contextFromResult?: unknown;
+  };
+  if (given.patterns === undefined) {
     throw new InvalidOptionError(
       'patterns',
       "`patterns` is required: a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
     );
   }
-  const patterns: CompiledTemplate[] = options.patterns.map((pattern) =>
-    compilePattern<string>(pattern),
-  );
+  if (given.context !== undefined && given.contextFromResult !== undefined) {
+    throw new InvalidOptionError(
+      'contextFromResult',
+      '`context` and `contextFromResult` cannot both be given; use `contextFromResult`, which also receives the arguments',
+    );
+  }
+  const patterns = given.patterns.map((pattern) => renderer(pattern, 'pattern'));
+  const placeholders = [...new Set(patterns.flatMap((pattern) => pattern.placeholders))];
+  return {
+    patterns,
+    placeholders,
+    needsRequestContext:
+      placeholders.length > 0 &&
+      given.context === undefined &&
+      given.contextFromResult === undefined,
+  };
+}
+
+/** Builds an `invalidating` wrapper on `cache`; see `Cache.invalidating`. */
+export function wrapInvalidating<
+  S extends Store,
+  A extends unknown[],
+  R,
+  P extends string,
+  Ambient = NoAmbient,
+>(
+  cache: CacheRuntime<S>,
+  fn: (...args: A) => R,
+  options: InvalidatingOptions<A, R, P, Ambient>,
+): WrappedFunction<A, R, S> {
+  const { patterns, placeholders, needsRequestContext } = checkInvalidating(fn, options);
+  const { ambient } = cache;
+  // With a request context, values left out of `context` may come from it: checked per call.
+  if (needsRequestContext && ambient === undefined) {
+    throw new InvalidOptionError(
+      'context',
+      `\`context\` (or \`contextFromResult\`) is required: the patterns have placeholders (${placeholders.map((n) => `{{${n}}}`).join(', ')}) (or give the cache a \`requestContext\` that provides them)`,
+    );
+  }
   const fromArgs = options.context as ((...args: A) => object) | undefined;
   const fromResult = options.contextFromResult as
     | ((result: unknown, ...args: A) => object)
     | undefined;
-  checkContextOptions(patterns, fromArgs, fromResult);
   const name = nameOf(fn, options.name, 'invalidating', options.patterns.join(', '));
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
@@ -173,7 +238,7 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
   const render = (context: object, origin: 'context' | 'contextFromResult'): Rendered => ({
     context,
     patterns: patterns.map((pattern) =>
-      cache.fullKey(renderFrom(pattern, context as TemplateContext<string>, origin, name)),
+      cache.fullKey(renderFrom(pattern, context, ambient, origin, name)),
     ),
   });
   /**
@@ -196,7 +261,7 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
       cache.events.emit('mutation', {
         source,
         patterns: rendered.patterns,
-        context: rendered.context,
+        context: withAmbient(rendered.context, placeholders, ambient),
       });
     }
     const requested = cache.invalidator.request(rendered.patterns, source);
@@ -259,24 +324,4 @@ export function wrapInvalidating<S extends Store, A extends unknown[], R, P exte
     }
   };
   return looksLike(wrapper, fn, name) as WrappedFunction<A, R, S>;
-}
-
-function checkContextOptions(
-  patterns: readonly CompiledTemplate[],
-  fromArgs: unknown,
-  fromResult: unknown,
-): void {
-  if (fromArgs !== undefined && fromResult !== undefined) {
-    throw new InvalidOptionError(
-      'contextFromResult',
-      '`context` and `contextFromResult` cannot both be given; use `contextFromResult`, which also receives the arguments',
-    );
-  }
-  const names = [...new Set(patterns.flatMap((pattern) => pattern.placeholders))];
-  if (names.length > 0 && fromArgs === undefined && fromResult === undefined) {
-    throw new InvalidOptionError(
-      'context',
-      `\`context\` (or \`contextFromResult\`) is required: the patterns have placeholders (${names.map((n) => `{{${n}}}`).join(', ')})`,
-    );
-  }
 }

@@ -1,4 +1,5 @@
 import type { BySync, Store } from '../stores/store.js';
+import type { AmbientSource } from '../template/index.js';
 
 /**
  * What a wrapper returns for a function returning `R`: a promise for async functions and for any
@@ -43,4 +44,28 @@ export function nameOf(
   templates: string,
 ): string {
   return option ?? (fn.name || `${kind}(${templates})`);
+}
+
+/**
+ * The context a call rendered its template(s) with, for events and debug lines: `context`, plus
+ * the request context's values for the placeholders `context` left out. Only those: other values
+ * of the request context (a token, a user object) never reach a listener or a log line. Without a
+ * request context, `context` itself.
+ */
+export function withAmbient(
+  context: object,
+  placeholders: readonly string[],
+  ambient: AmbientSource | undefined,
+): object {
+  const values = ambient?.get();
+  if (values === undefined) return context;
+  const own = context as Readonly<Record<string, unknown>>;
+  let merged: Record<string, unknown> | undefined;
+  for (const name of placeholders) {
+    if (own[name] === undefined && values[name] !== undefined) {
+      merged ??= { ...own };
+      merged[name] = values[name];
+    }
+  }
+  return merged ?? context;
 }

@@ -152,6 +152,12 @@ describe('the built package', () => {
       'otel.d.cts',
       'testing.js',
       'testing.d.ts',
+      ...['express', 'fastify', 'hono', 'nestjs'].flatMap((entry) => [
+        `${entry}.js`,
+        `${entry}.cjs`,
+        `${entry}.d.ts`,
+        `${entry}.d.cts`,
+      ]),
     ]) {
       expect(existsSync(`${root}/dist/${file}`), file).toBe(true);
     }
@@ -248,6 +254,95 @@ describe('the built package', () => {
        const { NodeRedisStore } = require('quickpost-cache/node-redis');\n${nodeRedisScenario}`,
     ]);
     expect(result).toEqual(nodeRedisExpected);
+  });
+
+  // A request context made by the root entry, filled by each adapter's middleware in a real
+  // request (Express and Hono on a loopback server, Fastify through inject), read by a cached
+  // function; NestJS's module provides the cache by the root entry's class. Each run loads every
+  // framework in a new process: seconds on a busy machine.
+  const adapterScenario = (load: (id: string) => string) => `
+      const root = ${load('quickpost-cache')};
+      const { requestContextMiddleware: expressMiddleware } = ${load('quickpost-cache/express')};
+      const { requestContextPlugin } = ${load('quickpost-cache/fastify')};
+      const { requestContextMiddleware: honoMiddleware } = ${load('quickpost-cache/hono')};
+      const nest = ${load('quickpost-cache/nestjs')};
+      const express = ${load('express')};
+      const Fastify = ${load('fastify')};
+      const { Hono } = ${load('hono')};
+      const { serve } = ${load('@hono/node-server')};
+      const ctx = root.requestContext();
+      const cache = root.createCache({ requestContext: ctx });
+      const profile = cache.cacheable(async () => 'profile of ' + ctx.get().user_id, { key: 'profile:{{user_id}}' });
+      const listen = (server) => new Promise((resolve) => server.once('listening', () => resolve(server)));
+      const ask = async (server) => {
+        const { port } = server.address();
+        const text = await (await fetch('http://127.0.0.1:' + port, { headers: { 'x-user-id': 'u1' } })).text();
+        server.closeAllConnections();
+        server.close();
+        return text;
+      };
+      const run = async () => {
+        const app = (express.default ?? express)();
+        app.use(expressMiddleware(ctx, (req) => ({ user_id: req.get('x-user-id') })));
+        app.get('/', async (req, res) => res.send(await profile()));
+        const fastify = (Fastify.default ?? Fastify)();
+        await fastify.register(requestContextPlugin(ctx, (request) => ({ user_id: request.headers['x-user-id'] })));
+        fastify.get('/', () => profile());
+        const hono = new Hono();
+        hono.use(honoMiddleware(ctx, (c) => ({ user_id: c.req.header('x-user-id') })));
+        hono.get('/', async (c) => c.text(await profile()));
+        const module = nest.QuickpostCacheModule.forRoot({ cache, context: (req) => ({ user_id: 'x' }) });
+        return [
+          await ask(await listen(app.listen(0, '127.0.0.1'))),
+          (await fastify.inject({ url: '/', headers: { 'x-user-id': 'u1' } })).body,
+          await ask(await listen(serve({ fetch: hono.fetch, port: 0, hostname: '127.0.0.1' }))),
+          module.providers[0].provide === root.Cache && module.providers[0].useValue === cache,
+          nest.Cacheable === root.Cacheable && nest.InvalidateCache === root.InvalidateCache,
+        ];
+      };
+      run().then((result) => console.log(JSON.stringify(result)));
+    `;
+  const adapterExpected = ['profile of u1', 'profile of u1', 'profile of u1', true, true];
+
+  it('serves the framework adapters through import (ESM)', { timeout: 30_000 }, () => {
+    const script = adapterScenario((id) => `await import('${id}')`);
+    expect(runNode(['--input-type=module', '-e', script])).toEqual(adapterExpected);
+  });
+
+  it('serves the framework adapters through require (CommonJS)', { timeout: 30_000 }, () => {
+    const script = adapterScenario((id) => `require('${id}')`);
+    expect(runNode(['--input-type=commonjs', '-e', script])).toEqual(adapterExpected);
+  });
+
+  it('loads no web framework from the root entry, and each adapter only its own', {
+    timeout: 30_000,
+  }, () => {
+    const loaded = runNode([
+      '--input-type=commonjs',
+      '-e',
+      `const frameworks = () => [...new Set(Object.keys(require.cache).flatMap((file) => {
+         const parts = file.split(require('node:path').sep);
+         const at = parts.lastIndexOf('node_modules');
+         if (at < 0) return [];
+         const name = parts[at + 1].startsWith('@') ? parts[at + 1] + '/' + parts[at + 2] : parts[at + 1];
+         return ['express', 'fastify', 'hono', 'rxjs', '@nestjs/common', '@nestjs/core'].includes(name) ? [name] : [];
+       }))].sort();
+       const seen = {};
+       for (const entry of ['quickpost-cache', 'quickpost-cache/express', 'quickpost-cache/fastify', 'quickpost-cache/hono', 'quickpost-cache/nestjs']) {
+         require(entry);
+         seen[entry] = frameworks();
+       }
+       console.log(JSON.stringify(seen));`,
+    ]);
+    // Express, Fastify and Hono are only named in the adapters' types: the middleware needs none
+    // of their code. The NestJS module is built with Nest's own functions.
+    expect(loaded).toEqual({
+      'quickpost-cache': [],
+      'quickpost-cache/express': [],
+      'quickpost-cache/fastify': [],
+      'quickpost-cache/hono': [],
+      'quickpost-cache/nestjs': ['@nestjs/common', '@nestjs/core', 'rxjs'],
+    });
   });
 
   it('serves quickpost-cache/otel through import and require, with spans around loads', () => {

@@ -6,6 +6,7 @@ import {
   getDefaultCache,
   InvalidOptionError,
   invalidating,
+  requestContext,
 } from '../../src/index.js';
 
 afterEach(() => {
@@ -54,6 +55,34 @@ describe('plain wrappers', () => {
       expect.objectContaining({ option: 'cache' }),
     );
     expect(() => invalidating(() => 1, { patterns: [] } as never)).toThrow(InvalidOptionError);
+  });
+
+  it('without a cache, leave placeholders to a request context configured after them', async () => {
+    // As decorators do: the wrappers are made when their class is defined, before the
+    // application configures its cache.
+    const load = vi.fn(async () => 'profile');
+    // The type says `context` is needed (DefaultRequestContext is not declared in these tests).
+    const getProfile = cacheable(load, { key: 'profile:{{user_id}}' } as never);
+    const updateProfile = invalidating(async () => true, {
+      patterns: ['profile:{{user_id}}'],
+    } as never);
+    const ctx = requestContext<{ user_id: string }>();
+    const cache = configureCache({ requestContext: ctx });
+    await ctx.run({ user_id: 'alice' }, async () => {
+      expect(await getProfile()).toBe('profile');
+      expect(cache.get('profile:alice')).toBe('profile');
+      await updateProfile();
+      expect(cache.get('profile:alice')).toBeUndefined();
+    });
+  });
+
+  it('without a cache, reject a call whose placeholders nothing can fill', async () => {
+    const load = vi.fn(async () => 'profile');
+    const getProfile = cacheable(load, { key: 'profile:{{user_id}}' } as never);
+    await expect(getProfile()).rejects.toThrow(
+      expect.objectContaining({ option: 'context', code: 'E_INVALID_OPTION' }),
+    );
+    expect(load).not.toHaveBeenCalled();
   });
 
   it('keep the name and length of the function', () => {

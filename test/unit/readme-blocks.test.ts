@@ -1,7 +1,10 @@
 /**
  * Every ```ts block of README.md compiles against the published declarations (dist/, through the
  * package's own name, as a user's project resolves it), each block as a module of its own. A line
- * whose comment says `compile error` must fail to compile, and is the only kind allowed to.
+ * whose comment says `compile error` must fail to compile, and is the only kind allowed to. A
+ * block whose first line mentions `"experimentalDecorators"` (NestJS's) is compiled as NestJS
+ * projects are, with legacy decorators and their metadata; the others with TypeScript's standard
+ * decorators.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,7 +88,10 @@ function tsBlocks(markdown: string): Block[] {
 }
 
 /** Diagnostics of each block, as `README.md:<line>: <message>` with the line in README.md. */
-function checkBlocks(blocks: readonly Block[]): { unexpected: string[]; missing: string[] } {
+function checkBlocks(
+  blocks: readonly Block[],
+  extra: ts.CompilerOptions = {},
+): { unexpected: string[]; missing: string[] } {
   const config = ts.parseJsonConfigFileContent(
     ts.readConfigFile(join(root, 'tsconfig.json'), ts.sys.readFile).config,
     ts.sys,
@@ -99,6 +105,7 @@ function checkBlocks(blocks: readonly Block[]): { unexpected: string[]; missing:
     // Each block is a module of its own, even without import or export.
     moduleDetection: ts.ModuleDetectionKind.Force,
     types: ['node'],
+    ...extra,
   };
   // Virtual files beside the package's own files, so that `quickpost-cache` resolves to this
   // package (its exports, dist/) and other imports to its node_modules.
@@ -169,7 +176,15 @@ describe('the README', () => {
     if (!existsSync(join(root, 'dist/index.d.ts'))) {
       throw new Error('the README blocks are checked against dist/: run `npm run build` first');
     }
-    const { unexpected, missing } = checkBlocks(blocks);
+    const legacy = (block: Block) =>
+      /"experimentalDecorators"/.test(block.code.trimStart().split('\n')[0] ?? '');
+    const standard = checkBlocks(blocks.filter((block) => !legacy(block)));
+    const nest = checkBlocks(blocks.filter(legacy), {
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+    });
+    const unexpected = [...standard.unexpected, ...nest.unexpected];
+    const missing = [...standard.missing, ...nest.missing];
     expect(unexpected, unexpected.join('\n')).toEqual([]);
     expect(missing, missing.join('\n')).toEqual([]);
   }, 60_000);
