@@ -10,11 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { createCache } from '../../src/index.js';
+import { createCache, type Store } from '../../src/index.js';
 import { NodeRedisStore } from '../../src/node-redis.js';
 import { RedisStore } from '../../src/redis.js';
 import { adminClient, Cleanups, clientIds } from '../helpers/faults.js';
-import { startFaultRedis } from '../helpers/redis-servers.js';
+import { type FaultRedis, startFaultRedis } from '../helpers/redis-servers.js';
 import { recordingLogger } from '../helpers/stores.js';
 
 const cleanups = new Cleanups();
@@ -85,34 +85,54 @@ describe('errors of connections the store opens', () => {
     );
   });
 
-  it('go to the cache’s logger for the in-process tier’s tracking connection', async () => {
-    const server = await startFaultRedis();
-    cleanups.add(() => server.stop());
-    const client = new Redis({ host: server.host, port: server.port });
-    // The test's own client: its errors are the test's to handle (the store never listens to a
-    // client it was given).
-    client.on('error', () => undefined);
-    cleanups.add(() => client.disconnect());
-    const logger = recordingLogger();
-    const cache = createCache({ store: new RedisStore({ client }), logger, l1: true });
-    cleanups.add(() => cache.close({ timeout: 0 }));
-    const admin = adminClient(server, cleanups);
-    await vi.waitFor(
-      async () => expect(await clientIds(admin, 'quickpost-cache:l1')).toHaveLength(1),
-      { timeout: 5000 },
-    );
-    admin.disconnect();
-    await server.stop();
-    const tracking = () =>
-      logger.lines.warn.filter((line) =>
-        line.includes("the in-process tier's tracking connection"),
+  // The test's own client: its errors are the test's to handle (the store never listens to a
+  // client it was given).
+  it.each<[string, (server: FaultRedis) => Promise<Store>]>([
+    [
+      'RedisStore',
+      async (server) => {
+        const client = new Redis({ host: server.host, port: server.port });
+        client.on('error', () => undefined);
+        cleanups.add(() => client.disconnect());
+        return new RedisStore({ client });
+      },
+    ],
+    [
+      'NodeRedisStore',
+      async (server) => {
+        const client = createClient({ socket: { host: server.host, port: server.port } });
+        client.on('error', () => undefined);
+        await client.connect();
+        cleanups.add(() => client.destroy());
+        return new NodeRedisStore({ client });
+      },
+    ],
+  ])(
+    'go to the cache’s logger for the in-process tier’s tracking connection (%s)',
+    async (_store, make) => {
+      const server = await startFaultRedis();
+      cleanups.add(() => server.stop());
+      const logger = recordingLogger();
+      const cache = createCache({ store: await make(server), logger, l1: true });
+      cleanups.add(() => cache.close({ timeout: 0 }));
+      const admin = adminClient(server, cleanups);
+      await vi.waitFor(
+        async () => expect(await clientIds(admin, 'quickpost-cache:l1')).toHaveLength(1),
+        { timeout: 5000 },
       );
-    await vi.waitFor(() => expect(tracking().length).toBeGreaterThan(0), { timeout: 5000 });
-    // The tracking connection retries every 50–350 ms meanwhile (50 ms more each attempt).
-    await sleep(1500);
-    expect(unhandled()).toEqual([]);
-    expect(tracking().filter((line) => line.includes('ECONNREFUSED'))).toHaveLength(1);
-  });
+      admin.disconnect();
+      await server.stop();
+      const tracking = () =>
+        logger.lines.warn.filter((line) =>
+          line.includes("the in-process tier's tracking connection"),
+        );
+      await vi.waitFor(() => expect(tracking().length).toBeGreaterThan(0), { timeout: 5000 });
+      // A new tracking connection is tried every 50–350 ms meanwhile (50 ms more each attempt).
+      await sleep(1500);
+      expect(unhandled()).toEqual([]);
+      expect(tracking().filter((line) => line.includes('ECONNREFUSED'))).toHaveLength(1);
+    },
+  );
 
   // node-redis ends the process on an `error` event nobody listens to: the test would crash.
   it('go to the cache’s logger for a NodeRedisStore made from a URL, identical ones once', async () => {
@@ -138,33 +158,5 @@ describe('errors of connections the store opens', () => {
         `^\\[Cache\\] REDIS: the connection the store opened \\(${server.host}:${server.port}\\) failed: connect ECONNREFUSED .*; node-redis reconnects by itself \\(identical errors are logged once a minute\\)$`,
       ),
     );
-  });
-
-  it('go to the cache’s logger for NodeRedisStore’s tracking connection', async () => {
-    const server = await startFaultRedis();
-    cleanups.add(() => server.stop());
-    const client = createClient({ socket: { host: server.host, port: server.port } });
-    // The test's own client: its errors are the test's to handle.
-    client.on('error', () => undefined);
-    await client.connect();
-    cleanups.add(() => client.destroy());
-    const logger = recordingLogger();
-    const cache = createCache({ store: new NodeRedisStore({ client }), logger, l1: true });
-    cleanups.add(() => cache.close({ timeout: 0 }));
-    const admin = adminClient(server, cleanups);
-    await vi.waitFor(
-      async () => expect(await clientIds(admin, 'quickpost-cache:l1')).toHaveLength(1),
-      { timeout: 5000 },
-    );
-    admin.disconnect();
-    await server.stop();
-    const tracking = () =>
-      logger.lines.warn.filter((line) =>
-        line.includes("the in-process tier's tracking connection"),
-      );
-    await vi.waitFor(() => expect(tracking().length).toBeGreaterThan(0), { timeout: 5000 });
-    // A new tracking connection is tried every 50–350 ms meanwhile (50 ms more each attempt).
-    await sleep(1500);
-    expect(tracking().filter((line) => line.includes('ECONNREFUSED'))).toHaveLength(1);
   });
 });
