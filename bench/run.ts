@@ -114,8 +114,9 @@ async function main(): Promise<void> {
   const raw = new Redis(url);
   const rawPipelined = new Redis(url, { enableAutoPipelining: true });
   const store = new RedisStore({ client: new Redis(url) });
-  // The store's own connection (from a URL) has ioredis's auto-pipelining on.
-  const ownStore = new RedisStore({ url });
+  // A client with ioredis's auto-pipelining: the commands of one turn of the event loop in one
+  // write, sent from setImmediate.
+  const ownStore = new RedisStore({ client: new Redis(url, { enableAutoPipelining: true }) });
   const cache = createCache({ store, prefix: 'bench' });
   const unindexedStore = new RedisStore({ client: new Redis(url), index: false });
   const tieredStore = new RedisStore({ client: new Redis(url) });
@@ -268,7 +269,7 @@ async function main(): Promise<void> {
             async () => JSON.parse((await rawPipelined.get('bench:raw:post')) as string),
           ],
           [
-            'cacheable hit, 1,000 keys, store-owned connection',
+            'cacheable hit, 1,000 keys, auto-pipelining',
             (i) => getPostPipelined(`warm-${i % 1000}`),
           ],
           ['manual get', () => cache.get('manual:post')],
@@ -330,7 +331,7 @@ async function main(): Promise<void> {
     raw.disconnect();
     rawPipelined.disconnect();
     store.client.disconnect();
-    await ownStore.close();
+    ownStore.client.disconnect();
     unindexedStore.client.disconnect();
     tieredStore.client.disconnect();
     leaselessStore.client.disconnect();
@@ -485,11 +486,11 @@ function print(results: Result[]): void {
         );
       }
       const owned = results.find(
-        (r) => r.mode === mode && r.name === 'cacheable hit, 1,000 keys, store-owned connection',
+        (r) => r.mode === mode && r.name === 'cacheable hit, 1,000 keys, auto-pipelining',
       );
       if (owned) {
         console.log(
-          `cacheable hit (1,000 keys, store-owned connection) / floor, ${mode}: throughput ${(owned.opsPerSec / floor.opsPerSec).toFixed(2)}x (target with 64 callers: >= 0.85x)`,
+          `cacheable hit (1,000 keys, auto-pipelining) / floor, ${mode}: throughput ${(owned.opsPerSec / floor.opsPerSec).toFixed(2)}x (target with 64 callers: >= 0.85x)`,
         );
       }
       console.log(

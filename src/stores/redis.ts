@@ -15,10 +15,8 @@ export type { RedisStoreTuning };
  * `maxRetriesPerRequest: 1` fails commands queued while Redis is unreachable after the second
  * reconnection attempt instead of the 21st (about a minute), so few abandoned commands replay when
  * it returns. The cache bounds every call by its own `timeout` either way.
- * `enableAutoPipelining` sends the commands of one turn of the event loop in one write: with many
- * concurrent callers, hits cost far less CPU per command (see the README's performance table).
  */
-const OWNED_DEFAULTS = { maxRetriesPerRequest: 1, enableAutoPipelining: true } as const;
+const OWNED_DEFAULTS = { maxRetriesPerRequest: 1 } as const;
 
 /**
  * ioredis options for a connection the store opens. `replyMapping` is left out: the store reads
