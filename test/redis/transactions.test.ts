@@ -31,6 +31,9 @@ let pool: pg.Pool;
 beforeAll(async () => {
   postgres = await startPostgres();
   pool = new pg.Pool({ connectionString: postgres.url, max: 8 });
+  // An idle client whose server goes away (the server stops after the tests) emits `error` on the
+  // pool; node-postgres says to listen for it.
+  pool.on('error', () => undefined);
   await pool.query('CREATE TABLE IF NOT EXISTS posts (slug text PRIMARY KEY, title text NOT NULL)');
 });
 afterAll(async () => {
