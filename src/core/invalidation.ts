@@ -105,10 +105,11 @@ const HELD: Requested = { confirmed: () => 0, attempted: () => 0 };
 
 /** Whether a key matches a full-key pattern; a trailing `:*` also covers the key without it. */
 export function patternMatcher(pattern: string): (key: string) => boolean {
-  const inPattern = createGlobMatcher(pattern);
-  if (!TRAILING_COLON_STAR.test(pattern)) return inPattern;
-  const inBase = createGlobMatcher(pattern.slice(0, -2));
-  return (key) => inPattern(key) || inBase(key);
+  const [inPattern, inBase] = partsOf(pattern).map((part) => createGlobMatcher(part.pattern)) as [
+    (key: string) => boolean,
+    ((key: string) => boolean) | undefined,
+  ];
+  return inBase === undefined ? inPattern : (key) => inPattern(key) || inBase(key);
 }
 
 /** How one delete attempt ended. */

@@ -204,9 +204,8 @@ export class ReadThrough {
     return until !== undefined && until > Date.now();
   }
 
-  /** Remembers that `key` holds an entry until `until` (ms). */
+  /** Remembers that `key` holds an entry until `until` (ms); only while reads may lease. */
   #found(key: string, until: number): void {
-    if (this.#leases?.leaseOnRead !== true) return;
     const present = this.#present;
     if (present.size >= PRESENT_KEYS && !present.has(key)) {
       present.delete(present.keys().next().value as string);
@@ -277,7 +276,7 @@ export class ReadThrough {
     if (since !== undefined && tier !== undefined && plan.l1 && state === State.Fresh) {
       tier.keep(key, since, decoded, raw, entryExpiresAt(raw));
     }
-    this.#found(key, entryExpiresAt(raw) + plan.staleMs);
+    if (this.#leases?.leaseOnRead === true) this.#found(key, entryExpiresAt(raw) + plan.staleMs);
     if (state === State.Stale) {
       if (events.has('stale')) events.emit('stale', { source: plan.source, key });
       if (this.#flights.get(key) === undefined) this.#refresher.start(call, raw, 'stale');
@@ -383,7 +382,7 @@ export class ReadThrough {
       return { value, confirmedAt: startedAt };
     }
     this.#filler.reported(key, plan, filled);
-    if (filled) this.#found(key, Date.now() + this.#filler.storeTtl(plan));
+    if (filled && leases.leaseOnRead) this.#found(key, Date.now() + this.#filler.storeTtl(plan));
     return { value, confirmedAt: filled ? sentAt : startedAt };
   }
 
