@@ -70,6 +70,8 @@ export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 // RedisStore is in `quickpost-cache/redis` (src/redis.ts), so that this entry never loads ioredis.
 export type {
   AtomicStore,
+  BatchingStore,
+  BatchOperation,
   BySync,
   ChangeListener,
   IndexAnswer,

@@ -102,6 +102,24 @@ export class StoreGuard {
     return this.#bound(call(), timeoutMs, false);
   }
 
+  /**
+   * Runs one call that starts `count` store operations at once (a batch), each of its answers
+   * bounded by the deadline and counted by the breaker as a call of its own. While the breaker
+   * is open every one is refused; if the call throws, every one rejects with its error.
+   */
+  runEach<T>(call: () => readonly (T | Promise<T>)[], count: number): (T | Promise<T>)[] {
+    const refused = this.#refusal();
+    if (refused !== undefined) return new Array<Promise<never>>(count).fill(refused);
+    let answers: readonly (T | Promise<T>)[];
+    try {
+      answers = call();
+    } catch (error) {
+      this.#failed(error);
+      return new Array<Promise<never>>(count).fill(Promise.reject(error));
+    }
+    return answers.map((answer) => this.#bound(answer, this.timeoutMs, true));
+  }
+
   /** `store.get(key)` within the deadline: `run` without a closure, for the hit path. */
   get(store: Store, key: string): string | null | undefined | Promise<string | null | undefined> {
     const refused = this.#refusal();

@@ -9,6 +9,7 @@ import { createGlobMatcher } from '../glob.js';
 import { MemoryStore } from '../stores/memory.js';
 import {
   atomicOf,
+  batchingOf,
   type IndexedStore,
   indexOf,
   loggingOf,
@@ -197,6 +198,8 @@ export class CacheRuntime<S extends Store = Store> {
         }
       },
       track: (key, ttlMs) => this.track(key, ttlMs),
+      indexed: this.#index !== undefined,
+      batching: batchingOf(this.store),
       tier: this.tier,
       bypass: (key) => this.invalidator.blocks(key),
     });

@@ -3,7 +3,13 @@
 // its copy or major version.
 import { createClient, type RedisClientOptions } from 'redis';
 import { InvalidOptionError } from '../errors.js';
-import type { RedisDriver, ServerDriver, Topology, TrackingLink } from './redis-base/driver.js';
+import type {
+  DriverBatch,
+  RedisDriver,
+  ServerDriver,
+  Topology,
+  TrackingLink,
+} from './redis-base/driver.js';
 import { type ClientMethods, checkMethods } from './redis-base/methods.js';
 import { type ClientKind, RedisBaseStore, type RedisStoreTuning } from './redis-base/store.js';
 import { TRACKING_CONNECTION_NAME } from './redis-base/tracking.js';
@@ -220,6 +226,19 @@ abstract class NodeRedisDriver implements RedisDriver {
       'COUNT',
       String(count),
     ]) as Promise<[string, string[]]>;
+  }
+
+  /**
+   * node-redis writes every command of one tick in one write per connection (from
+   * `setImmediate`), so a batch sends each command at once.
+   */
+  batch(): DriverBatch {
+    return {
+      get: (key) => this.get(key),
+      setNxGet: (key, value, ttlMs) => this.setNxGet(key, value, ttlMs),
+      evalsha: (sha1, key, args) => this.evalsha(sha1, key, args),
+      send: () => undefined,
+    };
   }
 }
 

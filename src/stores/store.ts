@@ -127,6 +127,49 @@ export function indexOf(store: Store): (Store & IndexedStore) | undefined {
     : undefined;
 }
 
+/** One operation of a batch (see {@link BatchingStore}): what the store's method of that name does. */
+export type BatchOperation =
+  /** `get(key)` */
+  | { readonly op: 'get'; readonly key: string }
+  /** `getOrLease(key, lease, ttlMs)`: sent only to a store with a leasing read. */
+  | {
+      readonly op: 'getOrLease';
+      readonly key: string;
+      readonly lease: string;
+      readonly ttlMs: number;
+    }
+  /** `track(key, ttlMs)`: sent only to a store with a key index. */
+  | { readonly op: 'track'; readonly key: string; readonly ttlMs: number }
+  /** `compareAndSet(key, expected, value, ttlMs)`: sent only to a store with atomic writes. */
+  | {
+      readonly op: 'compareAndSet';
+      readonly key: string;
+      readonly expected: string;
+      readonly value: string;
+      readonly ttlMs: number | undefined;
+    };
+
+/**
+ * Optional capability: operations sent together. The cache holds the reads of one turn of the
+ * event loop (so that identical ones coalesce) and hands them over in one call, leasing reads with
+ * their index records beside them, and likewise the fills of the values computed in one turn; a
+ * Redis store sends them in one round trip per server.
+ */
+export interface BatchingStore {
+  /**
+   * Does what each operation's method does, sending them together (not a transaction: each one
+   * takes effect on its own). Answers one promise per operation, in order, settling as that
+   * method would: one failing operation rejects its own promise only.
+   */
+  batch(operations: readonly BatchOperation[]): readonly Promise<unknown>[];
+}
+
+/** The store's batches, if it has them. */
+export function batchingOf(store: Store): (Store & BatchingStore) | undefined {
+  const candidate = store as Store & Partial<BatchingStore>;
+  return typeof candidate.batch === 'function' ? (candidate as Store & BatchingStore) : undefined;
+}
+
 /** Receives a store's change notifications (see {@link NotifyingStore}). */
 export interface ChangeListener {
   /** These keys changed or went away; `null`: anything may have changed (drop everything). */

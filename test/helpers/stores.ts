@@ -1,4 +1,14 @@
-import { type CacheLogger, MemoryStore, type Store } from '../../src/index.js';
+import {
+  type AtomicStore,
+  type BatchingStore,
+  type BatchOperation,
+  type CacheLogger,
+  type IndexAnswer,
+  type IndexedStore,
+  type LeasingReadStore,
+  MemoryStore,
+  type Store,
+} from '../../src/index.js';
 
 /**
  * A MemoryStore that answers with promises, like any networked store, without atomic writes (so
@@ -28,6 +38,103 @@ export class AsyncMemoryStore implements Store {
   async deletePattern(pattern: string): Promise<number> {
     this.calls.push(`deletePattern ${pattern}`);
     return this.inner.deletePattern(pattern);
+  }
+}
+
+/**
+ * A MemoryStore behind promises with every capability a networked store can have, batches
+ * included, as a custom store would write them. It records each batch (`op key` per operation)
+ * and every other call; an operation named in `failing` (by its key, or as `op key`) rejects, as
+ * one failing command of a Redis pipeline would.
+ */
+export class BatchingMemoryStore
+  implements Store, AtomicStore, LeasingReadStore, IndexedStore, BatchingStore
+{
+  readonly sync = false;
+  readonly inner = new MemoryStore();
+  /** Each batch the store received, as `op key` per operation. */
+  readonly batches: string[][] = [];
+  /** Every call but `batch`, as `method key`. */
+  readonly calls: string[] = [];
+  /** Operations that reject, in a batch or not: every one on a key, or one (`op key`). */
+  readonly failing = new Set<string>();
+
+  async get(key: string): Promise<string | undefined> {
+    return this.#run('get', key, () => this.inner.get(key));
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.#run('set', key, () => this.inner.set(key, value, ttlMs));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.#run('delete', key, () => this.inner.delete(key));
+  }
+
+  async deletePattern(pattern: string): Promise<number> {
+    return this.#run('deletePattern', pattern, () => this.inner.deletePattern(pattern));
+  }
+
+  async getOrLease(key: string, lease: string, ttlMs: number): Promise<string | undefined> {
+    return this.#run('getOrLease', key, () => this.inner.getOrLease(key, lease, ttlMs));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return this.#run('setIfAbsent', key, () => this.inner.setIfAbsent(key, value, ttlMs));
+  }
+
+  async compareAndSet(
+    key: string,
+    expected: string,
+    value: string,
+    ttlMs: number | undefined,
+  ): Promise<boolean> {
+    return this.#run('compareAndSet', key, () =>
+      this.inner.compareAndSet(key, expected, value, ttlMs),
+    );
+  }
+
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    return this.#run('compareAndDelete', key, () => this.inner.compareAndDelete(key, expected));
+  }
+
+  async track(key: string, ttlMs: number): Promise<void> {
+    this.#run('track', key, () => this.inner.track(key, ttlMs));
+  }
+
+  async deleteTracked(pattern: string): Promise<IndexAnswer> {
+    return this.#run('deleteTracked', pattern, () => this.inner.deleteTracked(pattern));
+  }
+
+  batch(operations: readonly BatchOperation[]): Promise<unknown>[] {
+    this.batches.push(operations.map((operation) => `${operation.op} ${operation.key}`));
+    return operations.map(async (operation) => {
+      this.#check(operation.op, operation.key);
+      switch (operation.op) {
+        case 'get':
+          return this.inner.get(operation.key);
+        case 'getOrLease':
+          return this.inner.getOrLease(operation.key, operation.lease, operation.ttlMs);
+        case 'track':
+          return this.inner.track(operation.key, operation.ttlMs);
+        case 'compareAndSet': {
+          const { key, expected, value, ttlMs } = operation;
+          return this.inner.compareAndSet(key, expected, value, ttlMs);
+        }
+      }
+    });
+  }
+
+  #run<T>(method: string, key: string, call: () => T): T {
+    this.calls.push(`${method} ${key}`);
+    this.#check(method, key);
+    return call();
+  }
+
+  #check(method: string, key: string): void {
+    if (this.failing.has(key) || this.failing.has(`${method} ${key}`)) {
+      throw new Error(`failing: ${method} ${key}`);
+    }
   }
 }
 

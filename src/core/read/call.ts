@@ -1,5 +1,5 @@
 import type { Serializer } from '../../codec/index.js';
-import type { AtomicStore, Store } from '../../stores/store.js';
+import type { AtomicStore, BatchingStore, Store } from '../../stores/store.js';
 import type { Emitter, EventSource } from '../events.js';
 import type { StoreGuard } from '../guard.js';
 import type { ValueSchema } from '../schema.js';
@@ -104,6 +104,10 @@ export interface ReadServices {
    * the store has no index. Nothing may be written under `key` unless this succeeded.
    */
   track(key: string, ttlMs: number): Maybe<unknown>;
+  /** Whether the store keeps a key index (`track` then records keys). */
+  readonly indexed: boolean;
+  /** The store's batches, when it has them: the reads of one tick go out together. */
+  readonly batching: (Store & BatchingStore) | undefined;
   /**
    * Whether an invalidation of `key` awaits the store's confirmation: then the key is not read
    * from the store, and nothing is stored for it.

@@ -3,38 +3,68 @@
  * has not been sent. A read joins the one waiting to go out; once it is sent, later readers send
  * their own. So everyone who shares a reply arrived before the request left, and the reply saw
  * every invalidation that had returned before any of them arrived (the rule of flights.ts).
+ *
+ * The reads held back during one turn of the event loop's queue go out together, at its end
+ * (`process.nextTick`): a store that batches sends them in one round trip per server.
  */
 
-/** Store reads of one cache, each held back until the current turn of the event loop's queue ends. */
-export class UnsentReads {
-  readonly #unsent = new Map<string, Promise<unknown>>();
-  readonly #send: (key: string) => unknown;
+/** A read held back until the end of the tick: its key, and how it is to be made. */
+export interface HeldRead<L> {
+  readonly key: string;
+  /** What the first reader asked for beyond a plain read (a leasing read), if anything. */
+  readonly lease: L | undefined;
+}
 
-  /** `send` makes the actual store read (bounded by the cache's timeout). */
-  constructor(send: (key: string) => unknown) {
+/** A held read and the settling of its reply. */
+interface Held<L> extends HeldRead<L> {
+  resolve: (reply: unknown) => void;
+  readonly reply: Promise<unknown>;
+}
+
+/** Store reads of one cache, held back until the current turn of the event loop's queue ends. */
+export class UnsentReads<L> {
+  readonly #unsent = new Map<string, Held<L>>();
+  readonly #send: (reads: readonly HeldRead<L>[]) => readonly unknown[];
+  readonly #flush = () => this.#sendAll();
+
+  /**
+   * `send` makes the store reads of one tick (bounded by the cache's timeout): one reply per
+   * read, in order, each a value or a promise of its own.
+   */
+  constructor(send: (reads: readonly HeldRead<L>[]) => readonly unknown[]) {
     this.#send = send;
   }
 
   /**
-   * The reply to a read of `key`: the read not yet sent, joined, or a new one, sent after the
-   * code queued now has run (`process.nextTick`), so that callers arriving meanwhile join it.
-   * `send` replaces the usual read for a new one (a read that may take the key's lease).
+   * The reply to a read of `key`: the read not yet sent, joined, or a new one, sent with the
+   * others of this tick after the code queued now has run (`process.nextTick`), so that callers
+   * arriving meanwhile join it. `lease` asks for more than a plain read (a read that may take the
+   * key's lease); a reader joining a read already held gets what that read asked for.
    */
-  read(key: string, send: (key: string) => unknown = this.#send): Promise<unknown> {
+  read(key: string, lease?: L): Promise<unknown> {
     const unsent = this.#unsent.get(key);
-    if (unsent !== undefined) return unsent;
-    const reply = new Promise<unknown>((resolve) => {
-      process.nextTick(() => {
-        // From now on it is sent: later readers send their own.
-        this.#unsent.delete(key);
-        try {
-          resolve(send(key));
-        } catch (error) {
-          resolve(Promise.reject(error));
-        }
-      });
+    if (unsent !== undefined) return unsent.reply;
+    if (this.#unsent.size === 0) process.nextTick(this.#flush);
+    let resolve!: (reply: unknown) => void;
+    const reply = new Promise<unknown>((settle) => {
+      resolve = settle;
     });
-    this.#unsent.set(key, reply);
+    this.#unsent.set(key, { key, lease, resolve, reply });
     return reply;
+  }
+
+  /** Sends every held read; from now on they are sent, and later readers send their own. */
+  #sendAll(): void {
+    const held = [...this.#unsent.values()];
+    this.#unsent.clear();
+    let replies: readonly unknown[];
+    try {
+      replies = this.#send(held);
+    } catch (error) {
+      const failed = Promise.reject(error);
+      for (const read of held) read.resolve(failed);
+      return;
+    }
+    for (let i = 0; i < held.length; i += 1) (held[i] as Held<L>).resolve(replies[i]);
   }
 }

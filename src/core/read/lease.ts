@@ -10,11 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { isEntry, isLease, LEASE_MARK } from '../../codec/index.js';
 import {
   type AtomicStore,
+  type BatchOperation,
   type LeasingReadStore,
   leasingReadOf,
   type Store,
 } from '../../stores/store.js';
 import { attempt, isThenable } from '../../util/maybe-promise.js';
+import { HeldFills } from './batch.js';
 import {
   type Maybe,
   MIN_EXTENSION_MS,
@@ -89,6 +91,8 @@ export class Leases {
   readonly #leasingRead: (Store & LeasingReadStore) | undefined;
   /** Set once the permission probe answered yes. */
   #allowed = false;
+  /** The fills of one tick, sent together, when the store batches. */
+  readonly #fills: HeldFills | undefined;
 
   /**
    * `onRefused` is called once if the store refuses the atomic writes for lack of permission
@@ -103,6 +107,10 @@ export class Leases {
     this.#atomic = atomic;
     this.#onRefused = onRefused;
     this.#leasingRead = leasingReadOf(atomic);
+    this.#fills =
+      services.batching === undefined
+        ? undefined
+        : new HeldFills(services, services.batching, atomic);
   }
 
   /** Whether a read may take the lease of an absent key at once (the store can, and lets us). */
@@ -121,27 +129,67 @@ export class Leases {
     const services = this.#services;
     const leasing = this.#leasingRead as Store & LeasingReadStore;
     const marker = newMarker();
-    let tracked: Promise<unknown>;
+    let tracked: Maybe<unknown>;
     try {
-      tracked = Promise.resolve(services.track(key, trackTtlMs(services, plan)));
+      tracked = services.track(key, trackTtlMs(services, plan));
     } catch (error) {
       tracked = Promise.reject(error);
     }
-    // Awaited only if the lease is taken; a hit does not wait for it.
-    tracked.catch(noop);
-    let read: Promise<string | null | undefined>;
+    let read: Maybe<string | null | undefined>;
     try {
-      read = Promise.resolve(
-        services.guard.run(() => leasing.getOrLease(key, marker, services.leaseTtlMs)),
-      );
+      read = services.guard.run(() => leasing.getOrLease(key, marker, services.leaseTtlMs));
     } catch (error) {
       read = Promise.reject(error);
     }
-    return read.then(
+    return this.leaseRead(call, marker, read, tracked);
+  }
+
+  /**
+   * A leasing read of `call.key` to send in a batch: a new lease marker, and the operations: the
+   * key's index record (when the store keeps an index), then the read that takes the lease if the
+   * key is absent. Their answers go to {@link leaseRead}. Use only while {@link leaseOnRead}.
+   */
+  leasingRead(
+    call: ReadCall,
+    indexed: boolean,
+  ): { readonly marker: string; readonly operations: readonly BatchOperation[] } {
+    const { key, plan } = call;
+    const services = this.#services;
+    const marker = newMarker();
+    const read: BatchOperation = {
+      op: 'getOrLease',
+      key,
+      lease: marker,
+      ttlMs: services.leaseTtlMs,
+    };
+    return {
+      marker,
+      operations: indexed
+        ? [{ op: 'track', key, ttlMs: trackTtlMs(services, plan) }, read]
+        : [read],
+    };
+  }
+
+  /**
+   * What a leasing read that offered the lease `marker` found, from its answers: `read`, the
+   * key's text or absence, and `tracked`, the key's index record (a hit does not wait for it).
+   */
+  leaseRead(
+    call: ReadCall,
+    marker: string,
+    read: Maybe<string | null | undefined>,
+    tracked: Maybe<unknown>,
+  ): Promise<LeaseRead> {
+    const { key, plan } = call;
+    const services = this.#services;
+    // Awaited only if the lease is taken; a hit does not wait for it.
+    const recorded = Promise.resolve(tracked);
+    recorded.catch(noop);
+    return Promise.resolve(read).then(
       (raw) => {
         const text = textOf(raw);
         if (text !== undefined) return new LeaseRead(text, undefined);
-        return tracked.then(
+        return recorded.then(
           () => new LeaseRead(undefined, marker),
           (error: unknown) => {
             services.report('lease', key, error, plan.source);
@@ -285,11 +333,27 @@ export class Leases {
   fill(key: string, marker: string, text: string, ttlMs: number): Maybe<boolean> {
     return attempt(
       () => this.#services.guard.run(() => this.#atomic.compareAndSet(key, marker, text, ttlMs)),
-      (error) => {
-        if (isPermissionError(error)) this.#onRefused(error);
-        throw error;
-      },
+      (error) => this.#fillFailed(error),
     );
+  }
+
+  /**
+   * {@link fill}, for a computation that awaits it: on a store that batches, sent at the end of
+   * the tick with the other fills of the tick (see `HeldFills`).
+   */
+  fillSoon(key: string, marker: string, text: string, ttlMs: number): Promise<boolean> {
+    const fills = this.#fills;
+    if (fills === undefined) return Promise.resolve(this.fill(key, marker, text, ttlMs));
+    return fills.compareAndSet(key, marker, text, ttlMs).then(
+      (filled) => filled === true,
+      (error: unknown) => this.#fillFailed(error),
+    );
+  }
+
+  /** A fill failed: a permission error turns leases off; the error goes on to the caller. */
+  #fillFailed(error: unknown): never {
+    if (isPermissionError(error)) this.#onRefused(error);
+    throw error;
   }
 
   /**

@@ -10,6 +10,7 @@ import { createGlobMatcher } from '../../glob.js';
 import { isThenable, within } from '../../util/maybe-promise.js';
 import type { EventSource } from '../events.js';
 import { NOT_KEPT } from '../tier.js';
+import { sendReads } from './batch.js';
 import { isComputing, type Maybe, type ReadCall, type ReadServices, runFunction } from './call.js';
 import { UnsentReads } from './coalesce.js';
 import { Filler } from './fill.js';
@@ -42,7 +43,8 @@ export class ReadThrough {
   /** Leases, while the store has atomic writes we may use (dropped if it refuses them). */
   #leases: Leases | undefined;
   readonly #refresher: Refresher;
-  readonly #unsent: UnsentReads;
+  /** Reads held until the end of the tick; a read held with its call may take the key's lease. */
+  readonly #unsent: UnsentReads<ReadCall>;
   /**
    * Keys this instance recently found or stored, with when their entry goes (ms): a read of any
    * other key is expected to miss, and takes the lease at once if the store can. Oldest first.
@@ -51,7 +53,7 @@ export class ReadThrough {
 
   constructor(services: ReadServices) {
     this.#services = services;
-    this.#unsent = new UnsentReads((key) => services.guard.get(services.store, key));
+    this.#unsent = new UnsentReads((reads) => sendReads(services, this.#leases, reads));
     this.verdicts = new Verdicts(services);
     this.#filler = new Filler(services);
     this.#leases =
@@ -181,10 +183,9 @@ export class ReadThrough {
   /** One store read and what follows from it. */
   #readOnce(call: ReadCall): Promise<unknown> {
     const since = this.#services.tier?.begin();
-    const leases = this.#leases;
     const reply =
-      leases?.leaseOnRead === true && !this.#expectsHit(call.key)
-        ? this.#unsent.read(call.key, () => leases.readOrLease(call))
+      this.#leases?.leaseOnRead === true && !this.#expectsHit(call.key)
+        ? this.#unsent.read(call.key, call)
         : this.#unsent.read(call.key);
     return reply.then(
       (raw) =>
@@ -374,7 +375,7 @@ export class ReadThrough {
     const sentAt = tick();
     let filled: boolean;
     try {
-      filled = await leases.fill(key, marker, text, this.#filler.storeTtl(plan));
+      filled = await leases.fillSoon(key, marker, text, this.#filler.storeTtl(plan));
     } catch (error) {
       this.#services.report('set', key, error, plan.source);
       // The fill may still land late; if it does not, the lease must not outlive it.

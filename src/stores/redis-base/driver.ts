@@ -31,6 +31,25 @@ export interface RedisDriver {
   ): Promise<[cursor: string, membersAndScores: string[]]>;
   /** The servers behind the client, for what is done per server (scans, tracking, settings). */
   topology(): Promise<Topology>;
+  /** A batch: commands queued, then sent together (see {@link DriverBatch}). */
+  batch(): DriverBatch;
+}
+
+/**
+ * Commands sent together: on a standalone server in one write, on a Cluster in one write per
+ * master (each command goes with those whose key's slot the same master serves, never in a
+ * multi-key command). Each command answers its own promise, settled by its own reply. A driver
+ * whose client writes the commands of one tick together by itself may send each one at once.
+ */
+export interface DriverBatch {
+  /** `GET key` */
+  get(key: string): Promise<string | null>;
+  /** `SET key value PX ms NX GET` (Redis 7): the old text, `null` if the key was absent (then written). */
+  setNxGet(key: string, value: string, ttlMs: number): Promise<string | null>;
+  /** `EVALSHA sha 1 key arg…` */
+  evalsha(sha1: string, key: string, args: readonly string[]): Promise<unknown>;
+  /** Sends the commands still queued. */
+  send(): void;
 }
 
 /** A standalone server, or a Cluster told by who serves each hash slot. */

@@ -3,6 +3,8 @@ import { type CacheLogger, type Log, RepeatFilter, toLog } from '../../util/logg
 import { levelOf, levelsOf } from '../levels.js';
 import type {
   AtomicStore,
+  BatchingStore,
+  BatchOperation,
   ChangeListener,
   IndexAnswer,
   IndexedStore,
@@ -11,10 +13,15 @@ import type {
   NotifyingStore,
   Store,
 } from '../store.js';
-import type { RedisDriver, ServerDriver } from './driver.js';
+import type { DriverBatch, RedisDriver, ServerDriver } from './driver.js';
 import { SCRIPTS, type ScriptName, SHAS } from './scripts.js';
 import { serverTable } from './slots.js';
 import { watchServers } from './tracking.js';
+
+/** The index's verdict when it is kept. */
+const KEPT = { unkept: undefined } as const;
+/** The index's verdict when the store was made with `index: false`. */
+const UNKEPT_BY_OPTION = { unkept: 'the store was made with index: false' } as const;
 
 /** Keys unlinked per UNLINK on a standalone server. */
 const UNLINK_BATCH = 1000;
@@ -105,7 +112,14 @@ function checkTuning(
  *   scans every master, since a Cluster client's own scan reaches one node only.
  */
 export abstract class RedisBaseStore<C>
-  implements Store, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore, LoggingStore
+  implements
+    Store,
+    AtomicStore,
+    LeasingReadStore,
+    IndexedStore,
+    BatchingStore,
+    NotifyingStore,
+    LoggingStore
 {
   /** Always answers with promises (so caches on it have promise-typed results). */
   readonly sync = false;
@@ -120,6 +134,8 @@ export abstract class RedisBaseStore<C>
   readonly #indexSetting: 'auto' | boolean;
   /** Whether the index is kept: `undefined`, or why not; settled once, then for good. */
   #indexVerdict: Promise<string | undefined> | undefined;
+  /** The verdict once it has settled (`unkept` is `undefined` when the index is kept). */
+  #indexSettled: { readonly unkept: string | undefined } | undefined;
   /** Why the index was given up for good after it was in use (a user without scripts). */
   #indexRefused: string | undefined;
   /** Set once the server rejected `SET … NX GET` (Redis before 7): then two commands do it. */
@@ -206,10 +222,20 @@ export abstract class RedisBaseStore<C>
    * command (`SET key lease NX GET PX ttl`). On a server before Redis 7, which rejects `NX`
    * with `GET`, a `GET` then a `SET NX` do the same in two round trips.
    */
-  async getOrLease(key: string, lease: string, ttlMs: number): Promise<string | null> {
+  getOrLease(key: string, lease: string, ttlMs: number): Promise<string | null> {
+    return this.#getOrLease(key, lease, ttlMs, this.#driver);
+  }
+
+  /** {@link getOrLease}, its `SET … NX GET` sent through `via` (the driver, or a batch). */
+  async #getOrLease(
+    key: string,
+    lease: string,
+    ttlMs: number,
+    via: Pick<DriverBatch, 'setNxGet'>,
+  ): Promise<string | null> {
     if (!this.#noSetNxGet) {
       try {
-        return await this.#driver.setNxGet(key, lease, wholeMs(ttlMs));
+        return await via.setNxGet(key, lease, wholeMs(ttlMs));
       } catch (error) {
         if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error;
         this.#noSetNxGet = true;
@@ -228,18 +254,29 @@ export abstract class RedisBaseStore<C>
     return (await this.#driver.setNx(key, value, wholeMs(ttlMs))) === 'OK';
   }
 
-  async compareAndSet(
+  compareAndSet(
     key: string,
     expected: string,
     value: string,
     ttlMs: number | undefined,
   ): Promise<boolean> {
+    return this.#compareAndSet(key, expected, value, ttlMs, this.#driver);
+  }
+
+  /** {@link compareAndSet}, its script sent through `via` (the driver, or a batch). */
+  async #compareAndSet(
+    key: string,
+    expected: string,
+    value: string,
+    ttlMs: number | undefined,
+    via: Pick<DriverBatch, 'evalsha'>,
+  ): Promise<boolean> {
     const ttl = ttlMs === undefined ? '' : String(wholeMs(ttlMs));
-    return (await this.#script('compareAndSet', key, expected, value, ttl)) === 1;
+    return (await this.#script('compareAndSet', key, [expected, value, ttl], via)) === 1;
   }
 
   async compareAndDelete(key: string, expected: string): Promise<boolean> {
-    return (await this.#script('compareAndDelete', key, expected)) === 1;
+    return (await this.#script('compareAndDelete', key, [expected])) === 1;
   }
 
   /**
@@ -248,11 +285,47 @@ export abstract class RedisBaseStore<C>
    */
   async track(key: string, ttlMs: number): Promise<void> {
     if ((await this.#indexUnkept()) !== undefined) return;
+    await this.#record(key, ttlMs, this.#driver);
+  }
+
+  /**
+   * Sends the operations together, in one batch of the client: on a standalone server one write,
+   * on a Cluster one write per master (each command goes with those of the same master, and never
+   * in a multi-key command across slots), with one promise per operation settled by its own
+   * reply. A `track` goes in the batch once the store knows whether it keeps the index (until
+   * then it is sent after that is known); a script Redis does not know yet is loaded and run on
+   * its own.
+   */
+  batch(operations: readonly BatchOperation[]): Promise<unknown>[] {
+    const batch = this.#driver.batch();
+    const answers = operations.map((operation) => this.#queue(operation, batch));
+    batch.send();
+    return answers;
+  }
+
+  /** Queues one operation of a batch. */
+  #queue(operation: BatchOperation, batch: DriverBatch): Promise<unknown> {
+    if (operation.op === 'get') return batch.get(operation.key);
+    if (operation.op === 'getOrLease') {
+      return this.#getOrLease(operation.key, operation.lease, operation.ttlMs, batch);
+    }
+    if (operation.op === 'compareAndSet') {
+      const { key, expected, value, ttlMs } = operation;
+      return this.#compareAndSet(key, expected, value, ttlMs, batch);
+    }
+    const settled = this.#indexNow();
+    if (settled === undefined) return this.track(operation.key, operation.ttlMs);
+    if (settled.unkept !== undefined) return Promise.resolve();
+    return this.#record(operation.key, operation.ttlMs, batch);
+  }
+
+  /** Records `key` under each of its levels through `via` (the driver, or a batch). */
+  async #record(key: string, ttlMs: number, via: Pick<DriverBatch, 'evalsha'>): Promise<void> {
     const ttl = String(wholeMs(ttlMs));
     try {
       await Promise.all(
         levelsOf(key).map((level) =>
-          this.#script('track', indexKeyOf(level), key.slice(level.length), ttl),
+          this.#script('track', indexKeyOf(level), [key.slice(level.length), ttl], via),
         ),
       );
     } catch (error) {
@@ -391,23 +464,34 @@ export abstract class RedisBaseStore<C>
 
   /** Why the index is not kept, or `undefined` when it is; asks Redis once when `'auto'`. */
   #indexUnkept(): Promise<string | undefined> {
-    if (this.#indexRefused !== undefined) return Promise.resolve(this.#indexRefused);
-    if (this.#indexSetting !== 'auto') {
-      return Promise.resolve(
-        this.#indexSetting ? undefined : 'the store was made with index: false',
-      );
-    }
-    this.#indexVerdict ??= this.#readEvictionPolicy().catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      // Not allowed to ask (ACL, managed Redis): decided for good. Anything else (Redis down):
-      // asked again next time, and until then nothing is tracked nor answered from the index.
-      if (/^(NOPERM|ERR unknown command)/.test(message)) {
-        return `could not read Redis's eviction policy (${message}); pass index: true to ${this.#name} if Redis never evicts keys`;
-      }
-      this.#indexVerdict = undefined;
-      throw error;
-    });
+    const settled = this.#indexNow();
+    if (settled !== undefined) return Promise.resolve(settled.unkept);
+    this.#indexVerdict ??= this.#readEvictionPolicy().then(
+      (unkept) => {
+        this.#indexSettled = { unkept };
+        return unkept;
+      },
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        // Not allowed to ask (ACL, managed Redis): decided for good. Anything else (Redis down):
+        // asked again next time, and until then nothing is tracked nor answered from the index.
+        if (/^(NOPERM|ERR unknown command)/.test(message)) {
+          const unkept = `could not read Redis's eviction policy (${message}); pass index: true to ${this.#name} if Redis never evicts keys`;
+          this.#indexSettled = { unkept };
+          return unkept;
+        }
+        this.#indexVerdict = undefined;
+        throw error;
+      },
+    );
     return this.#indexVerdict;
+  }
+
+  /** Whether the index is kept, when that is known without asking Redis; `undefined` if not. */
+  #indexNow(): { readonly unkept: string | undefined } | undefined {
+    if (this.#indexRefused !== undefined) return { unkept: this.#indexRefused };
+    if (this.#indexSetting === 'auto') return this.#indexSettled;
+    return this.#indexSetting ? KEPT : UNKEPT_BY_OPTION;
   }
 
   /** `undefined` when no server can evict keys; else why the index cannot be trusted. */
@@ -423,10 +507,18 @@ export abstract class RedisBaseStore<C>
     return undefined;
   }
 
-  /** EVALSHA, loading the script with EVAL the first time a server has not seen it. */
-  async #script(name: ScriptName, key: string, ...args: string[]): Promise<unknown> {
+  /**
+   * EVALSHA (through `via`: the driver, or a batch), loading the script with EVAL the first time
+   * a server has not seen it.
+   */
+  async #script(
+    name: ScriptName,
+    key: string,
+    args: readonly string[],
+    via: Pick<DriverBatch, 'evalsha'> = this.#driver,
+  ): Promise<unknown> {
     try {
-      return await this.#driver.evalsha(SHAS[name], key, args);
+      return await via.evalsha(SHAS[name], key, args);
     } catch (error) {
       if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
       return this.#driver.eval(SCRIPTS[name], key, args);
