@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGlobMatcher } from '../glob.js';
 import { levelOf } from '../stores/levels.js';
-import { atomicOf, type IndexAnswer, indexOf, leasingReadOf, type Store } from '../stores/store.js';
+import {
+  atomicOf,
+  type BatchOperation,
+  batchingOf,
+  type IndexAnswer,
+  indexOf,
+  leasingReadOf,
+  type Store,
+} from '../stores/store.js';
 import { GLOB_KEYS, GLOB_MATCHES } from './glob-table.js';
 
 /** How {@link describeStoreConformance} gets, and disposes of, the store under test. */
@@ -25,8 +33,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * The `Store` contract as a vitest suite, for the stores this package ships and for your own:
  * every method, TTL expiry, Redis glob semantics (a table of patterns × keys recorded from Redis),
- * 1 MB values, unusual strings, concurrent use, and the optional atomic writes and key index when
- * the store has them. Every key it writes is under a random namespace, so it can run against a
+ * 1 MB values, unusual strings, concurrent use, and the optional atomic writes, leasing read, key
+ * index and batches when the store has them. Every key it writes is under a random namespace, so it can run against a
  * store that holds other data.
  *
  * The key index (`track`, `deleteTracked`) is held to what the cache relies on: a key tracked
@@ -456,6 +464,111 @@ export function describeStoreConformance<S extends Store>(
         await Promise.all(later.map((k) => store.set(k, 'v', 60_000)));
         expect(await index.deleteTracked(key('c:*'))).toEqual({ removed: n });
         expect(await present(later)).toEqual([]);
+      });
+    });
+
+    describe('batches (optional: batch)', () => {
+      it('answers each operation as its method would, in order, one promise each', async () => {
+        fresh();
+        const batching = batchingOf(store);
+        if (batching === undefined) return;
+        const leasing = leasingReadOf(store);
+        const atomic = atomicOf(store);
+        const index = indexOf(store);
+        await store.set(key('present'), 'value', 60_000);
+        await store.set(key('cas'), 'old', 60_000);
+        const operations: BatchOperation[] = [
+          { op: 'get', key: key('present') },
+          { op: 'get', key: key('absent') },
+        ];
+        if (leasing !== undefined) {
+          operations.push(
+            { op: 'getOrLease', key: key('present'), lease: 'lease', ttlMs: 60_000 },
+            { op: 'getOrLease', key: key('leased'), lease: 'lease', ttlMs: 60_000 },
+          );
+        }
+        if (atomic !== undefined) {
+          operations.push(
+            { op: 'compareAndSet', key: key('cas'), expected: 'old', value: 'new', ttlMs: 60_000 },
+            { op: 'compareAndSet', key: key('present'), expected: 'x', value: 'y', ttlMs: 60_000 },
+          );
+        }
+        if (index !== undefined)
+          operations.push({ op: 'track', key: key('tracked'), ttlMs: 60_000 });
+        const answers = batching.batch(operations);
+        expect(answers).toHaveLength(operations.length);
+        const [present, absent, ...rest] = await Promise.all(answers);
+        expect(present).toBe('value');
+        expect(isAbsent(absent)).toBe(true);
+        if (leasing !== undefined) {
+          const [found, leased] = rest.splice(0, 2);
+          expect(found).toBe('value');
+          expect(isAbsent(leased)).toBe(true);
+          expect(await store.get(key('leased'))).toBe('lease');
+        }
+        if (atomic !== undefined) {
+          expect(rest.splice(0, 2)).toEqual([true, false]);
+          expect(await store.get(key('cas'))).toBe('new');
+        }
+        expect(await store.get(key('present'))).toBe('value');
+        if (index !== undefined) {
+          // Tracked by the batch, then written: an exact pattern deletes it through the index.
+          await store.set(key('tracked'), 'v', 60_000);
+          const answer = await index.deleteTracked(key('tracked'));
+          if (!('unanswered' in answer)) {
+            expect(answer).toEqual({ removed: 1 });
+            expect(isAbsent(await store.get(key('tracked')))).toBe(true);
+          }
+        }
+      });
+
+      it('answers hundreds of reads at once, spread over the keyspace', async () => {
+        fresh();
+        const batching = batchingOf(store);
+        if (batching === undefined) return;
+        const leasing = leasingReadOf(store);
+        const n = 300;
+        await Promise.all(
+          Array.from({ length: n / 2 }, (_, i) => store.set(key(`k:${i}`), `v${i}`, 60_000)),
+        );
+        const operations = Array.from({ length: n }, (_, i): BatchOperation => {
+          const k = key(`k:${i}`);
+          return leasing !== undefined && i % 3 === 0
+            ? { op: 'getOrLease', key: k, lease: `lease${i}`, ttlMs: 60_000 }
+            : { op: 'get', key: k };
+        });
+        const answers = await Promise.all(batching.batch(operations));
+        answers.forEach((answer, i) => {
+          if (i < n / 2) expect(answer).toBe(`v${i}`);
+          else expect(isAbsent(answer)).toBe(true);
+        });
+        const after = await Promise.all(operations.map((operation) => store.get(operation.key)));
+        after.forEach((text, i) => {
+          if (i < n / 2) expect(text).toBe(`v${i}`);
+          else if (operations[i]?.op === 'getOrLease') expect(text).toBe(`lease${i}`);
+          else expect(isAbsent(text)).toBe(true);
+        });
+      });
+
+      it('leases an absent key to exactly one of many concurrent batches', async () => {
+        fresh();
+        const batching = batchingOf(store);
+        if (batching === undefined || leasingReadOf(store) === undefined) return;
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, async (_, i) => {
+            const [own, shared] = batching.batch([
+              { op: 'get', key: key(`own:${i}`) },
+              { op: 'getOrLease', key: key('hot'), lease: `t${i}`, ttlMs: 10_000 },
+            ]);
+            await own;
+            return shared;
+          }),
+        );
+        const winners = answers.flatMap((answer, i) => (isAbsent(answer) ? [i] : []));
+        expect(winners).toHaveLength(1);
+        expect(new Set(answers.filter((answer) => !isAbsent(answer)))).toEqual(
+          new Set([`t${winners[0]}`]),
+        );
       });
     });
 
