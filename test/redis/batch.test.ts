@@ -1,0 +1,226 @@
+/**
+ * Batches on real Redis, standalone and Cluster, through both stores: the reads of one tick go out
+ * together, and so do the fills of one tick (with ioredis: one socket write per server, counted on
+ * the client's connections; node-redis writes the commands of a tick together by itself). Each
+ * caller still gets its own answer: a command that fails within a batch is its caller's miss
+ * only, and on a frozen server the timeout still bounds every caller.
+ */
+import { randomUUID } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type CacheEventMap, createCache, StoreUnavailableError } from '../../src/index.js';
+import type { NodeRedisStore } from '../../src/node-redis.js';
+import { RedisStore } from '../../src/redis.js';
+import { Cleanups, pauseServer } from '../helpers/faults.js';
+import {
+  clusterClient,
+  nodeRedisClient,
+  nodeRedisCluster,
+  standaloneClient,
+} from '../helpers/redis-clients.js';
+import { startFaultRedis } from '../helpers/redis-servers.js';
+import { ioredisStore, nodeRedisStore, type StoreMaker } from '../helpers/redis-stores.js';
+import { quietLogger } from '../helpers/stores.js';
+
+/** A cache on `store`, the errors it reported, and the posts its function computed. */
+function postCache(store: RedisStore | NodeRedisStore, options: { timeout?: number } = {}) {
+  const prefix = `batch-${randomUUID().slice(0, 8)}`;
+  const cache = createCache({ store, prefix, logger: quietLogger, ...options });
+  const errors: CacheEventMap['error'][] = [];
+  cache.on('error', (event) => errors.push(event));
+  const computed: string[] = [];
+  const getPost = cache.cacheable(
+    async (slug: string) => {
+      computed.push(slug);
+      return { slug, title: `Post ${slug}` };
+    },
+    { key: 'posts:{{slug}}', context: (slug) => ({ slug }), ttl: 600 },
+  );
+  /** Every post of `slugs`, asked in one tick; checks each answer. */
+  const readAll = async (slugs: readonly string[]) => {
+    const posts = await Promise.all(slugs.map((slug) => getPost(slug)));
+    expect(posts).toEqual(slugs.map((slug) => ({ slug, title: `Post ${slug}` })));
+  };
+  return { cache, prefix, errors, computed, getPost, readAll };
+}
+
+const slugs = (name: string, n: number) => Array.from({ length: n }, (_, i) => `${name}-${i}`);
+
+/** Counts the socket writes of an ioredis client on each of its connections (a Cluster's nodes). */
+function countWrites(client: Redis | Cluster): () => number[] {
+  const connections = client instanceof Cluster ? client.nodes('all') : [client];
+  const counts = connections.map(() => 0);
+  connections.forEach((connection, i) => {
+    const stream = (connection as unknown as { stream: { write: (...args: unknown[]) => unknown } })
+      .stream;
+    const write = stream.write.bind(stream);
+    stream.write = (...args: unknown[]) => {
+      counts[i] = (counts[i] ?? 0) + 1;
+      return write(...args);
+    };
+  });
+  return () => [...counts];
+}
+
+/** How many masters serve `keys` (one for a standalone server). */
+function mastersOf(client: Redis | Cluster, keys: readonly string[]): number {
+  if (!(client instanceof Cluster)) return 1;
+  return new Set(keys.map((key) => client.slots[calculateSlot(key)]?.[0])).size;
+}
+
+describe.each([
+  ['a standalone Redis', standaloneClient],
+  ['a 3-master Redis Cluster', clusterClient],
+] as const)('RedisStore batches on %s', (_name, connect) => {
+  const clients: (Redis | Cluster)[] = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.quit()));
+  });
+  function setUp() {
+    const client = connect();
+    clients.push(client);
+    return { client, ...postCache(new RedisStore({ client })) };
+  }
+
+  it('sends the reads of one tick in one write per server: 64 callers, 64 hits', async () => {
+    const { client, prefix, computed, getPost, readAll } = setUp();
+    const keys = slugs('hit', 64);
+    for (const slug of keys) await getPost(slug);
+    computed.length = 0;
+    const writes = countWrites(client);
+    await readAll(keys);
+    expect(computed).toEqual([]);
+    const counted = writes();
+    const masters = mastersOf(
+      client,
+      keys.map((slug) => `${prefix}:posts:${slug}`),
+    );
+    expect(counted.every((n) => n <= 1)).toBe(true);
+    expect(counted.reduce((sum, n) => sum + n, 0)).toBe(masters);
+  });
+
+  it('sends leasing reads with their index records in one write per server, then the fills likewise', async () => {
+    const { client, prefix, computed, readAll } = setUp();
+    // Every master has run both scripts and granted the lease probe before the writes are counted.
+    await readAll(slugs('warm', 64));
+    computed.length = 0;
+    const keys = slugs('miss', 64);
+    const writes = countWrites(client);
+    await readAll(keys);
+    expect([...computed].sort()).toEqual([...keys].sort());
+    const counted = writes();
+    // The reads and index records in one write per server, the fills in another.
+    expect(counted.every((n) => n <= 2)).toBe(true);
+    const admin = connect();
+    clients.push(admin);
+    const stored = await Promise.all(keys.map((slug) => admin.get(`${prefix}:posts:${slug}`)));
+    expect(stored.every((text) => text?.includes(`"title":"Post `))).toBe(true);
+    await readAll(keys);
+    expect(computed).toHaveLength(keys.length);
+    // And tracked in the index: an invalidation through it finds every one.
+    expect(await setUpCache(admin, prefix).deletePattern('posts:*')).toBe(128);
+  });
+
+  it('mixes plain reads and leasing reads in one write per server', async () => {
+    const { client, computed, readAll } = setUp();
+    await readAll(slugs('warm', 64));
+    const present = slugs('warm', 32);
+    const fresh = slugs('new', 32);
+    computed.length = 0;
+    const writes = countWrites(client);
+    await readAll([...present, ...fresh]);
+    expect([...computed].sort()).toEqual([...fresh].sort());
+    expect(writes().every((n) => n <= 2)).toBe(true);
+  });
+});
+
+/** A cache on a store of its own over `client`'s server, for deletes in a test. */
+function setUpCache(client: Redis | Cluster, prefix: string) {
+  return createCache({ store: new RedisStore({ client }), prefix, logger: quietLogger });
+}
+
+describe.each([
+  ['RedisStore on a standalone Redis', ioredisStore(standaloneClient), standaloneClient],
+  ['RedisStore on a 3-master Redis Cluster', ioredisStore(clusterClient), clusterClient],
+  ['NodeRedisStore on a standalone Redis', nodeRedisStore(nodeRedisClient), standaloneClient],
+  ['NodeRedisStore on a 3-master Redis Cluster', nodeRedisStore(nodeRedisCluster), clusterClient],
+] as const)('%s: each caller of a batch on its own', (_name, makeStore, connect) => {
+  const closes: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    await Promise.all(closes.map((close) => close()));
+  });
+
+  it('makes a command that fails within a batch its own caller’s miss; the others hit', async () => {
+    const own = await makeStore();
+    closes.push(own.close);
+    const admin = connect();
+    closes.push(() => admin.quit());
+    const { prefix, errors, computed, readAll } = postCache(own.store);
+    const keys = slugs('ok', 20);
+    await readAll([...keys, 'was-ok']);
+    // A key read lately (read again with GET), and one never seen (read with SET … NX GET),
+    // now hold hashes: Redis answers WRONGTYPE to those two commands of the batch only.
+    await admin.del(`${prefix}:posts:was-ok`);
+    await admin.hset(`${prefix}:posts:was-ok`, 'field', 'v');
+    await admin.hset(`${prefix}:posts:never-seen`, 'field', 'v');
+    computed.length = 0;
+    errors.length = 0;
+    await readAll([...keys, 'was-ok', 'never-seen']);
+    expect(computed.sort()).toEqual(['never-seen', 'was-ok']);
+    expect(errors.map(({ key }) => key).sort()).toEqual([
+      `${prefix}:posts:never-seen`,
+      `${prefix}:posts:was-ok`,
+    ]);
+    for (const { operation, error } of errors) {
+      expect(operation).toBe('get');
+      expect(String(error)).toMatch(/WRONGTYPE/);
+    }
+    // Nothing was written over the hashes.
+    expect(await admin.type(`${prefix}:posts:was-ok`)).toBe('hash');
+    expect(await admin.type(`${prefix}:posts:never-seen`)).toBe('hash');
+  });
+});
+
+describe.each([
+  ['RedisStore', (host: string, port: number) => ioredisStore(() => new Redis({ host, port }))],
+  [
+    'NodeRedisStore',
+    (host: string, port: number) =>
+      nodeRedisStore(async () => {
+        const { createClient } = await import('redis');
+        const client = createClient({ socket: { host, port } });
+        client.on('error', () => undefined);
+        return client.connect();
+      }),
+  ],
+] as const)(
+  '%s on a frozen Redis',
+  (_name, storeOn: (host: string, port: number) => StoreMaker) => {
+    const cleanups = new Cleanups();
+    afterEach(() => cleanups.runAll());
+
+    it('bounds every caller of a batch by the timeout: each computes, none throws', async () => {
+      const server = await startFaultRedis();
+      cleanups.add(() => server.stop());
+      const own = await storeOn(server.host, server.port)();
+      cleanups.add(() => own.close().catch(() => undefined));
+      const { errors, computed, readAll } = postCache(own.store, { timeout: 150 });
+      const present = slugs('present', 10);
+      await readAll(present);
+      const fresh = slugs('fresh', 10);
+      computed.length = 0;
+      const unpause = await pauseServer(server, cleanups);
+      // Plain reads of the keys found, leasing reads of the others: all in one batch, unanswered.
+      await readAll([...present, ...fresh]);
+      expect(computed.sort()).toEqual([...present, ...fresh].sort());
+      const readErrors = errors.filter(({ operation }) => operation === 'get');
+      expect(readErrors).toHaveLength(20);
+      for (const { error } of readErrors) {
+        expect(error).toBeInstanceOf(StoreUnavailableError);
+        expect((error as StoreUnavailableError).reason).toBe('timeout');
+      }
+      await unpause();
+    });
+  },
+);
