@@ -16,15 +16,23 @@ return 0`,
   // ARGV: expected
   compareAndDelete: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
 return 0`,
-  // KEYS: an index (a sorted set); ARGV: member, ttl in ms. The member's score is when it may be
-  // forgotten (Redis's clock, so app servers' clocks do not matter); GT only ever raises it.
-  // Members past their score are pruned, and the index itself expires with its last member.
+  // KEYS: an index (a sorted set); ARGV: member, ttl in ms, member, ttl in ms, … Each member's
+  // score is when it may be forgotten (Redis's clock, so app servers' clocks do not matter); GT
+  // only ever raises it. Members past their score are pruned, and the index itself expires with
+  // its last member.
   track: `local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local ttl = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], 'GT', now + ttl, ARGV[1])
+local scored = {}
+local longest = 0
+for i = 1, #ARGV, 2 do
+  local ttl = tonumber(ARGV[i + 1])
+  if ttl > longest then longest = ttl end
+  scored[i] = now + ttl
+  scored[i + 1] = ARGV[i]
+end
+redis.call('ZADD', KEYS[1], 'GT', unpack(scored))
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+if redis.call('PTTL', KEYS[1]) < longest then redis.call('PEXPIRE', KEYS[1], longest) end
 return 1`,
 } as const;
 

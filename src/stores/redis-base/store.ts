@@ -23,6 +23,11 @@ const KEPT = { unkept: undefined } as const;
 /** The index's verdict when the store was made with `index: false`. */
 const UNKEPT_BY_OPTION = { unkept: 'the store was made with index: false' } as const;
 
+/** Keys recorded in one index by one call of its script, at most (Lua unpacks them all at once). */
+const TRACKS_PER_CALL = 1000;
+
+const noop = () => undefined;
+
 /** Keys unlinked per UNLINK on a standalone server. */
 const UNLINK_BATCH = 1000;
 
@@ -285,55 +290,90 @@ export abstract class RedisBaseStore<C>
    */
   async track(key: string, ttlMs: number): Promise<void> {
     if ((await this.#indexUnkept()) !== undefined) return;
-    await this.#record(key, ttlMs, this.#driver);
+    const batch = this.#driver.batch();
+    const [recorded] = this.#record([{ key, ttlMs }], batch);
+    batch.send();
+    await recorded;
   }
 
   /**
    * Sends the operations together, in one batch of the client: on a standalone server one write,
    * on a Cluster one write per master (each command goes with those of the same master, and never
    * in a multi-key command across slots), with one promise per operation settled by its own
-   * reply. A `track` goes in the batch once the store knows whether it keeps the index (until
-   * then it is sent after that is known); a script Redis does not know yet is loaded and run on
-   * its own.
+   * reply. The `track`s of a batch are recorded together, one script call per index key, once the
+   * store knows whether it keeps the index (until then each is sent after that is known). A
+   * script Redis does not know yet is loaded and run on its own.
    */
   batch(operations: readonly BatchOperation[]): Promise<unknown>[] {
     const batch = this.#driver.batch();
-    const answers = operations.map((operation) => this.#queue(operation, batch));
-    batch.send();
-    return answers;
-  }
-
-  /** Queues one operation of a batch. */
-  #queue(operation: BatchOperation, batch: DriverBatch): Promise<unknown> {
-    if (operation.op === 'get') return batch.get(operation.key);
-    if (operation.op === 'getOrLease') {
-      return this.#getOrLease(operation.key, operation.lease, operation.ttlMs, batch);
-    }
-    if (operation.op === 'compareAndSet') {
-      const { key, expected, value, ttlMs } = operation;
-      return this.#compareAndSet(key, expected, value, ttlMs, batch);
-    }
     const settled = this.#indexNow();
-    if (settled === undefined) return this.track(operation.key, operation.ttlMs);
-    if (settled.unkept !== undefined) return Promise.resolve();
-    return this.#record(operation.key, operation.ttlMs, batch);
+    const tracks: { readonly key: string; readonly ttlMs: number }[] = [];
+    const answers = operations.map((operation): Promise<unknown> | number => {
+      if (operation.op === 'get') return batch.get(operation.key);
+      if (operation.op === 'getOrLease') {
+        return this.#getOrLease(operation.key, operation.lease, operation.ttlMs, batch);
+      }
+      if (operation.op === 'compareAndSet') {
+        const { key, expected, value, ttlMs } = operation;
+        return this.#compareAndSet(key, expected, value, ttlMs, batch);
+      }
+      if (settled === undefined) return this.track(operation.key, operation.ttlMs);
+      if (settled.unkept !== undefined) return Promise.resolve();
+      // A track's answer comes once every track of the batch is queued: its place among them.
+      return tracks.push(operation) - 1;
+    });
+    const recorded = this.#record(tracks, batch);
+    batch.send();
+    return answers.map((answer) =>
+      typeof answer === 'number' ? (recorded[answer] as Promise<void>) : answer,
+    );
   }
 
-  /** Records `key` under each of its levels through `via` (the driver, or a batch). */
-  async #record(key: string, ttlMs: number, via: Pick<DriverBatch, 'evalsha'>): Promise<void> {
-    const ttl = String(wholeMs(ttlMs));
-    try {
-      await Promise.all(
-        levelsOf(key).map((level) =>
-          this.#script('track', indexKeyOf(level), [key.slice(level.length), ttl], via),
-        ),
-      );
-    } catch (error) {
-      // A user that may not run scripts cannot keep the index: from now on there is none, and
-      // pattern deletes scan (nothing was ever tracked, since no track could succeed).
-      if (!(error instanceof Error && error.message.startsWith('NOPERM'))) throw error;
-      this.#indexRefused = `the Redis user may not run the index's script (${error.message}); grant EVALSHA and EVAL (+@scripting)`;
+  /**
+   * Records keys under each of their levels through `batch`: one script call per index key for
+   * all the keys it gets (at most {@link TRACKS_PER_CALL} each), whatever the Cluster slots of
+   * the index keys. One promise per key, settled once all of its levels are recorded.
+   */
+  #record(
+    keys: readonly { readonly key: string; readonly ttlMs: number }[],
+    batch: DriverBatch,
+  ): Promise<void>[] {
+    /** Per index key, its members and their times to live, in pairs, as the script takes them. */
+    const byIndex = new Map<string, string[]>();
+    /** Per key, where each of its levels went: the index key and the member's place there. */
+    const places = keys.map(({ key, ttlMs }) =>
+      levelsOf(key).map((level): [index: string, place: number] => {
+        const index = indexKeyOf(level);
+        let pairs = byIndex.get(index);
+        if (pairs === undefined) {
+          pairs = [];
+          byIndex.set(index, pairs);
+        }
+        pairs.push(key.slice(level.length), String(wholeMs(ttlMs)));
+        return [index, pairs.length / 2 - 1];
+      }),
+    );
+    const calls = new Map<string, Promise<unknown>[]>();
+    for (const [index, pairs] of byIndex) {
+      const sent: Promise<unknown>[] = [];
+      for (let i = 0; i < pairs.length; i += 2 * TRACKS_PER_CALL) {
+        sent.push(this.#script('track', index, pairs.slice(i, i + 2 * TRACKS_PER_CALL), batch));
+      }
+      calls.set(index, sent);
     }
+    return places.map((levels) =>
+      Promise.all(
+        levels.map(
+          ([index, place]) =>
+            (calls.get(index) as Promise<unknown>[])[Math.floor(place / TRACKS_PER_CALL)],
+        ),
+      ).then(noop, (error: unknown) => {
+        // A user that may not run scripts cannot keep the index: from now on there is none, and
+        // pattern deletes scan (nothing was ever tracked, since no track could succeed).
+        if (!(error instanceof Error && error.message.startsWith('NOPERM'))) throw error;
+        this.#indexRefused = `the Redis user may not run the index's script (${error.message}); grant EVALSHA and EVAL (+@scripting)`;
+      }),
+    );
   }
 
   /**
