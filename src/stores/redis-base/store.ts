@@ -27,6 +27,8 @@ const UNKEPT_BY_OPTION = { unkept: 'the store was made with index: false' } as c
 const TRACKS_PER_CALL = 1000;
 
 const noop = () => undefined;
+/** Whether a script answered 1 (it wrote or deleted). */
+const isOne = (reply: unknown) => reply === 1;
 
 /** Keys unlinked per UNLINK on a standalone server. */
 const UNLINK_BATCH = 1000;
@@ -232,20 +234,22 @@ export abstract class RedisBaseStore<C>
   }
 
   /** {@link getOrLease}, its `SET … NX GET` sent through `via` (the driver, or a batch). */
-  async #getOrLease(
+  #getOrLease(
     key: string,
     lease: string,
     ttlMs: number,
     via: Pick<DriverBatch, 'setNxGet'>,
   ): Promise<string | null> {
-    if (!this.#noSetNxGet) {
-      try {
-        return await via.setNxGet(key, lease, wholeMs(ttlMs));
-      } catch (error) {
-        if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error;
-        this.#noSetNxGet = true;
-      }
-    }
+    if (this.#noSetNxGet) return this.#getThenLease(key, lease, ttlMs);
+    return via.setNxGet(key, lease, wholeMs(ttlMs)).catch((error: unknown) => {
+      if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error;
+      this.#noSetNxGet = true;
+      return this.#getThenLease(key, lease, ttlMs);
+    });
+  }
+
+  /** {@link getOrLease} before Redis 7: a `GET`, then a `SET NX` if the key was absent. */
+  async #getThenLease(key: string, lease: string, ttlMs: number): Promise<string | null> {
     // Between the two, another client may write the key and delete it again: ask again, a few times.
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const found = await this.#driver.get(key);
@@ -269,7 +273,7 @@ export abstract class RedisBaseStore<C>
   }
 
   /** {@link compareAndSet}, its script sent through `via` (the driver, or a batch). */
-  async #compareAndSet(
+  #compareAndSet(
     key: string,
     expected: string,
     value: string,
@@ -277,11 +281,11 @@ export abstract class RedisBaseStore<C>
     via: Pick<DriverBatch, 'evalsha'>,
   ): Promise<boolean> {
     const ttl = ttlMs === undefined ? '' : String(wholeMs(ttlMs));
-    return (await this.#script('compareAndSet', key, [expected, value, ttl], via)) === 1;
+    return this.#script('compareAndSet', key, [expected, value, ttl], via).then(isOne);
   }
 
-  async compareAndDelete(key: string, expected: string): Promise<boolean> {
-    return (await this.#script('compareAndDelete', key, [expected])) === 1;
+  compareAndDelete(key: string, expected: string): Promise<boolean> {
+    return this.#script('compareAndDelete', key, [expected]).then(isOne);
   }
 
   /**
@@ -551,18 +555,16 @@ export abstract class RedisBaseStore<C>
    * EVALSHA (through `via`: the driver, or a batch), loading the script with EVAL the first time
    * a server has not seen it.
    */
-  async #script(
+  #script(
     name: ScriptName,
     key: string,
     args: readonly string[],
     via: Pick<DriverBatch, 'evalsha'> = this.#driver,
   ): Promise<unknown> {
-    try {
-      return await via.evalsha(SHAS[name], key, args);
-    } catch (error) {
+    return via.evalsha(SHAS[name], key, args).catch((error: unknown) => {
       if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
       return this.#driver.eval(SCRIPTS[name], key, args);
-    }
+    });
   }
 
   /**
