@@ -5,6 +5,7 @@
  */
 export {
   type ConnectionOptions,
+  type Corkable,
   type RedisClient,
   type RedisClusterClient,
   type RedisCommands,

@@ -1,7 +1,6 @@
 // The ioredis package is needed at run time only for connections the store opens (`{ url }`,
 // `{ redis }`) and the tracking connections; a client you pass in is used through the commands
 // it has, whatever its copy.
-import calculateSlot from 'cluster-key-slot';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
 import type {
@@ -31,20 +30,10 @@ const OWNED_DEFAULTS = { maxRetriesPerRequest: 1 } as const;
  */
 export type ConnectionOptions = Omit<RedisOptions, 'replyMapping'>;
 
-/**
- * A pipeline as {@link RedisStore} uses it: commands queued, then sent in one round trip. The
- * store's batched reads use `get`, `set` and `evalsha` where the pipeline has them (every ioredis
- * pipeline does), and send their commands one by one otherwise.
- */
+/** A pipeline as {@link RedisStore} uses it: UNLINKs queued, then sent in one round trip. */
 export interface RedisPipeline {
   /** Queues an UNLINK of one key. */
   unlink(key: string): unknown;
-  /** Queues `GET key`. */
-  get?(key: string): unknown;
-  /** Queues `SET key value PX ms NX GET`. */
-  set?(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX', get: 'GET'): unknown;
-  /** Queues `EVALSHA sha numkeys key… arg…`. */
-  evalsha?(sha1: string, numKeys: number, ...keysAndArgs: string[]): unknown;
   /** Sends the queued commands; one `[error, reply]` pair per command. */
   exec(): Promise<[error: Error | null, result: unknown][] | null>;
 }
@@ -100,17 +89,25 @@ export interface RedisServerClient extends RedisCommands {
   ): Promise<[cursor: string, keys: string[]]>;
   /** A pipeline on this connection. */
   pipeline(): RedisPipeline;
+  /**
+   * The connection's socket (every ioredis client has one once it connects): the store's batches
+   * cork it while they send their commands, so that they go out in one write.
+   */
+  readonly stream?: Corkable | undefined;
+}
+
+/** A socket that can hold its writes back and send them together, as Node's sockets can. */
+export interface Corkable {
+  /** Holds writes back from now on. */
+  cork(): void;
+  /** Sends the writes held back, in one write to the operating system. */
+  uncork(): void;
 }
 
 /** A Redis Cluster client, such as an ioredis 5 or 6 `Cluster`. */
 export interface RedisClusterClient extends RedisCommands {
   /** A connection to each master the client knows: a pattern delete scans every one of them. */
   nodes(role: 'master'): RedisServerClient[];
-  /**
-   * A pipeline whose commands all go to the master of their keys' slots (every ioredis Cluster
-   * has one): the store's batched reads send one per master, and one by one without it.
-   */
-  pipeline?(): RedisPipeline;
   /** `'ready'` once the client has learnt the cluster's slots. */
   readonly status: string;
   /** Per hash slot, the `host:port` of the nodes serving it, master first. */
@@ -251,8 +248,30 @@ class IoredisDriver implements RedisDriver {
     return this.#client.zscan(key, cursor, 'MATCH', pattern, 'COUNT', count);
   }
 
+  /**
+   * Commands sent while the client's sockets are corked (Node's `socket.cork()`; on a Cluster,
+   * the socket of each master), uncorked by `send`: each command goes out as any other, with its
+   * own promise and timeout, routed by ioredis to the master of its key's slot, and Node writes
+   * everything a socket held in one `writev`. (An ioredis pipeline gives the same one write per
+   * server with more work per batch, and its objects outlive the young generation.) A socket
+   * that is not connected yet holds nothing back: ioredis queues the commands until it is.
+   */
   batch(): DriverBatch {
-    return new IoredisBatch(this.#client);
+    const client = this.#client;
+    const nodes = isCluster(client) ? client.nodes('master') : [client];
+    const sockets: Corkable[] = [];
+    for (const node of nodes) {
+      if (node.stream !== undefined) sockets.push(node.stream);
+    }
+    for (const socket of sockets) socket.cork();
+    return {
+      get: (key) => this.get(key),
+      setNxGet: (key, value, ttlMs) => this.setNxGet(key, value, ttlMs),
+      evalsha: (sha1, key, args) => this.evalsha(sha1, key, args),
+      send: () => {
+        for (const socket of sockets) socket.uncork();
+      },
+    };
   }
 
   /**
@@ -272,148 +291,6 @@ class IoredisDriver implements RedisDriver {
         return { node: address === undefined ? undefined : byAddress.get(address), address };
       },
     };
-  }
-}
-
-/** A command of a batch, as the driver's method of that name takes it. */
-type BatchCommand =
-  | readonly ['get', string]
-  | readonly ['setNxGet', string, string, number]
-  | readonly ['evalsha', string, string, readonly string[]];
-
-/** A pipeline that has the commands of a batch. */
-type BatchPipeline = RedisPipeline & Required<Pick<RedisPipeline, 'get' | 'set' | 'evalsha'>>;
-
-/** A command of a batch waiting to be sent, and how to settle its promise. */
-interface Queued {
-  readonly command: BatchCommand;
-  readonly resolve: (reply: unknown) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/**
- * The commands of one batch through ioredis, in one pipeline: on a Cluster one per group of
- * slots served by the same nodes (ioredis sends a pipeline to one node, and refuses one whose
- * keys are served by different nodes). A command whose slot has no known master yet, or that
- * is alone in its group, is sent on its own; so is every command when the client has no usable
- * pipeline.
- */
-class IoredisBatch implements DriverBatch {
-  readonly #client: RedisClient;
-  /** The queued commands, by the nodes serving their key's slot (`''` on a standalone server). */
-  readonly #groups = new Map<string, Queued[]>();
-  /** Queued commands to send on their own. */
-  readonly #alone: Queued[] = [];
-
-  constructor(client: RedisClient) {
-    this.#client = client;
-  }
-
-  get(key: string): Promise<string | null> {
-    return this.#queue(['get', key]) as Promise<string | null>;
-  }
-
-  setNxGet(key: string, value: string, ttlMs: number): Promise<string | null> {
-    return this.#queue(['setNxGet', key, value, ttlMs]) as Promise<string | null>;
-  }
-
-  evalsha(sha1: string, key: string, args: readonly string[]): Promise<unknown> {
-    return this.#queue(['evalsha', sha1, key, args]);
-  }
-
-  send(): void {
-    for (const { command, resolve, reject } of this.#alone) {
-      sendAlone(this.#client, command).then(resolve, reject);
-    }
-    for (const queued of this.#groups.values()) {
-      const pipeline = queued.length < 2 ? undefined : this.#pipeline();
-      if (pipeline === undefined) {
-        for (const { command, resolve, reject } of queued) {
-          sendAlone(this.#client, command).then(resolve, reject);
-        }
-        continue;
-      }
-      // ioredis sends a Cluster pipeline to the node its first command goes to, and a GET may go
-      // to a replica (`scaleReads`): writes first, so that a group with writes goes to its master.
-      if (isCluster(this.#client)) queued.sort(writesFirst);
-      for (const { command } of queued) queueOn(pipeline, command);
-      pipeline.exec().then(
-        (replies) => {
-          queued.forEach(({ resolve, reject }, i) => {
-            const [error, reply] = replies?.[i] ?? [new Error('the pipeline gave no reply')];
-            if (error) reject(error);
-            else resolve(reply);
-          });
-        },
-        (error: unknown) => {
-          for (const { reject } of queued) reject(error);
-        },
-      );
-    }
-    this.#alone.length = 0;
-    this.#groups.clear();
-  }
-
-  #queue(command: BatchCommand): Promise<unknown> {
-    const group = this.#groupOf(command[0] === 'evalsha' ? command[2] : command[1]);
-    return new Promise((resolve, reject) => {
-      const queued = group === undefined ? this.#alone : this.#groups.get(group);
-      if (queued === undefined) this.#groups.set(group as string, [{ command, resolve, reject }]);
-      else queued.push({ command, resolve, reject });
-    });
-  }
-
-  /**
-   * Which pipeline `key` goes in: on a Cluster, the nodes serving its slot as ioredis knows them
-   * (ioredis's own test of a pipeline); `undefined` (sent alone, ioredis routes it) when it knows
-   * none for the slot yet.
-   */
-  #groupOf(key: string): string | undefined {
-    const client = this.#client;
-    if (!isCluster(client)) return '';
-    return client.slots[calculateSlot(key)]?.join(';');
-  }
-
-  /** A pipeline with the commands a batch queues, if the client has one. */
-  #pipeline(): BatchPipeline | undefined {
-    const pipeline = this.#client.pipeline?.();
-    return typeof pipeline?.get === 'function' &&
-      typeof pipeline.set === 'function' &&
-      typeof pipeline.evalsha === 'function'
-      ? (pipeline as BatchPipeline)
-      : undefined;
-  }
-}
-
-/** Orders queued commands with every write (anything but a GET) before the GETs, stably. */
-function writesFirst(a: Queued, b: Queued): number {
-  return Number(a.command[0] === 'get') - Number(b.command[0] === 'get');
-}
-
-/** Queues a batch's command on a pipeline. */
-function queueOn(pipeline: BatchPipeline, command: BatchCommand): void {
-  switch (command[0]) {
-    case 'get':
-      pipeline.get(command[1]);
-      return;
-    case 'setNxGet':
-      pipeline.set(command[1], command[2], 'PX', command[3], 'NX', 'GET');
-      return;
-    case 'evalsha':
-      pipeline.evalsha(command[1], 1, command[2], ...command[3]);
-      return;
-  }
-}
-
-/** Sends a batch's command on its own. */
-function sendAlone(client: RedisClient, command: BatchCommand): Promise<unknown> {
-  switch (command[0]) {
-    case 'get':
-      return client.get(command[1]);
-    case 'setNxGet':
-      return client.set(command[1], command[2], 'PX', command[3], 'NX', 'GET');
-    case 'evalsha':
-      return client.evalsha(command[1], 1, command[2], ...command[3]);
   }
 }
 

@@ -9,8 +9,12 @@ import { randomUUID } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type CacheEventMap, createCache, StoreUnavailableError } from '../../src/index.js';
-import type { NodeRedisStore } from '../../src/node-redis.js';
+import {
+  type CacheEventMap,
+  createCache,
+  type Store,
+  StoreUnavailableError,
+} from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { Cleanups, pauseServer } from '../helpers/faults.js';
 import {
@@ -24,7 +28,7 @@ import { ioredisStore, nodeRedisStore, type StoreMaker } from '../helpers/redis-
 import { quietLogger } from '../helpers/stores.js';
 
 /** A cache on `store`, the errors it reported, and the posts its function computed. */
-function postCache(store: RedisStore | NodeRedisStore, options: { timeout?: number } = {}) {
+function postCache(store: Store, options: { timeout?: number } = {}) {
   const prefix = `batch-${randomUUID().slice(0, 8)}`;
   const cache = createCache({ store, prefix, logger: quietLogger, ...options });
   const errors: CacheEventMap['error'][] = [];
@@ -47,18 +51,26 @@ function postCache(store: RedisStore | NodeRedisStore, options: { timeout?: numb
 
 const slugs = (name: string, n: number) => Array.from({ length: n }, (_, i) => `${name}-${i}`);
 
-/** Counts the socket writes of an ioredis client on each of its connections (a Cluster's nodes). */
+/**
+ * Counts the writes each socket of an ioredis client (a Cluster's masters) hands to the operating
+ * system: the calls of its `_write` and `_writev` (Node's stream implementation methods), each
+ * one write, whatever number of commands ioredis gave it.
+ */
 function countWrites(client: Redis | Cluster): () => number[] {
-  const connections = client instanceof Cluster ? client.nodes('all') : [client];
+  const connections = client instanceof Cluster ? client.nodes('master') : [client];
   const counts = connections.map(() => 0);
   connections.forEach((connection, i) => {
-    const stream = (connection as unknown as { stream: { write: (...args: unknown[]) => unknown } })
-      .stream;
-    const write = stream.write.bind(stream);
-    stream.write = (...args: unknown[]) => {
-      counts[i] = (counts[i] ?? 0) + 1;
-      return write(...args);
-    };
+    const socket = connection.stream as unknown as Record<
+      '_write' | '_writev',
+      (...args: unknown[]) => unknown
+    >;
+    for (const method of ['_write', '_writev'] as const) {
+      const write = socket[method].bind(socket);
+      socket[method] = (...args: unknown[]) => {
+        counts[i] = (counts[i] ?? 0) + 1;
+        return write(...args);
+      };
+    }
   });
   return () => [...counts];
 }

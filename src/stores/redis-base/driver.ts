@@ -37,9 +37,10 @@ export interface RedisDriver {
 
 /**
  * Commands sent together: on a standalone server in one write, on a Cluster in one write per
- * master (each command goes with those whose key's slot the same master serves, never in a
- * multi-key command). Each command answers its own promise, settled by its own reply. A driver
- * whose client writes the commands of one tick together by itself may send each one at once.
+ * master (each command goes to the master of its own key's slot, never in a multi-key command).
+ * Each command answers its own promise, settled by its own reply. Until `send`, a driver may hold
+ * the commands back, or send each at once if its client writes the commands of one tick together
+ * by itself; `send` must be called once, whatever happens meanwhile.
  */
 export interface DriverBatch {
   /** `GET key` */

@@ -295,9 +295,13 @@ export abstract class RedisBaseStore<C>
   async track(key: string, ttlMs: number): Promise<void> {
     if ((await this.#indexUnkept()) !== undefined) return;
     const batch = this.#driver.batch();
-    const [recorded] = this.#record([{ key, ttlMs }], batch);
-    batch.send();
-    await recorded;
+    let recorded: Promise<void>[];
+    try {
+      recorded = this.#record([{ key, ttlMs }], batch);
+    } finally {
+      batch.send();
+    }
+    await recorded[0];
   }
 
   /**
@@ -309,25 +313,30 @@ export abstract class RedisBaseStore<C>
    * script Redis does not know yet is loaded and run on its own.
    */
   batch(operations: readonly BatchOperation[]): Promise<unknown>[] {
-    const batch = this.#driver.batch();
     const settled = this.#indexNow();
     const tracks: { readonly key: string; readonly ttlMs: number }[] = [];
-    const answers = operations.map((operation): Promise<unknown> | number => {
-      if (operation.op === 'get') return batch.get(operation.key);
-      if (operation.op === 'getOrLease') {
-        return this.#getOrLease(operation.key, operation.lease, operation.ttlMs, batch);
-      }
-      if (operation.op === 'compareAndSet') {
-        const { key, expected, value, ttlMs } = operation;
-        return this.#compareAndSet(key, expected, value, ttlMs, batch);
-      }
-      if (settled === undefined) return this.track(operation.key, operation.ttlMs);
-      if (settled.unkept !== undefined) return Promise.resolve();
-      // A track's answer comes once every track of the batch is queued: its place among them.
-      return tracks.push(operation) - 1;
-    });
-    const recorded = this.#record(tracks, batch);
-    batch.send();
+    const batch = this.#driver.batch();
+    let answers: (Promise<unknown> | number)[];
+    let recorded: Promise<void>[];
+    try {
+      answers = operations.map((operation): Promise<unknown> | number => {
+        if (operation.op === 'get') return batch.get(operation.key);
+        if (operation.op === 'getOrLease') {
+          return this.#getOrLease(operation.key, operation.lease, operation.ttlMs, batch);
+        }
+        if (operation.op === 'compareAndSet') {
+          const { key, expected, value, ttlMs } = operation;
+          return this.#compareAndSet(key, expected, value, ttlMs, batch);
+        }
+        if (settled === undefined) return this.track(operation.key, operation.ttlMs);
+        if (settled.unkept !== undefined) return Promise.resolve();
+        // A track's answer comes once every track of the batch is queued: its place among them.
+        return tracks.push(operation) - 1;
+      });
+      recorded = this.#record(tracks, batch);
+    } finally {
+      batch.send();
+    }
     return answers.map((answer) =>
       typeof answer === 'number' ? (recorded[answer] as Promise<void>) : answer,
     );
