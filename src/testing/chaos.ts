@@ -73,7 +73,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * point: a store-agnostic fault injector for tests of code built on the cache. The wrapper always
  * answers with promises, and has the optional atomic, key-index and change-notification methods
  * exactly when the wrapped store has them (so leases, the index and the in-process tier stay on
- * or off as they would be).
+ * or off as they would be). It has no batches (`batch`): the cache sends each operation on its
+ * own, through the rules of its method.
  *
  * @example
  * const store = new ChaosStore(new MemoryStore());
