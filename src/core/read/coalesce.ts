@@ -23,7 +23,9 @@ interface Held<L> extends HeldRead<L> {
 
 /** Store reads of one cache, held back until the current turn of the event loop's queue ends. */
 export class UnsentReads<L> {
+  /** The held reads by key, for joining, and in the order they came. */
   readonly #unsent = new Map<string, Held<L>>();
+  #held: Held<L>[] = [];
   readonly #send: (reads: readonly HeldRead<L>[]) => readonly unknown[];
   readonly #flush = () => this.#sendAll();
 
@@ -44,19 +46,22 @@ export class UnsentReads<L> {
   read(key: string, lease?: L): Promise<unknown> {
     const unsent = this.#unsent.get(key);
     if (unsent !== undefined) return unsent.reply;
-    if (this.#unsent.size === 0) process.nextTick(this.#flush);
+    if (this.#held.length === 0) process.nextTick(this.#flush);
     let resolve!: (reply: unknown) => void;
     const reply = new Promise<unknown>((settle) => {
       resolve = settle;
     });
-    this.#unsent.set(key, { key, lease, resolve, reply });
+    const held = { key, lease, resolve, reply };
+    this.#unsent.set(key, held);
+    this.#held.push(held);
     return reply;
   }
 
   /** Sends every held read; from now on they are sent, and later readers send their own. */
   #sendAll(): void {
-    const held = [...this.#unsent.values()];
-    this.#unsent.clear();
+    const held = this.#held;
+    this.#held = [];
+    for (const read of held) this.#unsent.delete(read.key);
     let replies: readonly unknown[];
     try {
       replies = this.#send(held);
