@@ -6,12 +6,14 @@ import type { MeterProvider } from '@opentelemetry/api';
 import { Cluster, Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
 import {
+  type BatchingStore,
+  type BatchOperation,
   type Cache,
   type CacheHealth,
   type CacheStats,
   createCache,
   type Duration,
-  type MemoryStore,
+  MemoryStore,
   type Store,
 } from 'quickpost-cache';
 import { type NodeRedisClient, NodeRedisStore } from 'quickpost-cache/node-redis';
@@ -148,6 +150,27 @@ describe('published declarations', () => {
     expectTypeOf(onRedis.get<number>('k')).toEqualTypeOf<Promise<number | undefined>>();
     // …and is not a cache on a synchronous store.
     expectTypeOf(onRedis).not.toExtend<Cache<MemoryStore>>();
+  });
+
+  it('type batches: operations told apart by `op`, and the Redis stores batching', () => {
+    const keyOf = (operation: BatchOperation) =>
+      operation.op === 'getOrLease' ? operation.lease : operation.key;
+    expectTypeOf(keyOf).returns.toEqualTypeOf<string>();
+    expectTypeOf<Extract<BatchOperation, { op: 'compareAndSet' }>['ttlMs']>().toEqualTypeOf<
+      number | undefined
+    >();
+    // @ts-expect-error a `getOrLease` names its lease
+    const noLease: BatchOperation = { op: 'getOrLease', key: 'k', ttlMs: 1 };
+    expectTypeOf(new RedisStore({ client: new Redis5() })).toExtend<BatchingStore>();
+    expectTypeOf(new NodeRedisStore({ client: {} as NodeRedisClient })).toExtend<BatchingStore>();
+    // A store of your own with batches is a store like any other.
+    class Batching extends MemoryStore implements BatchingStore {
+      batch(operations: readonly BatchOperation[]): Promise<unknown>[] {
+        return operations.map(async (operation) => this.get(operation.key));
+      }
+    }
+    createCache({ store: new Batching() });
+    void noLease;
   });
 
   it('type quickpost-cache/testing', () => {
