@@ -180,7 +180,12 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
    *   context: (req, slug) => ({ slug }),
    * });
    */
-  invalidating<Args extends unknown[], R, const P extends string, const G extends string = never>(
+  invalidating<
+    Args extends unknown[],
+    R,
+    const P extends string = never,
+    const G extends string = never,
+  >(
     fn: (...args: Args) => R,
     options: InvalidatingOptions<Args, R, P, A, G>,
   ): WrappedFunction<Args, R, S> {

@@ -96,8 +96,8 @@ export function cacheable<A extends unknown[], R, const T extends string>(
 export function invalidating<
   A extends unknown[],
   R,
-  const P extends string,
   S extends Store,
+  const P extends string = never,
   Ambient extends object = NoAmbient,
   const G extends string = never,
 >(
@@ -107,7 +107,7 @@ export function invalidating<
 export function invalidating<
   A extends unknown[],
   R,
-  const P extends string,
+  const P extends string = never,
   const G extends string = never,
 >(
   fn: (...args: A) => R,
