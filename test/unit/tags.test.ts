@@ -14,7 +14,7 @@ import {
   renderTag,
 } from '../../src/index.js';
 import { ChaosStore } from '../../src/testing/index.js';
-import { AsyncMemoryStore, deferred, quietLogger } from '../helpers/stores.js';
+import { AsyncMemoryStore, deferred, quietLogger, recordingLogger } from '../helpers/stores.js';
 
 interface Post {
   readonly id: number;
@@ -249,6 +249,27 @@ describe('tags', () => {
       'mutation quickpost:post:3 quickpost:author:bob',
       'tag quickpost:author:bob 0 posts:list:{{ids}} authors:{{author}}:posts',
       'tag quickpost:post:3 1 posts:list:{{ids}} authors:{{author}}:posts',
+    ]);
+  });
+
+  it('show in debug lines', async () => {
+    const logger = recordingLogger();
+    const cache = createCache({ logger, debug: true });
+    const rename = cache.invalidating(async (slug: string) => slug, {
+      tags: ['post:{{slug}}'],
+      context: (slug) => ({ slug }),
+      name: 'renamePost',
+    });
+    const get = cache.cacheable(async (slug: string) => slug, {
+      key: 'posts:{{slug}}',
+      context: (slug) => ({ slug }),
+      tags: ['post:{{slug}}'],
+    });
+    await get('my-slug');
+    await rename('my-slug');
+    expect(logger.lines.debug.slice(-2)).toEqual([
+      '[Cache] renamePost | Context: {"slug":"my-slug"} | Tags: quickpost:post:my-slug',
+      '[Cache] INVALIDATE TAG: quickpost:post:my-slug (1 key)',
     ]);
   });
 
