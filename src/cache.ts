@@ -225,7 +225,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
     }
     const full = runtime.keyOf(key, context[0], 'get');
     let raw: unknown;
-    if (!runtime.invalidator.blocks(full)) {
+    if (!runtime.blocks(full)) {
       try {
         raw = runtime.store.get(full);
       } catch (error) {
@@ -239,7 +239,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
     const runtime = this.#runtime;
     const full = runtime.keyOf(key, context, 'get');
     let raw: unknown;
-    if (!runtime.invalidator.blocks(full)) {
+    if (!runtime.blocks(full)) {
       try {
         raw = await runtime.guard.get(runtime.store, full);
       } catch (error) {

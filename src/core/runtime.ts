@@ -100,6 +100,8 @@ export class CacheRuntime<S extends Store = Store> {
   readonly tagging: (Store & TaggingStore) | undefined;
   /** The key templates of the `cacheable` wrappers with tags. */
   readonly #taggedTemplates = new Set<string>();
+  /** Whether a full key may be an entry of a wrapper with tags (one matcher per template). */
+  readonly #taggedMatchers: ((key: string) => boolean)[] = [];
   #debugListening = false;
 
   /** `owner` is the public cache, named in diagnostics channel messages. */
@@ -207,8 +209,7 @@ export class CacheRuntime<S extends Store = Store> {
       track: (key, ttlMs) => this.track(key, ttlMs),
       tier: this.tier,
       tagging: this.tagging,
-      bypass: (key, tagged) =>
-        this.invalidator.blocks(key) || (tagged && this.invalidator.blocksTagged()),
+      bypass: (key, tagged) => this.blocks(key, tagged),
     });
     this.invalidator = new Invalidator({
       store: this.store,
@@ -311,9 +312,27 @@ export class CacheRuntime<S extends Store = Store> {
     return [...this.#taggedTemplates].map((template) => this.fullKey(widenPattern(template)));
   }
 
-  /** Remembers the key template of a `cacheable` wrapper with tags (for `invalidate` events). */
+  /**
+   * Remembers the key template of a `cacheable` wrapper with tags: for `invalidate` events, and
+   * so that reads of its keys by any means skip the store while a tag invalidation is pending.
+   */
   addTaggedTemplate(template: string): void {
+    if (this.#taggedTemplates.has(template)) return;
     this.#taggedTemplates.add(template);
+    this.#taggedMatchers.push(createGlobMatcher(this.fullKey(widenPattern(template))));
+  }
+
+  /**
+   * Whether `key` must not be read from the store now: an invalidation matching it awaits the
+   * store's confirmation (or is held by the caller's deferral scope), or a tag invalidation does
+   * and the key may carry tags (`tagged`: its wrapper has tags; else its template is one of a
+   * wrapper with tags, for manual reads).
+   */
+  blocks(key: string, tagged = false): boolean {
+    const { invalidator } = this;
+    if (invalidator.blocks(key)) return true;
+    if (!invalidator.blocksTagged()) return false;
+    return tagged || this.#taggedMatchers.some((matches) => matches(key));
   }
 
   /** The full store key for a key given without prefix: `${prefix}:${key}`. */

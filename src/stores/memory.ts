@@ -59,6 +59,14 @@ interface TagRecord {
   readonly keys: Map<string, number>;
   /** When the tag was last invalidated (`performance.now()`), if within the stamp's life. */
   stamp: number | undefined;
+  /** The number of keys at which the record is pruned next. */
+  pruneAt: number;
+}
+
+/** Forgets a tag's keys whose time is up; then prunes again when they have doubled. */
+function pruneRecord(record: TagRecord, now = Date.now()): void {
+  for (const [key, until] of record.keys) if (until <= now) record.keys.delete(key);
+  record.pruneAt = Math.max(64, record.keys.size * 2);
 }
 
 /** An entry's size in bytes, counting keys and values as UTF-16 (2 bytes a character). */
@@ -246,6 +254,7 @@ export class MemoryStore
     for (const name of tags) {
       const record = this.#tagRecord(name);
       record.keys.set(key, Math.max(until, record.keys.get(key) ?? 0));
+      if (record.keys.size >= record.pruneAt) pruneRecord(record);
       if (record.stamp !== undefined && record.stamp >= since) clean = false;
     }
     return clean;
@@ -273,7 +282,7 @@ export class MemoryStore
   #tagRecord(name: string): TagRecord {
     let record = this.#tags.get(name);
     if (record === undefined) {
-      record = { keys: new Map(), stamp: undefined };
+      record = { keys: new Map(), stamp: undefined, pruneAt: 64 };
       this.#tags.set(name, record);
       if (this.#tags.size >= this.#sweepTagsAt) this.#sweepTags();
     }
@@ -285,7 +294,7 @@ export class MemoryStore
     const now = Date.now();
     const stampsFrom = performance.now() - TAG_STAMP_TTL_MS;
     for (const [name, record] of this.#tags) {
-      for (const [key, until] of record.keys) if (until <= now) record.keys.delete(key);
+      pruneRecord(record, now);
       if (record.stamp !== undefined && record.stamp < stampsFrom) record.stamp = undefined;
       if (record.keys.size === 0 && record.stamp === undefined) this.#tags.delete(name);
     }

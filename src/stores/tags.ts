@@ -6,5 +6,9 @@
  * lease TTL after their holder stops extending them), and a stamp costs a few bytes.
  */
 
-/** How long a tag's invalidation stamp is kept, ms. */
+/**
+ * How long a tag's invalidation stamp is kept, ms. Part of what Redis holds: a record reads the
+ * stamp back as its score minus this, so every process sharing a Redis must use the same value
+ * (changing it needs a new name for the tag keys).
+ */
 export const TAG_STAMP_TTL_MS = 24 * 60 * 60 * 1000;

@@ -291,7 +291,7 @@ export function wrapCacheable<
         `\`tagsFromResult\` of ${name} must return an array of non-empty tag strings, got ${JSON.stringify(found)}`,
       );
     }
-    return tags.concat(found.map((tag: string) => cache.fullKey(tag)));
+    return [...new Set(tags.concat(found.map((tag: string) => cache.fullKey(tag))))];
   };
   if (tagged) cache.addTaggedTemplate(options.key);
   const plan = cache.plan({

@@ -22,6 +22,15 @@ interface Post {
   title: string;
 }
 
+/** The posts a blog reads. */
+function database(): Post[] {
+  return [
+    { id: 1, author: 'ada', title: 'A' },
+    { id: 2, author: 'ada', title: 'B' },
+    { id: 3, author: 'bob', title: 'C' },
+  ];
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A blog on `store`: lists of posts tagged by the posts they show, and by their author. */
@@ -30,13 +39,11 @@ function blog(
     store?: ConstructorParameters<typeof ChaosStore>[0];
     lease?: false;
     l1?: boolean;
+    /** The database, to share it between two caches standing for two processes. */
+    posts?: Post[];
   } = {},
 ) {
-  const posts: Post[] = [
-    { id: 1, author: 'ada', title: 'A' },
-    { id: 2, author: 'ada', title: 'B' },
-    { id: 3, author: 'bob', title: 'C' },
-  ];
+  const posts: Post[] = options.posts ?? database();
   const store = new ChaosStore(options.store ?? new MemoryStore());
   const cache = createCache({
     store,
@@ -166,6 +173,50 @@ describe('tags', () => {
     a.gate.wait = Promise.resolve();
     await a.list([1, 2]);
     expect(a.loads()).toBe(2);
+  });
+
+  it('refuse the value of a function that returned a promise to a synchronous call, from when it started', async () => {
+    // A function that reads its data at once and returns a promise, on a synchronous store: the
+    // check counts from its start, not from when the cache saw the promise.
+    const store = new MemoryStore();
+    const reader = createCache({ store, logger: quietLogger });
+    const writer = createCache({ store, logger: quietLogger });
+    let title = 'old';
+    const list = reader.cacheable(
+      (page: number) => {
+        const snapshot = [{ slug: 'a', page, title }];
+        return new Promise<typeof snapshot>((resolve) => setTimeout(() => resolve(snapshot), 5));
+      },
+      {
+        key: 'list:{{page}}',
+        context: (page) => ({ page }),
+        tagsFromResult: (posts) => posts.map((post) => renderTag('post:{{slug}}', post)),
+      },
+    );
+    queueMicrotask(() => {
+      title = 'new';
+      writer.invalidateTags(['post:{{slug}}'], { slug: 'a' });
+    });
+    expect((await list(1))[0]?.title).toBe('old');
+    expect((await list(1))[0]?.title).toBe('new');
+  });
+
+  it('hand no caller that came after a tag invalidation a value the tag check refused (no leases)', async () => {
+    const shared = new MemoryStore();
+    const posts = database();
+    const a = blog({ store: shared, lease: false, posts });
+    const b = blog({ store: shared, lease: false, posts });
+    const held = deferred<void>();
+    a.gate.wait = held.promise;
+    const first = a.list([1]);
+    await sleep(5);
+    await b.rename(1, 'A2');
+    // Joins the computation in flight, which read the old title.
+    const second = a.list([1]);
+    held.resolve();
+    expect((await first)[0]?.title).toBe('A');
+    a.gate.wait = Promise.resolve();
+    expect((await second)[0]?.title).toBe('A2');
   });
 
   it('let no caller arriving after a tag invalidation join a computation that started before it', async () => {

@@ -99,11 +99,12 @@ export class Filler {
 
   /**
    * Plain write (stores without atomic writes), after the key is in the store's index and
-   * admitted under its tags; failures are reported, not thrown. Without a lease, a tag
+   * admitted under its tags; answers whether the value was stored (failures are reported, not
+   * thrown). Without a lease, a tag
    * invalidation that read the key's record before the write would miss the value: the key is
    * recorded again after the write, and the value deleted if a tag was invalidated meanwhile.
    */
-  write(call: ReadCall, text: string, value: unknown, started: number): Maybe<void> {
+  write(call: ReadCall, text: string, value: unknown, started: number): Maybe<boolean> {
     const { key, plan } = call;
     const { guard, store } = this.#services;
     const ttl = this.storeTtl(plan);
@@ -131,16 +132,21 @@ export class Filler {
       );
       if (!isThenable(done)) {
         if (done) this.reported(key, plan, true);
-        return;
+        return done;
       }
       return done.then(
         (stored) => {
           if (stored) this.reported(key, plan, true);
+          return stored;
         },
-        (error) => this.#services.report('set', key, error, plan.source),
+        (error) => {
+          this.#services.report('set', key, error, plan.source);
+          return false;
+        },
       );
     } catch (error) {
       this.#services.report('set', key, error, plan.source);
+      return false;
     }
   }
 

@@ -23,7 +23,12 @@ type Start =
   /** From what the caller read: absent, another caller's lease, or an entry to replace. */
   | { readonly kind: 'read'; readonly raw: string | undefined }
   /** With the lease already taken (a synchronous call whose function turned out async). */
-  | { readonly kind: 'leased'; readonly marker: string }
+  | {
+      readonly kind: 'leased';
+      readonly marker: string;
+      /** When the function started (performance.now()), if it already runs. */
+      readonly started?: number;
+    }
   /** The read failed: compute and store nothing, so the caller waits one timeout at most. */
   | { readonly kind: 'unprotected' };
 
@@ -143,7 +148,8 @@ export class ReadThrough {
       // the lease if one was taken.
       const pending = value;
       const continued: ReadCall = { ...call, fn: () => pending, thisArg: undefined, args: [] };
-      const start: Start = marker === undefined ? UNPROTECTED : { kind: 'leased', marker };
+      // The function started here: a tag invalidated from now on concerns its value.
+      const start: Start = marker === undefined ? UNPROTECTED : { kind: 'leased', marker, started };
       return this.#flights
         .start(key, (flight) => this.#compute(continued, start, flight), plan.tags !== undefined)
         .then((outcome) => outcome.value);
@@ -337,7 +343,9 @@ export class ReadThrough {
 
   async #compute(call: ReadCall, start: Start, flight: Flight): Promise<Outcome> {
     if (start.kind === 'unprotected') return this.#alone(call, flight);
-    if (start.kind === 'leased') return this.#computeLeased(call, start.marker, flight);
+    if (start.kind === 'leased') {
+      return this.#computeLeased(call, start.marker, flight, start.started);
+    }
     if (this.#leases === undefined) return this.#computeAndSet(call, flight);
     const acquired = await this.#leases.acquire(call, start.raw, (raw) => this.#reuse(call, raw));
     if (acquired.kind === 'value') return { value: acquired.value, confirmedAt: acquired.readAt };
@@ -358,11 +366,16 @@ export class ReadThrough {
   }
 
   /** Computes holding the lease `marker`, then replaces the marker with the value if it is still there. */
-  async #computeLeased(call: ReadCall, marker: string, flight: Flight): Promise<Outcome> {
+  async #computeLeased(
+    call: ReadCall,
+    marker: string,
+    flight: Flight,
+    startedBefore?: number,
+  ): Promise<Outcome> {
     const leases = this.#leases as Leases;
     const { key, plan } = call;
     const stop = leases.keepAlive(key, marker);
-    const started = performance.now();
+    const started = startedBefore ?? performance.now();
     const startedAt = tick();
     let value: unknown;
     try {
@@ -424,8 +437,13 @@ export class ReadThrough {
     const startedAt = tick();
     const value = await runFunction(call);
     const text = this.#filler.encodeUnlessOvertaken(key, value, plan, started, flight.overtaken);
-    if (text !== undefined) await this.#filler.write(call, text, value, started);
-    return { value, confirmedAt: flight.overtaken ? startedAt : ALWAYS };
+    let refused = false;
+    if (text !== undefined) {
+      const stored = await this.#filler.write(call, text, value, started);
+      // A value a tag check refused vouches only for callers that came before it started.
+      refused = plan.tags !== undefined && !stored;
+    }
+    return { value, confirmedAt: flight.overtaken || refused ? startedAt : ALWAYS };
   }
 
   /** A synchronous store's text for a key; `undefined` when absent or failing (reported). */

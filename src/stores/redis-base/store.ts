@@ -294,8 +294,9 @@ export abstract class RedisBaseStore<C>
    * at once) and answers whether none of them was invalidated at or after `since`. Each tag's
    * stamp and the time the script read are both that server's clock, and the computation's start
    * is put on that clock by subtracting the time elapsed since `since`, measured here when the
-   * reply arrived: an upper bound of the time elapsed on the server, so the start it gives is
-   * never later than the real one. No clocks of different machines are ever compared. Answers
+   * reply arrived: an upper bound of the time elapsed on the server (give or take the clocks'
+   * rates, which the margin covers), so the start it gives is not later than the real one. No
+   * clocks of different machines are ever compared. Answers
    * `false` when the index is not kept (Redis may evict a tag, and with it the keys recorded
    * under it), so tagged values are then not stored (logged once).
    */
@@ -313,8 +314,10 @@ export abstract class RedisBaseStore<C>
           number,
           number,
         ];
-        // Both are whole ms, each up to 1 ms early: a stamp within 2 ms of the start counts.
-        return stamp < 0 || stamp + 2 <= now - (performance.now() - since);
+        // Both are whole ms, each up to 1 ms early, and clocks run at slightly different rates
+        // (up to 0.05% under NTP): a stamp within 2 ms + 0.1% of the elapsed time counts.
+        const elapsed = performance.now() - since;
+        return stamp < 0 || stamp + 2 + elapsed / 1000 <= now - elapsed;
       }),
     );
     return clean.every(Boolean);
