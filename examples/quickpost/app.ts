@@ -6,12 +6,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { z } from 'zod';
 import type { Cache } from '../../src/index.js';
 import { cacheStatus } from './cache-status.js';
-import {
-  DuplicateSlugError,
-  MemoryRepository,
-  PostNotFoundError,
-  type Repository,
-} from './repository.js';
+import { DuplicateSlugError, PostNotFoundError, type Repository } from './repository.js';
 import { createQuickPost, type PostFilters } from './service.js';
 import { InvalidUserIdError, isSignedIn, type SignedIn, viewerOf } from './viewer.js';
 
@@ -19,11 +14,8 @@ import { InvalidUserIdError, isSignedIn, type SignedIn, viewerOf } from './viewe
 export interface AppOptions {
   /** The cache in front of the repository (on any store). */
   cache: Cache;
-  /**
-   * Where the data lives.
-   * @default a new MemoryRepository
-   */
-  repository?: Repository | undefined;
+  /** Where the data lives (a `PostgresRepository` on a database that has the schema). */
+  repository: Repository;
 }
 
 // ---- Request bodies and queries ----
@@ -91,7 +83,7 @@ function signedIn(req: Request): SignedIn {
 }
 
 /** Builds the app: routes, validation and error answers on `cache` and `repository`. */
-export function createApp({ cache, repository = new MemoryRepository() }: AppOptions): Express {
+export function createApp({ cache, repository }: AppOptions): Express {
   const quickpost = createQuickPost(cache, repository);
   const status = cacheStatus(cache);
   const app = express();

@@ -1,6 +1,7 @@
 /**
  * QuickPost's reads and writes with the cache in front: every read is a `cacheable` wrapper, every
- * write an `invalidating` wrapper that deletes exactly the entries its change makes wrong.
+ * write an `invalidating` wrapper that deletes exactly the entries its change makes wrong, run in
+ * a database transaction inside `cache.deferInvalidations`: the entries go once it committed.
  *
  * | read | key template | what changes it |
  * | --- | --- | --- |
@@ -55,25 +56,88 @@ export interface PostInput {
 
 /** QuickPost's cached reads and invalidating writes on `cache` and `repository`. */
 export function createQuickPost(cache: Cache, repository: Repository) {
-  const viewOf = async (post: Post): Promise<PostView> => {
+  /** A post with its counts, read with `db` (inside a write: its transaction). */
+  const viewOf = async (db: Repository, post: Post): Promise<PostView> => {
     const [commentCount, likers] = await Promise.all([
-      repository.countComments(post.slug),
-      repository.listLikers(post.slug),
+      db.countComments(post.slug),
+      db.listLikers(post.slug),
     ]);
     return { ...post, commentCount, likeCount: likers.length };
   };
   const existing = async (slug: string): Promise<boolean> =>
     (await repository.findPost(slug)) !== undefined;
+  /**
+   * Runs a write: its statements in one transaction (`tx`), inside `deferInvalidations`, so that
+   * the invalidations its `invalidating` wrappers ask for run once the transaction committed,
+   * and not at all if it rolled back. Invalidated before the commit, a key could be refilled
+   * from the old row by a reader in between, and stay wrong until its TTL.
+   */
+  const write = <T>(work: (tx: Repository) => Promise<T>): Promise<T> =>
+    cache.deferInvalidations(() => repository.transaction(work));
   // Every mutation's patterns must match the keys of these reads: `strict` makes a pattern that
   // matches none of them (such as the original `posts:{{obj_id}}:*`) throw at its first call.
   const strict = true;
+
+  // The writes: each takes the transaction it runs in (`tx`) and says what it invalidates.
+  const insertPost = cache.invalidating(
+    async function createPost(tx: Repository, viewer: Viewer, input: PostInput) {
+      return viewOf(tx, await tx.insertPost({ ...input, author: viewer.userId }));
+    },
+    {
+      // The post's own key (a cached 404), its comments and likes, and every list.
+      patterns: ['posts:{{slug}}:*', 'posts:list:*'],
+      context: (_tx, _viewer, input) => ({ slug: input.slug }),
+      strict,
+    },
+  );
+  const editPost = cache.invalidating(
+    async function updatePost(tx: Repository, slug: string, patch: PostPatch) {
+      return viewOf(tx, (await tx.updatePost(slug, patch)).post);
+    },
+    // The post and every list (title, body and tags show there); not its comments or likes.
+    { patterns: ['posts:{{slug}}', 'posts:list:*'], context: (_tx, slug) => ({ slug }), strict },
+  );
+  const insertComment = cache.invalidating(
+    async function addComment(tx: Repository, viewer: Viewer, slug: string, text: string) {
+      return tx.insertComment(slug, viewer.userId, text);
+    },
+    // The post (its commentCount) and its comments in both orders.
+    {
+      patterns: ['posts:{{slug}}', 'posts:{{slug}}:comments:*'],
+      context: (_tx, _viewer, slug) => ({ slug }),
+      strict,
+    },
+  );
+  const likeOrUnlike = cache.invalidating(
+    async function toggleLike(tx: Repository, viewer: SignedIn, slug: string): Promise<LikeState> {
+      const liked = await tx.toggleLike(slug, viewer.userId);
+      return { liked, likeCount: (await tx.listLikers(slug)).length };
+    },
+    // The post (its likeCount) and who likes it. The original system invalidated
+    // `posts:{{obj_id}}:*` here, a pattern that never matched a post keyed by slug.
+    {
+      patterns: ['posts:{{slug}}', 'posts:{{slug}}:likes'],
+      context: (_tx, _viewer, slug) => ({ slug }),
+      strict,
+    },
+  );
+  const saveProfile = cache.invalidating(
+    async function updateProfile(tx: Repository, viewer: SignedIn, patch: ProfilePatch) {
+      return tx.saveProfile(viewer.userId, patch);
+    },
+    {
+      patterns: ['profile:{{user_id}}'],
+      context: (_tx, viewer) => userContext(viewer),
+      strict,
+    },
+  );
 
   return {
     /** A post with its comment and like counts; `null` when there is none. */
     getPost: cache.cacheable(
       async function getPost(slug: string): Promise<PostView | null> {
         const post = await repository.findPost(slug);
-        return post === undefined ? null : viewOf(post);
+        return post === undefined ? null : viewOf(repository, post);
       },
       { key: 'posts:{{slug}}', context: (slug) => ({ slug }), ttl: 600 },
     ),
@@ -127,62 +191,24 @@ export function createQuickPost(cache: Cache, repository: Repository) {
     ),
 
     /** Creates a post; `DuplicateSlugError` when the slug is taken. */
-    createPost: cache.invalidating(
-      async function createPost(viewer: Viewer, input: PostInput): Promise<PostView> {
-        return viewOf(await repository.insertPost({ ...input, author: viewer.userId }));
-      },
-      {
-        // The post's own key (a cached 404), its comments and likes, and every list.
-        patterns: ['posts:{{slug}}:*', 'posts:list:*'],
-        context: (_viewer, input) => ({ slug: input.slug }),
-        strict,
-      },
-    ),
+    createPost: (viewer: Viewer, input: PostInput): Promise<PostView> =>
+      write((tx) => insertPost(tx, viewer, input)),
 
     /** Edits a post; `PostNotFoundError` when there is none. */
-    updatePost: cache.invalidating(
-      async function updatePost(slug: string, patch: PostPatch): Promise<PostView> {
-        return viewOf(await repository.updatePost(slug, patch));
-      },
-      // The post and every list (title, body and tags show there); not its comments or likes.
-      { patterns: ['posts:{{slug}}', 'posts:list:*'], context: (slug) => ({ slug }), strict },
-    ),
+    updatePost: (slug: string, patch: PostPatch): Promise<PostView> =>
+      write((tx) => editPost(tx, slug, patch)),
 
     /** Comments on a post; `PostNotFoundError` when there is none. */
-    addComment: cache.invalidating(
-      async function addComment(viewer: Viewer, slug: string, text: string): Promise<Comment> {
-        return repository.insertComment(slug, viewer.userId, text);
-      },
-      // The post (its commentCount) and its comments in both orders.
-      {
-        patterns: ['posts:{{slug}}', 'posts:{{slug}}:comments:*'],
-        context: (_viewer, slug) => ({ slug }),
-        strict,
-      },
-    ),
+    addComment: (viewer: Viewer, slug: string, text: string): Promise<Comment> =>
+      write((tx) => insertComment(tx, viewer, slug, text)),
 
     /** Likes a post for the caller, or takes the like back; `PostNotFoundError` when there is none. */
-    toggleLike: cache.invalidating(
-      async function toggleLike(viewer: SignedIn, slug: string): Promise<LikeState> {
-        const liked = await repository.toggleLike(slug, viewer.userId);
-        return { liked, likeCount: (await repository.listLikers(slug)).length };
-      },
-      // The post (its likeCount) and who likes it. The original system invalidated
-      // `posts:{{obj_id}}:*` here, a pattern that never matched a post keyed by slug.
-      {
-        patterns: ['posts:{{slug}}', 'posts:{{slug}}:likes'],
-        context: (_viewer, slug) => ({ slug }),
-        strict,
-      },
-    ),
+    toggleLike: (viewer: SignedIn, slug: string): Promise<LikeState> =>
+      write((tx) => likeOrUnlike(tx, viewer, slug)),
 
     /** Saves the caller's profile. */
-    updateProfile: cache.invalidating(
-      async function updateProfile(viewer: SignedIn, patch: ProfilePatch): Promise<Profile> {
-        return repository.saveProfile(viewer.userId, patch);
-      },
-      { patterns: ['profile:{{user_id}}'], context: userContext, strict },
-    ),
+    updateProfile: (viewer: SignedIn, patch: ProfilePatch): Promise<Profile> =>
+      write((tx) => saveProfile(tx, viewer, patch)),
   };
 }
 

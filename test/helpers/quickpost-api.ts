@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApp, start } from '../../examples/quickpost/index.js';
+import { type QuickPostEnv, type RunningApp, start } from '../../examples/quickpost/index.js';
 import type { Cache } from '../../src/index.js';
 
 /** One answer of the API. */
@@ -56,12 +56,14 @@ export type CacheFactory = (prefix: string) => Cache | Promise<Cache>;
 
 /**
  * The contract's tests on caches from `makeCache`; `dispose` closes what a cache holds (its
- * Redis connection) after the app is stopped.
+ * Redis connection) after the app is stopped. The app reads its database from `env` (asked
+ * when it starts): embedded PGlite by default, a server with `DATABASE_URL`.
  */
 export function describeQuickPostApi(
   name: string,
   makeCache: CacheFactory,
   dispose: (cache: Cache) => Promise<void> = async (cache) => cache.close(),
+  env: () => QuickPostEnv = () => ({}),
 ): void {
   describe(`the QuickPost example app over HTTP, ${name}`, () => {
     let app: RunningApp;
@@ -69,9 +71,10 @@ export function describeQuickPostApi(
 
     beforeAll(async () => {
       const cache = await makeCache(`qp-${randomUUID().slice(0, 8)}`);
-      app = await start({ cache, port: 0, host: '127.0.0.1', env: {} });
+      app = await start({ cache, port: 0, host: '127.0.0.1', env: env() });
       call = clientOf(app.url);
-    });
+      // Embedded PGlite starts in seconds on a busy machine.
+    }, 60_000);
 
     afterAll(async () => {
       await app?.close();
