@@ -8,6 +8,7 @@ export {
   type Profile,
   type Repository,
 } from './repository.js';
+export { seedSamples } from './seed.js';
 export {
   cacheFromEnv,
   databaseFromEnv,

@@ -156,13 +156,15 @@ export async function start(options: StartOptions = {}): Promise<RunningApp> {
   const env = options.env ?? process.env;
   const port = options.port ?? portOf(env.PORT, 3000);
   const host = options.host ?? (env.HOST || '127.0.0.1');
-  const ownedDatabase = options.database === undefined ? await databaseFromEnv(env) : undefined;
-  const database = options.database ?? (ownedDatabase as Database);
   const owned = options.cache === undefined ? cacheFromEnv(env) : undefined;
   const cache = options.cache ?? (owned as EnvCache).cache;
-  const app = createApp({ cache, repository: new PostgresRepository(database) });
+  let ownedDatabase: Database | undefined;
+  let database: Database;
   let server: Server;
   try {
+    ownedDatabase = options.database === undefined ? await databaseFromEnv(env) : undefined;
+    database = options.database ?? (ownedDatabase as Database);
+    const app = createApp({ cache, repository: new PostgresRepository(database) });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(port, host, (error?: Error) => {
         if (error) reject(error);
@@ -170,9 +172,9 @@ export async function start(options: StartOptions = {}): Promise<RunningApp> {
       });
     });
   } catch (error) {
-    // The port is taken, say: close the Redis connection and the database this call opened.
-    await owned?.close();
+    // The database is out of reach or the port is taken, say: close what this call opened.
     await ownedDatabase?.close();
+    await owned?.close();
     throw error;
   }
   const address = server.address() as AddressInfo;
