@@ -15,8 +15,10 @@ import {
   type NotifyingStore,
   notificationsOf,
   type Store,
+  type TaggingStore,
+  taggingOf,
 } from '../stores/store.js';
-import { type AmbientSource, renderer, renderFrom } from '../template/index.js';
+import { type AmbientSource, renderer, renderFrom, widenPattern } from '../template/index.js';
 import { type Duration, durationMs } from '../util/duration.js';
 import { type Log, toLog } from '../util/logger.js';
 import { checkOptions, describe, sharedSpecs, withDefaults } from '../util/options.js';
@@ -46,6 +48,7 @@ export interface PlanOptions {
   schema?: ReadPlan['schema'];
   shouldCache?: ReadPlan['shouldCache'];
   l1?: boolean | undefined;
+  tags?: ReadPlan['tags'];
 }
 
 /** One cache's machinery. */
@@ -93,6 +96,10 @@ export class CacheRuntime<S extends Store = Store> {
   readonly #keyStart: string;
   /** The store's key index, if it has one. */
   readonly #index: (Store & IndexedStore) | undefined;
+  /** The store's tags, if it has them. */
+  readonly tagging: (Store & TaggingStore) | undefined;
+  /** The key templates of the `cacheable` wrappers with tags. */
+  readonly #taggedTemplates = new Set<string>();
   #debugListening = false;
 
   /** `owner` is the public cache, named in diagnostics channel messages. */
@@ -118,6 +125,7 @@ export class CacheRuntime<S extends Store = Store> {
     this.#keyStart = `${this.prefix}:`;
     this.isSync = this.store.sync === true;
     this.#index = indexOf(this.store);
+    this.tagging = taggingOf(this.store);
     this.manual = { name: 'manual', template: '', debug: this.debug };
     const events = new Emitter(
       (error) => this.logger.error('[Cache] ERROR: an event listener threw', error),
@@ -198,7 +206,9 @@ export class CacheRuntime<S extends Store = Store> {
       },
       track: (key, ttlMs) => this.track(key, ttlMs),
       tier: this.tier,
-      bypass: (key) => this.invalidator.blocks(key),
+      tagging: this.tagging,
+      bypass: (key, tagged) =>
+        this.invalidator.blocks(key) || (tagged && this.invalidator.blocksTagged()),
     });
     this.invalidator = new Invalidator({
       store: this.store,
@@ -218,6 +228,13 @@ export class CacheRuntime<S extends Store = Store> {
         this.reader.abandon(pattern);
         this.tier?.dropMatching(createGlobMatcher(pattern));
       },
+      tagging: this.tagging,
+      abandonTagged: () => this.reader.abandonTagged(),
+      forget: (keys) => {
+        this.reader.forget(keys);
+        this.tier?.drop(keys);
+      },
+      taggedTemplates: () => [...this.#taggedTemplates],
     });
     this.#watching = this.#watch(notifying);
     if (this.debug) this.listenForDebug();
@@ -289,6 +306,16 @@ export class CacheRuntime<S extends Store = Store> {
     return index === undefined ? undefined : this.guard.run(() => index.track(key, ttlMs));
   }
 
+  /** Patterns matching every key of the `cacheable` wrappers with tags (their templates widened). */
+  taggedPatterns(): string[] {
+    return [...this.#taggedTemplates].map((template) => this.fullKey(widenPattern(template)));
+  }
+
+  /** Remembers the key template of a `cacheable` wrapper with tags (for `invalidate` events). */
+  addTaggedTemplate(template: string): void {
+    this.#taggedTemplates.add(template);
+  }
+
   /** The full store key for a key given without prefix: `${prefix}:${key}`. */
   fullKey(key: string): string {
     return this.#keyStart + key;
@@ -332,6 +359,7 @@ export class CacheRuntime<S extends Store = Store> {
       shouldCache: options.shouldCache,
       l1: this.tier !== undefined && options.l1 !== false,
       telemetry: this.telemetry,
+      tags: options.tags,
     };
   }
 

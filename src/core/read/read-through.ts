@@ -70,7 +70,7 @@ export class ReadThrough {
    * async function: a hit costs one bounded store read, one decode and one promise reaction.
    */
   read(call: ReadCall): Promise<unknown> {
-    if (this.#services.bypass(call.key)) return this.#bypass(call);
+    if (this.#services.bypass(call.key, call.plan.tags !== undefined)) return this.#bypass(call);
     const { tier } = this.#services;
     if (tier !== undefined && call.plan.l1) {
       const kept = tier.get(call.key);
@@ -91,7 +91,7 @@ export class ReadThrough {
     const { key, plan } = call;
     if (join && this.#flights.get(key) !== undefined) return this.#join(call);
     if (isComputing(key)) throw new ReentrantCallError(key, plan.source.name);
-    if (this.#services.bypass(key)) {
+    if (this.#services.bypass(key, plan.tags !== undefined)) {
       this.#emitBypass(call);
       return runFunction(call);
     }
@@ -145,7 +145,7 @@ export class ReadThrough {
       const continued: ReadCall = { ...call, fn: () => pending, thisArg: undefined, args: [] };
       const start: Start = marker === undefined ? UNPROTECTED : { kind: 'leased', marker };
       return this.#flights
-        .start(key, (flight) => this.#compute(continued, start, flight))
+        .start(key, (flight) => this.#compute(continued, start, flight), plan.tags !== undefined)
         .then((outcome) => outcome.value);
     }
     const text = this.#filler.encode(key, value, plan, started);
@@ -154,6 +154,7 @@ export class ReadThrough {
       try {
         filled =
           text !== undefined &&
+          this.#filler.admit(call, value, started) === true &&
           leases.fill(key, marker, text, this.#filler.storeTtl(plan)) === true;
       } catch (error) {
         this.#services.report('set', key, error, plan.source);
@@ -161,9 +162,23 @@ export class ReadThrough {
       if (!filled) leases.release(key, marker);
       if (text !== undefined) this.#filler.reported(key, plan, filled);
     } else if (text !== undefined && leases === undefined) {
-      this.#filler.write(key, text, plan);
+      this.#filler.write(call, text, value, started);
     }
     return value;
+  }
+
+  /**
+   * Marks computations of values that may carry tags as overtaken by a tag invalidation: they
+   * store nothing, and callers arriving from now on do not join them.
+   */
+  abandonTagged(): void {
+    if (this.#flights.size > 0) this.#flights.abandon((_, flight) => flight.tagged);
+  }
+
+  /** Forgets that the keys a tag invalidation removed are present. */
+  forget(keys: readonly string[]): void {
+    if (this.#present.size === 0) return;
+    for (const key of keys) this.#present.delete(key);
   }
 
   /**
@@ -297,7 +312,7 @@ export class ReadThrough {
     call.waitUntil ??= Date.now() + this.#services.leaseWaitMs;
     this.#emitMiss(call);
     return this.#flights
-      .start(call.key, (flight) => this.#compute(call, start, flight))
+      .start(call.key, (flight) => this.#compute(call, start, flight), call.plan.tags !== undefined)
       .then((outcome) => outcome.value);
   }
 
@@ -371,6 +386,10 @@ export class ReadThrough {
       const kept = await leases.releaseAndTell(key, marker);
       return { value, confirmedAt: kept && !flight.overtaken ? sentAt : startedAt };
     }
+    if (plan.tags !== undefined && !(await this.#filler.admit(call, value, started))) {
+      leases.release(key, marker);
+      return { value, confirmedAt: startedAt };
+    }
     const sentAt = tick();
     let filled: boolean;
     try {
@@ -405,7 +424,7 @@ export class ReadThrough {
     const startedAt = tick();
     const value = await runFunction(call);
     const text = this.#filler.encodeUnlessOvertaken(key, value, plan, started, flight.overtaken);
-    if (text !== undefined) await this.#filler.write(key, text, plan);
+    if (text !== undefined) await this.#filler.write(call, text, value, started);
     return { value, confirmedAt: flight.overtaken ? startedAt : ALWAYS };
   }
 
