@@ -6,16 +6,18 @@
  * | read | key template | what changes it |
  * | --- | --- | --- |
  * | a post, with its counts | `posts:{{slug}}` | create, edit, comment (commentCount), like (likeCount) |
- * | a page of posts | `posts:list:{{filters}}` | create, edit (title, body, tags) |
+ * | a page of posts | `posts:list:{{filters}}` | a new post in its list; an edit of a post it shows, or of a post's tags that moves it in or out |
  * | a post's comments | `posts:{{slug}}:comments:{{sort}}` | create, comment |
  * | who likes a post | `posts:{{slug}}:likes` | create, like |
  * | a user's profile | `profile:{{user_id}}` | that user's profile edit |
  *
- * Lists carry no counts, so comments and likes leave them alone. A read of a post that does not
- * exist caches `null` (a 404): creating the post invalidates `posts:{{slug}}:*`, which covers the
- * post's key and every key under it.
+ * Lists are invalidated by cache tags, not by `posts:list:*`: a page carries `post:<slug>` of each
+ * post it shows and the tag of the list it is a page of (see `listTag`). Lists carry no counts,
+ * so comments and likes leave them alone. A read of a post that does not exist caches `null` (a
+ * 404): creating the post invalidates `posts:{{slug}}:*`, which covers the post's key and every
+ * key under it.
  */
-import type { Cache } from '../../src/index.js';
+import { type Cache, renderTag } from '../../src/index.js';
 import type { Comment, Post, PostPatch, Profile, ProfilePatch, Repository } from './repository.js';
 import { type SignedIn, userContext, type Viewer } from './viewer.js';
 
@@ -54,6 +56,31 @@ export interface PostInput {
   tags: string[];
 }
 
+/**
+ * The tag of every list page that shows the post: what `tags: ['post:{{slug}}']` renders for
+ * this slug (its value percent-encoded as in keys, so no slug can spell another tag).
+ */
+export function postTag(slug: string): string {
+  return renderTag('post:{{slug}}', { slug });
+}
+
+/**
+ * The tag of every page of a list: `list:all` for `GET /posts`, `list:tag:<tag>` for
+ * `GET /posts?tag=<tag>`. A post that enters or leaves a list shifts every page after it, so a
+ * change of membership invalidates all the list's pages.
+ */
+export function listTag(tag: string | undefined): string {
+  return tag === undefined ? 'list:all' : renderTag('list:tag:{{tag}}', { tag });
+}
+
+/** The tags in one list and not in the other: the lists a post entered or left. */
+function changedTags(before: readonly string[], after: readonly string[]): string[] {
+  return [
+    ...before.filter((tag) => !after.includes(tag)),
+    ...after.filter((tag) => !before.includes(tag)),
+  ];
+}
+
 /** QuickPost's cached reads and invalidating writes on `cache` and `repository`. */
 export function createQuickPost(cache: Cache, repository: Repository) {
   /** A post with its counts, read with `db` (inside a write: its transaction). */
@@ -84,18 +111,29 @@ export function createQuickPost(cache: Cache, repository: Repository) {
       return viewOf(tx, await tx.insertPost({ ...input, author: viewer.userId }));
     },
     {
-      // The post's own key (a cached 404), its comments and likes, and every list.
-      patterns: ['posts:{{slug}}:*', 'posts:list:*'],
+      // The post's own key (a cached 404), its comments and likes; every page of the lists it
+      // enters: all posts, and the list of each of its tags. Other tags' lists stay.
+      patterns: ['posts:{{slug}}:*'],
+      tagsFromResult: (post) => [listTag(undefined), ...post.tags.map((tag) => listTag(tag))],
       context: (_tx, _viewer, input) => ({ slug: input.slug }),
       strict,
     },
   );
   const editPost = cache.invalidating(
     async function updatePost(tx: Repository, slug: string, patch: PostPatch) {
-      return viewOf(tx, (await tx.updatePost(slug, patch)).post);
+      const { post, previousTags } = await tx.updatePost(slug, patch);
+      return { view: await viewOf(tx, post), previousTags };
     },
-    // The post and every list (title, body and tags show there); not its comments or likes.
-    { patterns: ['posts:{{slug}}', 'posts:list:*'], context: (_tx, slug) => ({ slug }), strict },
+    {
+      // The post, and the list pages that show it (title, body and tags show there); not its
+      // comments or likes. A change of its tags also moves it into or out of those tags' lists.
+      patterns: ['posts:{{slug}}'],
+      tags: ['post:{{slug}}'],
+      tagsFromResult: ({ view, previousTags }) =>
+        changedTags(previousTags, view.tags).map((tag) => listTag(tag)),
+      context: (_tx, slug) => ({ slug }),
+      strict,
+    },
   );
   const insertComment = cache.invalidating(
     async function addComment(tx: Repository, viewer: Viewer, slug: string, text: string) {
@@ -151,8 +189,17 @@ export function createQuickPost(cache: Cache, repository: Repository) {
           limit: PAGE_SIZE,
         });
       },
-      // An object is hashed into the key: `{ tag, page }` and `{ page, tag }` share one entry.
-      { key: 'posts:list:{{filters}}', context: (filters) => ({ filters }), ttl: 300 },
+      {
+        // An object is hashed into the key: `{ tag, page }` and `{ page, tag }` share one entry.
+        key: 'posts:list:{{filters}}',
+        context: (filters) => ({ filters }),
+        ttl: 300,
+        // Known only from the result: the posts this page shows. And the list it is a page of.
+        tagsFromResult: (posts, filters) => [
+          listTag(filters.tag),
+          ...posts.map((post) => postTag(post.slug)),
+        ],
+      },
     ),
 
     /** A post's comments in either order; `null` when there is no such post. */
@@ -196,7 +243,7 @@ export function createQuickPost(cache: Cache, repository: Repository) {
 
     /** Edits a post; `PostNotFoundError` when there is none. */
     updatePost: (slug: string, patch: PostPatch): Promise<PostView> =>
-      write((tx) => editPost(tx, slug, patch)),
+      write(async (tx) => (await editPost(tx, slug, patch)).view),
 
     /** Comments on a post; `PostNotFoundError` when there is none. */
     addComment: (viewer: Viewer, slug: string, text: string): Promise<Comment> =>

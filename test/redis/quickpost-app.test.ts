@@ -1,7 +1,8 @@
 /**
  * The QuickPost example app on Redis: its HTTP contract on a standalone Redis and on a Cluster,
- * two app instances sharing one Redis (as two processes would), and the app started from its
- * environment (`REDIS_URL`, `REDIS_CLUSTER_NODES`), as `npm run example` starts it.
+ * its lists invalidated by tags (test/helpers/quickpost-lists.ts) on both, two app instances
+ * sharing one Redis (as two processes would), and the app started from its environment
+ * (`REDIS_URL`, `REDIS_CLUSTER_NODES`), as `npm run example` starts it.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
@@ -9,6 +10,7 @@ import { databaseFromEnv, type RunningApp, start } from '../../examples/quickpos
 import { type Cache, createCache } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { clientOf, describeQuickPostApi } from '../helpers/quickpost-api.js';
+import { describeListSurvival } from '../helpers/quickpost-lists.js';
 import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
 
 /** Closes the cache, then the Redis connection it was given. */
@@ -24,6 +26,18 @@ describeQuickPostApi(
 );
 
 describeQuickPostApi(
+  'on a 3-master Redis Cluster',
+  (prefix) => createCache({ prefix, store: new RedisStore({ client: clusterClient() }) }),
+  closeRedisCache,
+);
+
+describeListSurvival(
+  'on a standalone Redis',
+  (prefix) => createCache({ prefix, store: new RedisStore({ client: standaloneClient() }) }),
+  closeRedisCache,
+);
+
+describeListSurvival(
   'on a 3-master Redis Cluster',
   (prefix) => createCache({ prefix, store: new RedisStore({ client: clusterClient() }) }),
   closeRedisCache,
