@@ -175,6 +175,15 @@ const COMMENT = 'comments.id, comments.author, comments.text, comments.created_a
 /** The columns of a profile, named as `Profile` names them. */
 const PROFILE = 'profiles.user_id AS "userId", profiles.full_name AS "fullName", profiles.bio';
 
+/**
+ * Whether Postgres can hold `text`: a `text` value cannot contain U+0000, and a statement given
+ * one fails. The app refuses such values in what it stores, so no stored slug or tag has one: a
+ * lookup of one finds nothing, as it found nothing before the data lived in Postgres.
+ */
+function storable(text: string): boolean {
+  return !text.includes('\u0000');
+}
+
 /** QuickPost's data in a Postgres database, in plain SQL. */
 export class PostgresRepository implements Repository {
   readonly #database: Database;
@@ -206,11 +215,13 @@ export class PostgresRepository implements Repository {
   }
 
   async findPost(slug: string): Promise<Post | undefined> {
+    if (!storable(slug)) return undefined;
     const [post] = await this.#query<Post>(`SELECT ${POST} FROM posts WHERE slug = $1`, [slug]);
     return post;
   }
 
   async updatePost(slug: string, { title, body, tags }: PostPatch): Promise<PostEdit> {
+    if (!storable(slug)) throw new PostNotFoundError(slug);
     // FOR UPDATE: no other transaction changes the post between this read and the update, so
     // `previousTags` are the tags this edit replaced.
     const [before] = await this.#query<{ tags: string[] }>(
@@ -228,6 +239,7 @@ export class PostgresRepository implements Repository {
   }
 
   async listPosts({ tag, offset, limit }: PostQuery): Promise<Post[]> {
+    if (tag !== undefined && !storable(tag)) return [];
     return this.#query<Post>(
       `SELECT ${POST} FROM posts WHERE $1::text IS NULL OR $1::text = ANY (tags)
        ORDER BY id DESC OFFSET $2 LIMIT $3`,
@@ -236,6 +248,7 @@ export class PostgresRepository implements Repository {
   }
 
   async listComments(slug: string, order: 'asc' | 'desc'): Promise<Comment[]> {
+    if (!storable(slug)) return [];
     // `order` is one of two words, never user text: safe to write into the statement.
     return this.#query<Comment>(
       `SELECT ${COMMENT} FROM comments JOIN posts ON posts.id = comments.post_id
@@ -245,6 +258,7 @@ export class PostgresRepository implements Repository {
   }
 
   async countComments(slug: string): Promise<number> {
+    if (!storable(slug)) return 0;
     const [row] = (await this.#query<{ count: number }>(
       `SELECT count(*)::int AS count FROM comments JOIN posts ON posts.id = comments.post_id
        WHERE posts.slug = $1`,
@@ -254,6 +268,7 @@ export class PostgresRepository implements Repository {
   }
 
   async insertComment(slug: string, author: string | null, text: string): Promise<Comment> {
+    if (!storable(slug)) throw new PostNotFoundError(slug);
     const [comment] = await this.#query<Comment>(
       `INSERT INTO comments (post_id, author, text) SELECT id, $2, $3 FROM posts WHERE slug = $1
        RETURNING ${COMMENT}`,
@@ -264,6 +279,7 @@ export class PostgresRepository implements Repository {
   }
 
   async listLikers(slug: string): Promise<string[]> {
+    if (!storable(slug)) return [];
     const rows = await this.#query<{ userId: string }>(
       `SELECT likes.user_id AS "userId" FROM likes JOIN posts ON posts.id = likes.post_id
        WHERE posts.slug = $1 ORDER BY likes.id`,
@@ -273,6 +289,7 @@ export class PostgresRepository implements Repository {
   }
 
   async toggleLike(slug: string, userId: string): Promise<boolean> {
+    if (!storable(slug)) throw new PostNotFoundError(slug);
     const [post] = await this.#query<{ id: number }>('SELECT id FROM posts WHERE slug = $1', [
       slug,
     ]);

@@ -121,7 +121,10 @@ export interface StartOptions {
   host?: string | undefined;
   /** The cache to use (it is yours to close). Default: {@link cacheFromEnv}. */
   cache?: Cache | undefined;
-  /** Where the data lives, with QuickPost's tables (it is yours to close). Default: {@link databaseFromEnv}. */
+  /**
+   * Where the data lives, with QuickPost's tables (it is yours to close).
+   * Default: {@link databaseFromEnv}.
+   */
   database?: Database | undefined;
 }
 
@@ -133,6 +136,7 @@ export interface RunningApp {
   cache: Cache;
   /** What the cache runs on (`'given'` for a cache passed to {@link start}). */
   backend: EnvCache['backend'] | 'given';
+  /** Where the data lives (given to {@link start}, or made from the environment). */
   database: Database;
   /**
    * Stops the server, then closes the cache (and its Redis connection) and the database that

@@ -332,6 +332,50 @@ export function describeQuickPostApi(
       expect([created.status, created.cache]).toEqual([201, 'miss']);
     });
 
+    it('finds no post whose slug holds U+0000, and refuses to store text that holds it (Postgres text cannot)', async () => {
+      const slug = fresh('nul');
+      await call('POST', '/posts', { json: { slug, title: 'Plain' } });
+      const nul = encodeURIComponent(`${slug}\u0000`);
+      const first = await call('GET', `/posts/${nul}`);
+      const second = await call('GET', `/posts/${nul}`);
+      expect([first.status, first.cache, second.status, second.cache]).toEqual([
+        404,
+        'miss',
+        404,
+        'hit',
+      ]);
+      expect((await call('GET', `/posts?tag=${encodeURIComponent('a\u0000')}`)).body).toEqual({
+        posts: [],
+      });
+      for (const [method, path, options] of [
+        ['GET', `/posts/${nul}/comments`, {}],
+        ['GET', `/posts/${nul}/likes`, {}],
+        ['PUT', `/posts/${nul}`, { json: { title: 'x' } }],
+        ['POST', `/posts/${nul}/comments`, { json: { text: 'x' } }],
+        ['POST', `/posts/${nul}/like`, { user: 'u1' }],
+      ] as [string, string, CallOptions][]) {
+        expect((await call(method, path, options)).status, `${method} ${path}`).toBe(404);
+      }
+      for (const [method, path, options] of [
+        ['POST', '/posts', { json: { slug: `${fresh('n')}\u0000`, title: 'x' } }],
+        ['POST', '/posts', { json: { slug: fresh('n'), title: 'a\u0000b' } }],
+        ['PUT', `/posts/${slug}`, { json: { body: '\u0000' } }],
+        ['PUT', `/posts/${slug}`, { json: { tags: ['a\u0000'] } }],
+        ['POST', `/posts/${slug}/comments`, { json: { text: 'a\u0000' } }],
+        ['PUT', '/profile', { user: fresh('u'), json: { bio: '\u0000' } }],
+      ] as [string, string, CallOptions][]) {
+        const answer = await call(method, path, options);
+        expect([answer.status, answer.body.issues[0].message], `${method} ${path}`).toEqual([
+          400,
+          'must not contain U+0000',
+        ]);
+      }
+      expect((await call('GET', `/posts/${slug}`)).body).toMatchObject({
+        title: 'Plain',
+        body: '',
+      });
+    });
+
     it('keeps hostile slugs literal: a comment on `a*` leaves `ab` cached', async () => {
       const stem = fresh('s');
       const star = `${stem}*`;
