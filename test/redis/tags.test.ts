@@ -5,14 +5,12 @@
  * no stale list, with a control (the stamp check switched off) that does.
  */
 import { randomUUID } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Cache, createCache, renderTag, type Store } from '../../src/index.js';
+import { createCache, renderTag, type Store } from '../../src/index.js';
 import { NodeRedisStore } from '../../src/node-redis.js';
 import { RedisStore } from '../../src/redis.js';
 import {
   clusterClient,
-  type DelayedClient,
   delayedClusterClient,
   delayedStandaloneClient,
   nodeRedisClient,
@@ -20,6 +18,13 @@ import {
   standaloneClient,
 } from '../helpers/redis-clients.js';
 import { deferred, quietLogger } from '../helpers/stores.js';
+import {
+  type Connections,
+  runTorture,
+  tortureClients,
+  type VersionedPost,
+  versionBook,
+} from '../helpers/torture.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -144,59 +149,43 @@ describe.each([
   ['a standalone Redis', standaloneClient, delayedStandaloneClient],
   ['a 3-master Redis Cluster', clusterClient, delayedClusterClient],
 ] as const)('tag torture on %s', (name, connect, connectDelayed) => {
-  const clients: (Redis | Cluster)[] = [];
-  const proxies: (() => Promise<void>)[] = [];
+  const connections: Connections = { clients: [], proxies: [] };
   afterAll(async () => {
+    const { clients, proxies } = connections;
     await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
     await Promise.all(proxies.map((close) => close()));
   });
 
   /**
-   * 4 processes (two behind a few ms of reply latency), 24 readers of lists of posts (by
-   * category and page, tagged by the posts they show through `tagsFromResult`), 4 writers
-   * editing posts and invalidating only `post:{{slug}}`. A read is stale if a post in it is
-   * older than the version whose invalidation had returned before the read started.
+   * 24 readers of lists of posts (by category and page, tagged by the posts they show through
+   * `tagsFromResult`) and 4 writers editing posts and invalidating only `post:{{slug}}`, over the
+   * four instances of test/helpers/torture.ts.
    */
   async function torture(checked: boolean) {
     const prefix = `tt-${randomUUID().slice(0, 8)}`;
-    const caches: Cache<Store>[] = [];
-    for (let i = 0; i < 4; i += 1) {
-      let client: Redis | Cluster;
-      if (i < 2) {
-        client = connect();
-      } else {
-        const delayed: DelayedClient<Redis | Cluster> = await connectDelayed(
-          () => 2 + Math.random() * 6,
-        );
-        client = delayed.client;
-        proxies.push(delayed.closeProxies);
-      }
-      clients.push(client);
-      caches.push(
-        createCache({
-          store: checked ? new RedisStore({ client }) : new UnstampedStore({ client }),
-          prefix,
-          timeout: 2000,
-          logger: quietLogger,
-        }),
-      );
-    }
+    const caches = (await tortureClients(connect, connectDelayed, connections)).map((client) =>
+      createCache({
+        store: checked ? new RedisStore({ client }) : new UnstampedStore({ client }),
+        prefix,
+        timeout: 2000,
+        logger: quietLogger,
+      }),
+    );
     const slugs = Array.from({ length: 12 }, (_, i) => `p${i}`);
     const categories = ['redis', 'node', 'ts'];
     const categoryOf = (slug: string) => categories[Number(slug.slice(1)) % 3] as string;
-    const versions = new Map(slugs.map((slug) => [slug, 0]));
-    const invalidatedAt = new Map(slugs.map((slug) => [slug, 0]));
+    const book = versionBook(slugs);
     const random = (max: number) => Math.floor(Math.random() * max);
 
     const listPosts = caches.map((cache) =>
       cache.cacheable(
-        async (filters: { category?: string; page: number }): Promise<Post[]> => {
-          const list: Post[] = [];
+        async (filters: { category?: string; page: number }): Promise<VersionedPost[]> => {
+          const list: VersionedPost[] = [];
           const shown = slugs.filter(
             (slug) => filters.category === undefined || categoryOf(slug) === filters.category,
           );
           for (const slug of shown.slice((filters.page - 1) * 3, filters.page * 3)) {
-            list.push({ slug, version: versions.get(slug) as number });
+            list.push({ slug, version: book.current(slug) });
             await sleep(random(3));
           }
           return list;
@@ -213,45 +202,32 @@ describe.each([
       cache.invalidating(
         async (slug: string) => {
           await sleep(random(3));
-          const version = (versions.get(slug) as number) + 1;
-          versions.set(slug, version);
-          return version;
+          return book.bump(slug);
         },
         { tags: ['post:{{slug}}'], context: (slug) => ({ slug }) },
       ),
     );
-
-    let reads = 0;
-    let writes = 0;
-    let stale = 0;
-    const deadline = Date.now() + 3000;
-    const reader = async (i: number) => {
-      while (Date.now() < deadline) {
-        const mustSee = new Map(invalidatedAt);
+    const counts = await runTorture({
+      ms: 3000,
+      readers: 24,
+      writers: 4,
+      read: async (i) => {
+        const isStale = book.startRead();
         const category = random(4) === 0 ? undefined : categories[random(3)];
         const filters = { page: 1 + random(2), ...(category === undefined ? {} : { category }) };
-        const got = await (listPosts[i % 4] as (f: typeof filters) => Promise<Post[]>)(filters);
-        reads += 1;
-        if (got.some((post) => post.version < (mustSee.get(post.slug) as number))) stale += 1;
-      }
-    };
-    const writer = async (i: number) => {
-      while (Date.now() < deadline) {
+        return isStale(
+          await (listPosts[i % 4] as (f: typeof filters) => Promise<VersionedPost[]>)(filters),
+        );
+      },
+      write: async (i) => {
         const slug = slugs[random(slugs.length)] as string;
-        const version = await (editPost[i % 4] as (slug: string) => Promise<number>)(slug);
-        writes += 1;
-        invalidatedAt.set(slug, Math.max(invalidatedAt.get(slug) as number, version));
-        await sleep(random(15));
-      }
-    };
-    await Promise.all([
-      ...Array.from({ length: 24 }, (_, i) => reader(i)),
-      ...Array.from({ length: 4 }, (_, i) => writer(i)),
-    ]);
+        book.invalidated(slug, await (editPost[i % 4] as (slug: string) => Promise<number>)(slug));
+      },
+    });
     console.log(
-      `[tag torture] ${name}, ${checked ? 'stamps checked' : 'control, stamps ignored'}: reads=${reads}, writes=${writes}, stale=${stale}`,
+      `[tag torture] ${name}, ${checked ? 'stamps checked' : 'control, stamps ignored'}: reads=${counts.reads}, writes=${counts.writes}, stale=${counts.stale}`,
     );
-    return { reads, writes, stale };
+    return counts;
   }
 
   it('serves no list older than a tag invalidation that returned (randomized torture)', async () => {
