@@ -166,6 +166,11 @@ async function main(): Promise<void> {
     );
     await cache.set('manual:post', value, { ttl: 3600 });
     let missCounter = 0;
+    // The same miss with one tag rendered from the context: what a tag adds to a fill.
+    const getPostTagged = createCache({ store, prefix: 'bench-tagged' }).cacheable(
+      async (slug: string) => ({ ...value, slug }),
+      { key: 'posts:{{slug}}', context: (slug) => ({ slug }), ttl: 3600, tags: ['post:{{slug}}'] },
+    );
     const unindexed = createCache({ store: unindexedStore, prefix: 'bench-noindex' });
     const tiered = createCache({ store: tieredStore, prefix: 'bench-l1', l1: true });
     const getPostTiered = tiered.cacheable(async (slug: string) => ({ ...value, slug }), {
@@ -294,6 +299,7 @@ async function main(): Promise<void> {
         ...(await compare(workers, OPS / 4, [
           ['naive GET + SET miss (miss floor)', () => naiveMiss(`miss-${missCounter++}`)],
           ['cacheable miss', () => getPost(`miss-${missCounter++}`)],
+          ['cacheable miss, 1 tag', () => getPostTagged(`miss-${missCounter++}`)],
           ['cacheable miss, no index', () => getPostUnindexed(`miss-${missCounter++}`)],
           ['cacheable miss, leases off', () => getPostLeaseless(`miss-${missCounter++}`)],
           ['cacheable miss, node-redis', () => getPostNodeRedis(`miss-${missCounter++}`)],
@@ -367,10 +373,12 @@ async function benchInvalidation(
     // two levels (posts:, posts:<n>:). Written in bulk with one script call per key and level.
     const fill = async (group: number) => {
       const keys = Array.from({ length: GROUP }, (_, i) => `bi:posts:${group}:${i}`);
+      const since = performance.now();
       await Promise.all(
         keys.flatMap((key) => [
           writer.set(key, 'v', 'PX', 3_600_000),
           indexed.track(key, 3_600_000),
+          indexed.tag(key, [`bi:post:${group}`], 3_600_000, since),
         ]),
       );
     };
@@ -378,24 +386,33 @@ async function benchInvalidation(
     for (let g = 0; g < groups; g += 1) await fill(g);
     const filledIn = (Date.now() - started) / 1000;
     const rounds = 20;
-    const measure = async (target: typeof cache, useIndex: boolean) => {
+    const measure = async (target: typeof cache, how: 'index' | 'SCAN' | 'tag') => {
       const times: number[] = [];
-      for (let r = 0; r < (useIndex ? rounds : 3); r += 1) {
+      for (let r = 0; r < (how === 'SCAN' ? 3 : rounds); r += 1) {
         const group = (r * 7) % groups;
         const t0 = process.hrtime.bigint();
-        const removed = await target.deletePattern('posts:{{n}}:*', { n: group });
+        const removed =
+          how === 'tag'
+            ? await target.invalidateTags(['post:{{n}}'], { n: group })
+            : await target.deletePattern('posts:{{n}}:*', { n: group });
         times.push(Number(process.hrtime.bigint() - t0) / 1000);
         if (removed !== GROUP) throw new Error(`removed ${removed} keys, expected ${GROUP}`);
         await fill(group);
       }
       return summarize(
-        `invalidate 1,000 of ${label}, ${useIndex ? 'index' : 'SCAN'}`,
+        how === 'tag'
+          ? `invalidate 1 tag on 1,000 of ${label}`
+          : `invalidate 1,000 of ${label}, ${how}`,
         1,
         times,
         times.reduce((sum, us) => sum + us, 0) / 1e6,
       );
     };
-    const results = [await measure(cache, true), await measure(scanCache, false)];
+    const results = [
+      await measure(cache, 'index'),
+      await measure(cache, 'tag'),
+      await measure(scanCache, 'SCAN'),
+    ];
     for (const result of results) result.mode = topology;
     const memory = await indexMemory(writer);
     console.log(
@@ -457,6 +474,12 @@ function print(results: Result[]): void {
     if (naive && miss) {
       console.log(
         `cacheable miss / naive GET + SET, ${mode}: throughput ${(miss.opsPerSec / naive.opsPerSec).toFixed(2)}x (target: >= 0.75x)`,
+      );
+    }
+    const tagged = results.find((r) => r.mode === mode && r.name === 'cacheable miss, 1 tag');
+    if (miss && tagged) {
+      console.log(
+        `cacheable miss with 1 tag / without, ${mode}: throughput ${(tagged.opsPerSec / miss.opsPerSec).toFixed(2)}x`,
       );
     }
     const clusterFloor = results.find(

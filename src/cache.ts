@@ -163,9 +163,9 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
    *   ttl: 600,
    * });
    */
-  cacheable<Args extends unknown[], R, const T extends string>(
+  cacheable<Args extends unknown[], R, const T extends string, const G extends string = never>(
     fn: (...args: Args) => R,
-    options: CacheableOptions<Args, R, T, A>,
+    options: CacheableOptions<Args, R, T, A, G>,
   ): WrappedFunction<Args, R, S> {
     return wrapCacheable(this.#runtime, fn, options) as WrappedFunction<Args, R, S>;
   }
@@ -180,9 +180,14 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
    *   context: (req, slug) => ({ slug }),
    * });
    */
-  invalidating<Args extends unknown[], R, const P extends string>(
+  invalidating<
+    Args extends unknown[],
+    R,
+    const P extends string = never,
+    const G extends string = never,
+  >(
     fn: (...args: Args) => R,
-    options: InvalidatingOptions<Args, R, P, A>,
+    options: InvalidatingOptions<Args, R, P, A, G>,
   ): WrappedFunction<Args, R, S> {
     return wrapInvalidating(this.#runtime, fn, options) as WrappedFunction<Args, R, S>;
   }
@@ -220,7 +225,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
     }
     const full = runtime.keyOf(key, context[0], 'get');
     let raw: unknown;
-    if (!runtime.invalidator.blocks(full)) {
+    if (!runtime.blocks(full)) {
       try {
         raw = runtime.store.get(full);
       } catch (error) {
@@ -234,7 +239,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
     const runtime = this.#runtime;
     const full = runtime.keyOf(key, context, 'get');
     let raw: unknown;
-    if (!runtime.invalidator.blocks(full)) {
+    if (!runtime.blocks(full)) {
       try {
         raw = await runtime.guard.get(runtime.store, full);
       } catch (error) {
@@ -359,6 +364,54 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
         'cache.deletePattern()',
       );
       return this.#invalidate(runtime.fullKey(rendered));
+    });
+  }
+
+  /**
+   * Removes every entry carrying one of `tags` (tag templates given without prefix, filled from
+   * `context` like keys: `invalidateTags(['post:{{slug}}'], { slug })`) and answers how many live
+   * entries were removed. Each tag is stamped first, so a value computed before this and stored
+   * after it is refused too (see README "Tags"). If the store does not confirm within
+   * `invalidationTimeout`, this rejects (throws) with the store's error, and the invalidation is
+   * retried in the background until it is confirmed. Needs a store with tags.
+   *
+   * @example
+   * await cache.invalidateTags(['post:{{id}}', 'author:{{author}}'], { id: 42, author: 'ada' });
+   */
+  invalidateTags<const K extends string>(
+    tags: readonly ValidTemplate<K>[],
+    ...context: ContextArgs<K, 'key', A>
+  ): StoreResult<S, number> {
+    return this.#settle(() => {
+      const runtime = this.#runtime;
+      if (runtime.tagging === undefined) {
+        throw new InvalidOptionError(
+          'tags',
+          '`invalidateTags` needs a store with tags (MemoryStore, RedisStore, NodeRedisStore, or a store with `tag` and `invalidateTag`: see TaggingStore); this store has none',
+        );
+      }
+      if (!Array.isArray(tags)) {
+        throw new InvalidOptionError(
+          'tags',
+          `\`invalidateTags\` takes an array of tag templates such as ['post:{{slug}}'], got ${describe(tags)}`,
+        );
+      }
+      const full = [
+        ...new Set(
+          tags.map((tag: string) =>
+            runtime.fullKey(
+              renderFrom(
+                renderer(tag, 'key'),
+                context[0] ?? EMPTY_CONTEXT,
+                runtime.ambient,
+                'argument',
+                'cache.invalidateTags()',
+              ),
+            ),
+          ),
+        ),
+      ];
+      return runtime.invalidator.request([], runtime.manual, full).attempted();
     });
   }
 
@@ -500,6 +553,28 @@ export function createCache<S extends Store = MemoryStore, A extends object = No
   options: CacheOptions<S, A> = {},
 ): Cache<S, A> {
   return new Cache<S, A>(options);
+}
+
+/**
+ * Renders a tag template (given without prefix) with the encoding keys and tags use, for the
+ * tags `tagsFromResult` returns: `renderTag('post:{{slug}}', { slug })` is the tag that
+ * `tags: ['post:{{slug}}']` renders for that slug. Values of plain letters, digits, `-`, `_`
+ * and `.` render as they are.
+ *
+ * @example
+ * tagsFromResult: (page) => page.posts.map((post) => renderTag('post:{{slug}}', { slug: post.slug }))
+ */
+export function renderTag<const K extends string>(
+  tag: ValidTemplate<K>,
+  ...context: ContextArgs<K, 'key'>
+): string {
+  return renderFrom(
+    renderer(tag, 'key'),
+    context[0] ?? EMPTY_CONTEXT,
+    undefined,
+    'argument',
+    'renderTag()',
+  );
 }
 
 /**

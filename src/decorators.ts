@@ -73,10 +73,13 @@ export type CacheableDecoratorContextOption<
  * Options of `@Cacheable`: those of `cacheable` and `cache`. `schema` and `shouldCache` are typed
  * by their own parameter (`V`), which the method's result must match.
  */
-export type CacheableDecoratorOptions<T extends string, Args extends unknown[], V, Ambient> = Omit<
-  CacheableBaseOptions<unknown>,
-  'schema' | 'shouldCache'
-> & {
+export type CacheableDecoratorOptions<
+  T extends string,
+  Args extends unknown[],
+  V,
+  Ambient,
+  G extends string = never,
+> = Omit<CacheableBaseOptions<unknown>, 'schema' | 'shouldCache'> & {
   /**
    * Key template such as `posts:{{slug}}`; the cache's prefix is put in front of it. A malformed
    * template is a compile error naming the problem.
@@ -92,7 +95,17 @@ export type CacheableDecoratorOptions<T extends string, Args extends unknown[], 
    * @example shouldCache: (post: Post | null) => post !== null
    */
   shouldCache?: ((value: V) => boolean) | undefined;
-} & CacheableDecoratorContextOption<Args, T, Ambient>;
+  /**
+   * Tags of every entry, as templates rendered from the context like the key (`context` must
+   * give their placeholders too): `['author:{{author_id}}']`.
+   */
+  tags?: readonly ValidTemplate<G>[] | undefined;
+  /**
+   * Tags known only from the value (rendered; see `renderTag`); annotate its parameters.
+   * @example tagsFromResult: (posts: Post[]) => posts.map((post) => renderTag('post:{{slug}}', post))
+   */
+  tagsFromResult?: ((value: V, ...args: Args) => readonly string[]) | undefined;
+} & CacheableDecoratorContextOption<Args, [G] extends [never] ? T : T | G, Ambient>;
 
 /** The `context` / `contextFromResult` options of `@InvalidateCache`. */
 export type InvalidateCacheContextOption<Args extends unknown[], V, P extends string, Ambient> =
@@ -122,16 +135,27 @@ export type InvalidateCacheContextOption<Args extends unknown[], V, P extends st
     >;
 
 /** Options of `@InvalidateCache`: those of `invalidating` and `cache`. */
-export type InvalidateCacheOptions<P extends string, Args extends unknown[], V, Ambient> = Omit<
+export type InvalidateCacheOptions<
+  P extends string,
+  Args extends unknown[],
+  V,
+  Ambient,
+  G extends string = never,
+> = Omit<
   InvalidatingOptions<unknown[], unknown, string>,
-  'patterns' | 'context' | 'contextFromResult'
+  'patterns' | 'tags' | 'tagsFromResult' | 'context' | 'contextFromResult'
 > & {
   /**
    * Patterns to delete once the method's promise resolved, as templates: `posts:{{slug}}:*`. A
-   * pattern ending in `:*` also deletes the key without that suffix.
+   * pattern ending in `:*` also deletes the key without that suffix. At least one of `patterns`,
+   * `tags` and `tagsFromResult` is needed.
    */
-  patterns: readonly ValidPattern<P>[];
-} & InvalidateCacheContextOption<Args, V, P, Ambient>;
+  patterns?: readonly ValidPattern<P>[] | undefined;
+  /** Tags whose entries to delete, as templates rendered like keys: `['post:{{slug}}']`. */
+  tags?: readonly ValidTemplate<G>[] | undefined;
+  /** Tags known only from the method's result (rendered; see `renderTag`); annotate its parameters. */
+  tagsFromResult?: ((result: V, ...args: Args) => readonly string[]) | undefined;
+} & InvalidateCacheContextOption<Args, V, [G] extends [never] ? P : P | G, Ambient>;
 
 /**
  * Caches the results of the decorated method, as `cacheable` does for a function: under the key
@@ -152,14 +176,22 @@ export function Cacheable<
   Ambient extends object = NoAmbient,
   Args extends unknown[] = [],
   V = unknown,
+  const G extends string = never,
 >(
-  options: CacheableDecoratorOptions<T, Args, V, Ambient> & {
+  options: CacheableDecoratorOptions<T, Args, V, Ambient, G> & {
     /** The cache to use; without it, the default cache of each call. */
     cache: Cache<S, Ambient>;
   },
 ): CacheMethodDecorator<Args, V>;
-export function Cacheable<const T extends string, Args extends unknown[] = [], V = unknown>(
-  options: CacheableDecoratorOptions<T, Args, V, DefaultRequestContext> & { cache?: undefined },
+export function Cacheable<
+  const T extends string,
+  Args extends unknown[] = [],
+  V = unknown,
+  const G extends string = never,
+>(
+  options: CacheableDecoratorOptions<T, Args, V, DefaultRequestContext, G> & {
+    cache?: undefined;
+  },
 ): CacheMethodDecorator<Args, V>;
 export function Cacheable(options: object): CacheMethodDecorator<unknown[], unknown> {
   return methodDecorator('@Cacheable', (method) =>
@@ -168,7 +200,7 @@ export function Cacheable(options: object): CacheMethodDecorator<unknown[], unkn
 }
 
 /**
- * Invalidates `patterns` once the decorated method's promise resolved, as `invalidating` does for
+ * Invalidates `patterns` (and `tags`) once the decorated method's promise resolved, as `invalidating` does for
  * a function; a method that throws or rejects invalidates nothing. Without `cache`, on the
  * default cache (`configureCache`) of each call. Works as a standard and as a legacy
  * (`experimentalDecorators`) decorator.
@@ -180,19 +212,25 @@ export function Cacheable(options: object): CacheMethodDecorator<unknown[], unkn
  * }
  */
 export function InvalidateCache<
-  const P extends string,
   S extends Store,
+  const P extends string = never,
   Ambient extends object = NoAmbient,
   Args extends unknown[] = [],
   V = unknown,
+  const G extends string = never,
 >(
-  options: InvalidateCacheOptions<P, Args, V, Ambient> & {
+  options: InvalidateCacheOptions<P, Args, V, Ambient, G> & {
     /** The cache to use; without it, the default cache of each call. */
     cache: Cache<S, Ambient>;
   },
 ): CacheMethodDecorator<Args, V>;
-export function InvalidateCache<const P extends string, Args extends unknown[] = [], V = unknown>(
-  options: InvalidateCacheOptions<P, Args, V, DefaultRequestContext> & { cache?: undefined },
+export function InvalidateCache<
+  const P extends string = never,
+  Args extends unknown[] = [],
+  V = unknown,
+  const G extends string = never,
+>(
+  options: InvalidateCacheOptions<P, Args, V, DefaultRequestContext, G> & { cache?: undefined },
 ): CacheMethodDecorator<Args, V>;
 export function InvalidateCache(options: object): CacheMethodDecorator<unknown[], unknown> {
   return methodDecorator('@InvalidateCache', (method) =>

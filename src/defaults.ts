@@ -6,7 +6,11 @@ import type { Store } from './stores/store.js';
 import type { NoAmbient } from './template/index.js';
 import { describe } from './util/options.js';
 import { type CacheableOptions, checkCacheable } from './wrappers/cacheable.js';
-import { checkInvalidating, type InvalidatingOptions } from './wrappers/invalidating.js';
+import {
+  checkInvalidating,
+  describeTargets,
+  type InvalidatingOptions,
+} from './wrappers/invalidating.js';
 import { looksLike, nameOf, type WrappedFunction } from './wrappers/shared.js';
 
 let configured: Cache<Store> | undefined;
@@ -61,20 +65,27 @@ export function cacheable<
   const T extends string,
   S extends Store,
   Ambient extends object = NoAmbient,
+  const G extends string = never,
 >(
   fn: (...args: A) => R,
-  options: CacheableOptions<A, R, T, Ambient> & WithCache<S, Ambient>,
+  options: CacheableOptions<A, R, T, Ambient, G> & WithCache<S, Ambient>,
 ): WrappedFunction<A, R, S>;
-export function cacheable<A extends unknown[], R, const T extends string>(
+export function cacheable<
+  A extends unknown[],
+  R,
+  const T extends string,
+  const G extends string = never,
+>(
   fn: (...args: A) => R,
-  options: CacheableOptions<A, R, T, DefaultRequestContext> & { cache?: undefined },
+  options: CacheableOptions<A, R, T, DefaultRequestContext, G> & { cache?: undefined },
 ): (...args: A) => Promise<Awaited<R>>;
 export function cacheable<A extends unknown[], R, const T extends string>(
   fn: (...args: A) => R,
-  options: CacheableOptions<A, R, T> & { cache?: unknown },
+  options: CacheableOptions<A, R, T, NoAmbient, string> & { cache?: unknown },
 ): (...args: A) => unknown {
   const { cache, ...rest } = options;
-  const wrap = (target: Cache<Store>) => target.cacheable(fn, rest as CacheableOptions<A, R, T>);
+  const wrap = (target: Cache<Store>) =>
+    target.cacheable(fn, rest as CacheableOptions<A, R, T, NoAmbient, string>);
   if (cache !== undefined) return wrap(onCache(cache));
   const { needsRequestContext } = checkCacheable(fn, rest);
   const name = nameOf(fn, options.name, 'cacheable', options.key);
@@ -85,27 +96,33 @@ export function cacheable<A extends unknown[], R, const T extends string>(
 export function invalidating<
   A extends unknown[],
   R,
-  const P extends string,
   S extends Store,
+  const P extends string = never,
   Ambient extends object = NoAmbient,
+  const G extends string = never,
 >(
   fn: (...args: A) => R,
-  options: InvalidatingOptions<A, R, P, Ambient> & WithCache<S, Ambient>,
+  options: InvalidatingOptions<A, R, P, Ambient, G> & WithCache<S, Ambient>,
 ): WrappedFunction<A, R, S>;
-export function invalidating<A extends unknown[], R, const P extends string>(
+export function invalidating<
+  A extends unknown[],
+  R,
+  const P extends string = never,
+  const G extends string = never,
+>(
   fn: (...args: A) => R,
-  options: InvalidatingOptions<A, R, P, DefaultRequestContext> & { cache?: undefined },
+  options: InvalidatingOptions<A, R, P, DefaultRequestContext, G> & { cache?: undefined },
 ): (...args: A) => Promise<Awaited<R>>;
 export function invalidating<A extends unknown[], R, const P extends string>(
   fn: (...args: A) => R,
-  options: InvalidatingOptions<A, R, P> & { cache?: unknown },
+  options: InvalidatingOptions<A, R, P, NoAmbient, string> & { cache?: unknown },
 ): (...args: A) => unknown {
   const { cache, ...rest } = options;
   const wrap = (target: Cache<Store>) =>
-    target.invalidating(fn, rest as InvalidatingOptions<A, R, P>);
+    target.invalidating(fn, rest as InvalidatingOptions<A, R, P, NoAmbient, string>);
   if (cache !== undefined) return wrap(onCache(cache));
   const { needsRequestContext } = checkInvalidating(fn, rest);
-  const name = nameOf(fn, options.name, 'invalidating', options.patterns.join(', '));
+  const name = nameOf(fn, options.name, 'invalidating', describeTargets(options));
   return onDefaultCache(fn, name, needsRequestContext, wrap);
 }
 

@@ -218,27 +218,38 @@ export class StoreUnavailableError extends CacheError {
  */
 export class InvalidationError extends CacheError {
   override name = 'InvalidationError' as const;
-  /** The full patterns whose invalidation is not confirmed (for `'contextFromResult'`: the widened ones). */
+  /**
+   * The full patterns whose invalidation is not confirmed (for `'contextFromResult'` and
+   * `'tagsFromResult'`: the widened ones invalidated instead).
+   */
   readonly patterns: readonly string[];
+  /** The full tags whose invalidation is not confirmed. */
+  readonly tags: readonly string[];
   /** What the mutation returned (it did happen). */
   readonly result: unknown;
-  /** Whether the store failed (`'store'`) or `contextFromResult` did (`'contextFromResult'`). */
-  readonly reason: 'store' | 'contextFromResult';
+  /**
+   * Whether the store failed (`'store'`), or `contextFromResult` or `tagsFromResult` did (a bug
+   * in that function).
+   */
+  readonly reason: 'store' | 'contextFromResult' | 'tagsFromResult';
 
   constructor(
     patterns: readonly string[],
     result: unknown,
     cause: unknown,
-    reason: 'store' | 'contextFromResult' = 'store',
+    reason: 'store' | 'contextFromResult' | 'tagsFromResult' = 'store',
+    tags: readonly string[] = [],
   ) {
+    const targets = [...patterns, ...tags.map((tag) => `the tag ${tag}`)].join(', ');
     super(
       ErrorCode.InvalidationFailed,
-      reason === 'contextFromResult'
-        ? `The mutation succeeded but \`contextFromResult\` failed (see \`cause\`), so its patterns could not be rendered: a bug to fix in \`contextFromResult\`. The mutation's result is on \`result\`. So that nothing stays stale, every key the patterns could match is invalidated instead: ${patterns.join(', ')}.`
-        : `The mutation succeeded but deleting ${patterns.join(', ')} failed (see \`cause\`). It is retried in the background until the store confirms it, and this process serves none of those keys from the store meanwhile; other processes may serve them until then.`,
+      reason === 'store'
+        ? `The mutation succeeded but deleting ${targets} failed (see \`cause\`). It is retried in the background until the store confirms it, and this process serves none of those keys from the store meanwhile; other processes may serve them until then.`
+        : `The mutation succeeded but \`${reason}\` failed (see \`cause\`), so what it invalidates could not be rendered: a bug to fix in \`${reason}\`. The mutation's result is on \`result\`. So that nothing stays stale, every key it could concern is invalidated instead: ${targets}.`,
       { cause },
     );
     this.patterns = patterns;
+    this.tags = tags;
     this.result = result;
     this.reason = reason;
   }

@@ -7,6 +7,7 @@ export {
   type InvalidateMessage,
   isCache,
   type LoadMessage,
+  renderTag,
   type StatsOptions,
   type WriteOptions,
   type WriteOptionsArgs,
@@ -17,6 +18,7 @@ export type {
   CacheEventName,
   CacheListener,
   EventSource,
+  InvalidationKind,
 } from './core/events.js';
 export type { BreakerOptions } from './core/guard.js';
 export type { CacheHealth, TierState } from './core/health.js';
@@ -83,6 +85,8 @@ export type {
   Store,
   StoreResult,
   SyncStore,
+  TagAnswer,
+  TaggingStore,
 } from './stores/store.js';
 export {
   type AmbientKeys,

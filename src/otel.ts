@@ -166,7 +166,8 @@ export function instrumentCache(cache: Cache<Store>, options: InstrumentOptions 
           kind: SpanKind.INTERNAL,
           attributes: {
             [FUNCTION]: message.source.name,
-            'quickpost_cache.pattern': message.pattern,
+            [message.kind === 'tag' ? 'quickpost_cache.tag' : 'quickpost_cache.pattern']:
+              message.pattern,
             'quickpost_cache.invalidation.attempt': message.attempt,
           },
         }),

@@ -6,36 +6,31 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { z } from 'zod';
 import type { Cache } from '../../src/index.js';
 import { cacheStatus } from './cache-status.js';
-import {
-  DuplicateSlugError,
-  MemoryRepository,
-  PostNotFoundError,
-  type Repository,
-} from './repository.js';
+import { DuplicateSlugError, PostNotFoundError, type Repository } from './repository.js';
 import { createQuickPost, type PostFilters } from './service.js';
 import { InvalidUserIdError, isSignedIn, type SignedIn, viewerOf } from './viewer.js';
 
 /** What the app is made of. */
 export interface AppOptions {
-  /** The cache in front of the repository (on any store). */
+  /** The cache in front of the repository, on a store with tags (MemoryStore, the Redis stores). */
   cache: Cache;
-  /**
-   * Where the data lives.
-   * @default a new MemoryRepository
-   */
-  repository?: Repository | undefined;
+  /** Where the data lives (a `PostgresRepository` on a database that has the schema). */
+  repository: Repository;
 }
 
 // ---- Request bodies and queries ----
 
-const slug = z
-  .string()
+/** Text Postgres can store: a `text` value cannot hold U+0000. */
+const stored = () =>
+  z.string().refine((value) => !value.includes('\u0000'), 'must not contain U+0000');
+
+const slug = stored()
   .min(1)
   .max(100)
   .regex(/^[^\s/]+$/, 'must not contain whitespace or "/"');
-const title = z.string().trim().min(1).max(200);
-const text = z.string().max(10_000);
-const tags = z.array(z.string().trim().min(1).max(50)).max(20);
+const title = stored().trim().min(1).max(200);
+const text = stored().max(10_000);
+const tags = z.array(stored().trim().min(1).max(50)).max(20);
 
 const newPostBody = z.object({ slug, title, body: text.default(''), tags: tags.default([]) });
 const postPatchBody = z.object({
@@ -43,10 +38,10 @@ const postPatchBody = z.object({
   body: text.optional(),
   tags: tags.optional(),
 });
-const newCommentBody = z.object({ text: z.string().trim().min(1).max(2000) });
+const newCommentBody = z.object({ text: stored().trim().min(1).max(2000) });
 const profilePatchBody = z.object({
-  fullName: z.string().trim().max(200).optional(),
-  bio: z.string().max(2000).optional(),
+  fullName: stored().trim().max(200).optional(),
+  bio: stored().max(2000).optional(),
 });
 const listQuery = z.object({
   // `?tag=` and `?page=` (empty) mean no tag and the first page.
@@ -91,7 +86,7 @@ function signedIn(req: Request): SignedIn {
 }
 
 /** Builds the app: routes, validation and error answers on `cache` and `repository`. */
-export function createApp({ cache, repository = new MemoryRepository() }: AppOptions): Express {
+export function createApp({ cache, repository }: AppOptions): Express {
   const quickpost = createQuickPost(cache, repository);
   const status = cacheStatus(cache);
   const app = express();

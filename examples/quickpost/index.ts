@@ -1,13 +1,17 @@
 /** The QuickPost example app, for tests and for embedding: build it, or start it. */
 export { type AppOptions, createApp } from './app.js';
+export { type Database, embeddedDatabase, type Query, serverDatabase } from './database.js';
 export {
-  MemoryRepository,
+  createSchema,
   type Post,
+  PostgresRepository,
   type Profile,
   type Repository,
 } from './repository.js';
+export { seedSamples } from './seed.js';
 export {
   cacheFromEnv,
+  databaseFromEnv,
   type EnvCache,
   type QuickPostEnv,
   type RunningApp,

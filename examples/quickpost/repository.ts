@@ -1,8 +1,9 @@
 /**
- * QuickPost's data: posts, comments, likes and profiles, behind the small `Repository` interface
- * the rest of the app uses. `MemoryRepository` keeps them in process; a database-backed
- * repository implements the same methods. Nothing here knows about the cache.
+ * QuickPost's data: posts, comments, likes and profiles in Postgres (database.ts), behind the
+ * small `Repository` interface the rest of the app uses: its schema, and one implementation in
+ * plain SQL. Nothing here knows about the cache.
  */
+import type { Database, Query } from './database.js';
 
 /** A post as stored. */
 export interface Post {
@@ -77,14 +78,26 @@ export class DuplicateSlugError extends Error {
   }
 }
 
-/** Where QuickPost's data lives. Every method answers with a promise, as a database would. */
+/** A post's edit: the post as it is now, and the tags it had before. */
+export interface PostEdit {
+  post: Post;
+  previousTags: string[];
+}
+
+/** Where QuickPost's data lives. Every method answers with a promise. */
 export interface Repository {
+  /**
+   * Runs `work` in a database transaction, with a repository whose statements run in it: they
+   * commit together once `work` resolves, or roll back if it throws. Inside a transaction, this
+   * joins it.
+   */
+  transaction<T>(work: (tx: Repository) => Promise<T>): Promise<T>;
   /** Stores a new post; `DuplicateSlugError` if its slug is taken. */
   insertPost(post: NewPost): Promise<Post>;
   /** The post with this slug, if any. */
   findPost(slug: string): Promise<Post | undefined>;
   /** Changes a post; `PostNotFoundError` if there is none. */
-  updatePost(slug: string, patch: PostPatch): Promise<Post>;
+  updatePost(slug: string, patch: PostPatch): Promise<PostEdit>;
   /** One page of posts, newest first. */
   listPosts(query: PostQuery): Promise<Post[]>;
   /** A post's comments, oldest or newest first (`[]` for a post without any). */
@@ -103,97 +116,213 @@ export interface Repository {
   saveProfile(userId: string, patch: ProfilePatch): Promise<Profile>;
 }
 
-/** The repository in process memory (the data goes with the process). */
-export class MemoryRepository implements Repository {
-  readonly #posts = new Map<string, Post>();
-  /** Insertion order of posts, so that posts made in the same millisecond list in order. */
-  readonly #order: string[] = [];
-  readonly #comments = new Map<string, Comment[]>();
-  readonly #likes = new Map<string, Set<string>>();
-  readonly #profiles = new Map<string, Profile>();
-  #nextCommentId = 1;
+/**
+ * The tables, made if missing (on a server that already has them, nothing changes). Posts list
+ * newest first by `id`, the order they were made in; likes keep theirs by `id` too.
+ */
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS posts (
+    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    slug text NOT NULL UNIQUE,
+    title text NOT NULL,
+    body text NOT NULL,
+    tags text[] NOT NULL,
+    author text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  'CREATE INDEX IF NOT EXISTS posts_tags ON posts USING gin (tags)',
+  `CREATE TABLE IF NOT EXISTS comments (
+    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    post_id integer NOT NULL REFERENCES posts (id),
+    author text,
+    text text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  'CREATE INDEX IF NOT EXISTS comments_post ON comments (post_id, id)',
+  `CREATE TABLE IF NOT EXISTS likes (
+    id integer GENERATED ALWAYS AS IDENTITY,
+    post_id integer NOT NULL REFERENCES posts (id),
+    user_id text NOT NULL,
+    PRIMARY KEY (post_id, user_id)
+  )`,
+  `CREATE TABLE IF NOT EXISTS profiles (
+    user_id text PRIMARY KEY,
+    full_name text,
+    bio text
+  )`,
+];
 
-  async insertPost(input: NewPost): Promise<Post> {
-    if (this.#posts.has(input.slug)) throw new DuplicateSlugError(input.slug);
-    const now = new Date();
-    const post: Post = { ...input, tags: [...input.tags], createdAt: now, updatedAt: now };
-    this.#posts.set(post.slug, post);
-    this.#order.push(post.slug);
-    return copy(post);
+/**
+ * Makes QuickPost's tables in `database` if they are missing. In one transaction under an
+ * advisory lock, so that app processes starting together on one server do not race on
+ * `CREATE TABLE IF NOT EXISTS` (which can fail when two sessions run it at once).
+ */
+export async function createSchema(database: Database): Promise<void> {
+  await database.transaction(async (query) => {
+    await query("SELECT pg_advisory_xact_lock(hashtext('quickpost schema'))");
+    for (const statement of SCHEMA) await query(statement);
+  });
+}
+
+/** The columns of a post, named as `Post` names them (in its JSON order). */
+const POST = `posts.slug, posts.title, posts.body, posts.tags, posts.author,
+  posts.created_at AS "createdAt", posts.updated_at AS "updatedAt"`;
+
+/** The columns of a comment, named as `Comment` names them. */
+const COMMENT = 'comments.id, comments.author, comments.text, comments.created_at AS "createdAt"';
+
+/** The columns of a profile, named as `Profile` names them. */
+const PROFILE = 'profiles.user_id AS "userId", profiles.full_name AS "fullName", profiles.bio';
+
+/**
+ * Whether Postgres can hold `text`: a `text` value cannot contain U+0000, and a statement given
+ * one fails. The app refuses such values in what it stores, so no stored slug or tag has one: a
+ * lookup of one finds nothing, as it found nothing before the data lived in Postgres.
+ */
+function storable(text: string): boolean {
+  return !text.includes('\u0000');
+}
+
+/** QuickPost's data in a Postgres database, in plain SQL. */
+export class PostgresRepository implements Repository {
+  readonly #database: Database;
+  /** Runs the statements: on the database, or on the connection of a transaction. */
+  readonly #query: Query;
+
+  /** The repository on `database`; with `query`, the one inside a transaction of it. */
+  constructor(database: Database, query?: Query) {
+    this.#database = database;
+    this.#query = query ?? database.query;
+  }
+
+  transaction<T>(work: (tx: Repository) => Promise<T>): Promise<T> {
+    if (this.#query !== this.#database.query) return work(this);
+    return this.#database.transaction((query) =>
+      work(new PostgresRepository(this.#database, query)),
+    );
+  }
+
+  async insertPost({ slug, title, body, tags, author }: NewPost): Promise<Post> {
+    // A taken slug inserts nothing (and answers no row) instead of failing the transaction.
+    const [post] = await this.#query<Post>(
+      `INSERT INTO posts (slug, title, body, tags, author) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (slug) DO NOTHING RETURNING ${POST}`,
+      [slug, title, body, tags, author],
+    );
+    if (post === undefined) throw new DuplicateSlugError(slug);
+    return post;
   }
 
   async findPost(slug: string): Promise<Post | undefined> {
-    const post = this.#posts.get(slug);
-    return post === undefined ? undefined : copy(post);
+    if (!storable(slug)) return undefined;
+    const [post] = await this.#query<Post>(`SELECT ${POST} FROM posts WHERE slug = $1`, [slug]);
+    return post;
   }
 
-  async updatePost(slug: string, patch: PostPatch): Promise<Post> {
-    const post = this.#existing(slug);
-    if (patch.title !== undefined) post.title = patch.title;
-    if (patch.body !== undefined) post.body = patch.body;
-    if (patch.tags !== undefined) post.tags = [...patch.tags];
-    post.updatedAt = new Date();
-    return copy(post);
+  async updatePost(slug: string, { title, body, tags }: PostPatch): Promise<PostEdit> {
+    if (!storable(slug)) throw new PostNotFoundError(slug);
+    // FOR UPDATE: no other transaction changes the post between this read and the update, so
+    // `previousTags` are the tags this edit replaced.
+    const [before] = await this.#query<{ tags: string[] }>(
+      'SELECT tags FROM posts WHERE slug = $1 FOR UPDATE',
+      [slug],
+    );
+    if (before === undefined) throw new PostNotFoundError(slug);
+    const [post] = (await this.#query<Post>(
+      `UPDATE posts SET title = coalesce($2, title), body = coalesce($3, body),
+         tags = coalesce($4, tags), updated_at = now()
+       WHERE slug = $1 RETURNING ${POST}`,
+      [slug, title ?? null, body ?? null, tags ?? null],
+    )) as [Post];
+    return { post, previousTags: before.tags };
   }
 
   async listPosts({ tag, offset, limit }: PostQuery): Promise<Post[]> {
-    const newestFirst = this.#order
-      .map((slug) => this.#posts.get(slug) as Post)
-      .filter((post) => tag === undefined || post.tags.includes(tag))
-      .reverse();
-    return newestFirst.slice(offset, offset + limit).map(copy);
+    if (tag !== undefined && !storable(tag)) return [];
+    return this.#query<Post>(
+      `SELECT ${POST} FROM posts WHERE $1::text IS NULL OR $1::text = ANY (tags)
+       ORDER BY id DESC OFFSET $2 LIMIT $3`,
+      [tag ?? null, offset, limit],
+    );
   }
 
   async listComments(slug: string, order: 'asc' | 'desc'): Promise<Comment[]> {
-    const comments = (this.#comments.get(slug) ?? []).map((comment) => ({ ...comment }));
-    return order === 'asc' ? comments : comments.reverse();
+    if (!storable(slug)) return [];
+    // `order` is one of two words, never user text: safe to write into the statement.
+    return this.#query<Comment>(
+      `SELECT ${COMMENT} FROM comments JOIN posts ON posts.id = comments.post_id
+       WHERE posts.slug = $1 ORDER BY comments.id ${order === 'asc' ? 'ASC' : 'DESC'}`,
+      [slug],
+    );
   }
 
   async countComments(slug: string): Promise<number> {
-    return this.#comments.get(slug)?.length ?? 0;
+    if (!storable(slug)) return 0;
+    const [row] = (await this.#query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM comments JOIN posts ON posts.id = comments.post_id
+       WHERE posts.slug = $1`,
+      [slug],
+    )) as [{ count: number }];
+    return row.count;
   }
 
   async insertComment(slug: string, author: string | null, text: string): Promise<Comment> {
-    this.#existing(slug);
-    const comment: Comment = { id: this.#nextCommentId++, author, text, createdAt: new Date() };
-    this.#comments.set(slug, [...(this.#comments.get(slug) ?? []), comment]);
-    return { ...comment };
+    if (!storable(slug)) throw new PostNotFoundError(slug);
+    const [comment] = await this.#query<Comment>(
+      `INSERT INTO comments (post_id, author, text) SELECT id, $2, $3 FROM posts WHERE slug = $1
+       RETURNING ${COMMENT}`,
+      [slug, author, text],
+    );
+    if (comment === undefined) throw new PostNotFoundError(slug);
+    return comment;
   }
 
   async listLikers(slug: string): Promise<string[]> {
-    return [...(this.#likes.get(slug) ?? [])];
+    if (!storable(slug)) return [];
+    const rows = await this.#query<{ userId: string }>(
+      `SELECT likes.user_id AS "userId" FROM likes JOIN posts ON posts.id = likes.post_id
+       WHERE posts.slug = $1 ORDER BY likes.id`,
+      [slug],
+    );
+    return rows.map((row) => row.userId);
   }
 
   async toggleLike(slug: string, userId: string): Promise<boolean> {
-    this.#existing(slug);
-    const likers = this.#likes.get(slug) ?? new Set<string>();
-    this.#likes.set(slug, likers);
-    if (likers.delete(userId)) return false;
-    likers.add(userId);
+    if (!storable(slug)) throw new PostNotFoundError(slug);
+    const [post] = await this.#query<{ id: number }>('SELECT id FROM posts WHERE slug = $1', [
+      slug,
+    ]);
+    if (post === undefined) throw new PostNotFoundError(slug);
+    const taken = await this.#query(
+      'DELETE FROM likes WHERE post_id = $1 AND user_id = $2 RETURNING user_id',
+      [post.id, userId],
+    );
+    if (taken.length > 0) return false;
+    await this.#query(
+      'INSERT INTO likes (post_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [post.id, userId],
+    );
     return true;
   }
 
   async findProfile(userId: string): Promise<Profile | undefined> {
-    const profile = this.#profiles.get(userId);
-    return profile === undefined ? undefined : { ...profile };
+    const [profile] = await this.#query<Profile>(
+      `SELECT ${PROFILE} FROM profiles WHERE user_id = $1`,
+      [userId],
+    );
+    return profile;
   }
 
-  async saveProfile(userId: string, patch: ProfilePatch): Promise<Profile> {
-    const profile = this.#profiles.get(userId) ?? { userId, fullName: null, bio: null };
-    if (patch.fullName !== undefined) profile.fullName = patch.fullName;
-    if (patch.bio !== undefined) profile.bio = patch.bio;
-    this.#profiles.set(userId, profile);
-    return { ...profile };
+  async saveProfile(userId: string, { fullName, bio }: ProfilePatch): Promise<Profile> {
+    // A field the patch leaves out (null here) keeps its value.
+    const [profile] = (await this.#query<Profile>(
+      `INSERT INTO profiles AS profiles (user_id, full_name, bio) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id) DO UPDATE SET full_name = coalesce($2, profiles.full_name),
+         bio = coalesce($3, profiles.bio)
+       RETURNING ${PROFILE}`,
+      [userId, fullName ?? null, bio ?? null],
+    )) as [Profile];
+    return profile;
   }
-
-  #existing(slug: string): Post {
-    const post = this.#posts.get(slug);
-    if (post === undefined) throw new PostNotFoundError(slug);
-    return post;
-  }
-}
-
-/** A copy the caller may change without changing the stored post. */
-function copy(post: Post): Post {
-  return { ...post, tags: [...post.tags] };
 }

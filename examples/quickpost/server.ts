@@ -1,6 +1,7 @@
 /**
- * Starting the QuickPost app: the cache its environment asks for (MemoryStore, or RedisStore on
- * `REDIS_URL` or `REDIS_CLUSTER_NODES`), and an HTTP server on `HOST`:`PORT`.
+ * Starting the QuickPost app: the database its environment asks for (embedded PGlite, or the
+ * Postgres server at `DATABASE_URL`), the cache (MemoryStore, or RedisStore on `REDIS_URL` or
+ * `REDIS_CLUSTER_NODES`), and an HTTP server on `HOST`:`PORT`.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +9,9 @@ import { Cluster, Redis } from 'ioredis';
 import { type Cache, createCache } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { createApp } from './app.js';
-import type { Repository } from './repository.js';
+import { type Database, embeddedDatabase, serverDatabase } from './database.js';
+import { createSchema, PostgresRepository } from './repository.js';
+import { seedSamples } from './seed.js';
 
 /** The environment variables the app reads. */
 export interface QuickPostEnv {
@@ -22,6 +25,27 @@ export interface QuickPostEnv {
   REDIS_CLUSTER_NODES?: string | undefined;
   /** `quickpost` (or `*`, in a comma-separated list): the cache's debug lines. */
   DEBUG?: string | undefined;
+  /** A `postgres://` URL: the data lives on this Postgres server (else in embedded PGlite). */
+  DATABASE_URL?: string | undefined;
+  /** `1`: a database without posts gets a few samples. */
+  SEED?: string | undefined;
+}
+
+/**
+ * The database the environment asks for, with QuickPost's tables: the Postgres server at
+ * `DATABASE_URL` (tables made if missing), else a new PGlite database in memory; with `SEED=1`,
+ * samples in a database that has no post.
+ */
+export async function databaseFromEnv(env: QuickPostEnv = process.env): Promise<Database> {
+  const database = env.DATABASE_URL ? serverDatabase(env.DATABASE_URL) : embeddedDatabase();
+  try {
+    await createSchema(database);
+    if (env.SEED === '1') await seedSamples(new PostgresRepository(database));
+    return database;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
 }
 
 /** A cache made from the environment, with what it runs on and how to close it. */
@@ -89,7 +113,7 @@ export function cacheFromEnv(env: QuickPostEnv = process.env): EnvCache {
 
 /** Options of {@link start}; each defaults to what the environment says. */
 export interface StartOptions {
-  /** Where PORT, HOST, REDIS_URL, REDIS_CLUSTER_NODES and DEBUG are read. Default: `process.env`. */
+  /** Where the {@link QuickPostEnv} variables are read. Default: `process.env`. */
   env?: QuickPostEnv | undefined;
   /** Port to listen on; 0 picks a free one. Default: `PORT`, else 3000. */
   port?: number | undefined;
@@ -97,8 +121,11 @@ export interface StartOptions {
   host?: string | undefined;
   /** The cache to use (it is yours to close). Default: {@link cacheFromEnv}. */
   cache?: Cache | undefined;
-  /** Where the data lives. Default: a new MemoryRepository. */
-  repository?: Repository | undefined;
+  /**
+   * Where the data lives, with QuickPost's tables (it is yours to close).
+   * Default: {@link databaseFromEnv}.
+   */
+  database?: Database | undefined;
 }
 
 /** A running app. */
@@ -109,7 +136,12 @@ export interface RunningApp {
   cache: Cache;
   /** What the cache runs on (`'given'` for a cache passed to {@link start}). */
   backend: EnvCache['backend'] | 'given';
-  /** Stops the server, then closes a cache {@link start} made (and its Redis connection). */
+  /** Where the data lives (given to {@link start}, or made from the environment). */
+  database: Database;
+  /**
+   * Stops the server, then closes the cache (and its Redis connection) and the database that
+   * {@link start} made.
+   */
   close(): Promise<void>;
 }
 
@@ -130,9 +162,13 @@ export async function start(options: StartOptions = {}): Promise<RunningApp> {
   const host = options.host ?? (env.HOST || '127.0.0.1');
   const owned = options.cache === undefined ? cacheFromEnv(env) : undefined;
   const cache = options.cache ?? (owned as EnvCache).cache;
-  const app = createApp({ cache, repository: options.repository });
+  let ownedDatabase: Database | undefined;
+  let database: Database;
   let server: Server;
   try {
+    ownedDatabase = options.database === undefined ? await databaseFromEnv(env) : undefined;
+    database = options.database ?? (ownedDatabase as Database);
+    const app = createApp({ cache, repository: new PostgresRepository(database) });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(port, host, (error?: Error) => {
         if (error) reject(error);
@@ -140,7 +176,8 @@ export async function start(options: StartOptions = {}): Promise<RunningApp> {
       });
     });
   } catch (error) {
-    // The port is taken, say: close the Redis connection this call opened, then fail.
+    // The database is out of reach or the port is taken, say: close what this call opened.
+    await ownedDatabase?.close();
     await owned?.close();
     throw error;
   }
@@ -151,12 +188,14 @@ export async function start(options: StartOptions = {}): Promise<RunningApp> {
     server,
     cache,
     backend: owned?.backend ?? 'given',
+    database,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await owned?.close();
+      await ownedDatabase?.close();
     },
   };
 }

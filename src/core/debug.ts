@@ -11,8 +11,11 @@ interface Listenable {
 const LINES: { [E in CacheEventName]?: (event: CacheEventMap[E]) => string } = {
   lookup: ({ source, context, key }) =>
     `[Cache] ${source.name} | Context: ${shownContext(source, context)} | Key: ${key}`,
-  mutation: ({ source, context, patterns }) =>
-    `[Cache] ${source.name} | Context: ${shownContext(source, context)} | Patterns: ${patterns.join(', ')}`,
+  mutation: ({ source, context, patterns, tags }) =>
+    `[Cache] ${source.name} | Context: ${shownContext(source, context)} | ${[
+      ...(patterns.length > 0 ? [`Patterns: ${patterns.join(', ')}`] : []),
+      ...(tags.length > 0 ? [`Tags: ${tags.join(', ')}`] : []),
+    ].join(' | ')}`,
   hit: ({ key }) => `[Cache] HIT: ${key}`,
   stale: ({ key }) => `[Cache] STALE: ${key} (served while refreshing)`,
   miss: ({ key }) => `[Cache] MISS: ${key}`,
@@ -21,11 +24,11 @@ const LINES: { [E in CacheEventName]?: (event: CacheEventMap[E]) => string } = {
   skip: ({ key, reason }) => `[Cache] SKIP: ${key} (${reason})`,
   invalid: ({ key, reason }) => `[Cache] INVALID: ${key} (${reason}; deleted)`,
   refresh: ({ key, reason }) => `[Cache] REFRESH: ${key} (${reason})`,
-  invalidate: ({ pattern, count, attempts }) =>
-    `[Cache] INVALIDATE: ${pattern} (${count} ${count === 1 ? 'key' : 'keys'}${attempts > 1 ? `, attempt ${attempts}` : ''})`,
+  invalidate: ({ kind, pattern, count, attempts }) =>
+    `[Cache] INVALIDATE${kind === 'tag' ? ' TAG' : ''}: ${pattern} (${count} ${count === 1 ? 'key' : 'keys'}${attempts > 1 ? `, attempt ${attempts}` : ''})`,
   scan: ({ pattern, reason }) => `[Cache] SCAN: ${pattern} (${reason})`,
-  invalidationRetry: ({ pattern, attempt }) =>
-    `[Cache] INVALIDATE RETRY: ${pattern} (attempt ${attempt})`,
+  invalidationRetry: ({ kind, pattern, attempt }) =>
+    `[Cache] INVALIDATE${kind === 'tag' ? ' TAG' : ''} RETRY: ${pattern} (attempt ${attempt})`,
   delete: ({ key, removed }) => `[Cache] DELETE: ${key}${removed ? '' : ' (absent)'}`,
 };
 

@@ -1,3 +1,6 @@
+/** What an invalidation removes: the keys matching a pattern, or the entries carrying a tag. */
+export type InvalidationKind = 'pattern' | 'tag';
+
 /** Who an event is about: a wrapper (its name and key template) or the manual API. */
 export interface EventSource {
   /**
@@ -19,10 +22,15 @@ export interface CacheEventMap {
    */
   lookup: { source: EventSource; key: string; context: unknown };
   /**
-   * A mutation wrapper succeeded and is about to delete these (full) patterns, rendered from
-   * `context` (all the extractor returned).
+   * A mutation wrapper succeeded and is about to delete these (full) patterns and the entries
+   * carrying these (full) tags, rendered from `context` (all the extractor returned).
    */
-  mutation: { source: EventSource; patterns: readonly string[]; context: unknown };
+  mutation: {
+    source: EventSource;
+    patterns: readonly string[];
+    tags: readonly string[];
+    context: unknown;
+  };
   /** A fresh value was read from the cache. */
   hit: { source: EventSource; key: string };
   /** A stale value (within `staleTtl`) was served while one caller refreshes it. */
@@ -45,12 +53,14 @@ export interface CacheEventMap {
   /** A value is being recomputed in the background (stale, or early refresh). */
   refresh: { source: EventSource; key: string; reason: 'stale' | 'early' };
   /**
-   * The store confirmed an invalidation: keys matching `pattern` were deleted (`count` of them),
-   * at the `attempts`-th try. `templates` are the key templates of this cache's `cacheable`
-   * wrappers whose keys the pattern can match.
+   * The store confirmed an invalidation: keys matching `pattern` (with `kind: 'tag'`: the entries
+   * carrying the tag `pattern`) were deleted (`count` of them), at the `attempts`-th try.
+   * `templates` are the key templates of this cache's `cacheable` wrappers whose keys the pattern
+   * can match (for a tag: those of the wrappers with tags).
    */
   invalidate: {
     source: EventSource;
+    kind: InvalidationKind;
     pattern: string;
     count: number;
     attempts: number;
@@ -60,14 +70,24 @@ export interface CacheEventMap {
    * Deleting `pattern` failed: the invalidation is kept and retried until the store confirms it,
    * and this instance serves no matching key from the store meanwhile.
    */
-  invalidationPending: { source: EventSource; pattern: string; error: unknown };
+  invalidationPending: {
+    source: EventSource;
+    kind: InvalidationKind;
+    pattern: string;
+    error: unknown;
+  };
   /**
    * A pattern delete walked the keyspace (SCAN) because the store's key index could not answer
    * it, and `reason` says why.
    */
   scan: { source: EventSource; pattern: string; reason: string };
   /** A pending invalidation is tried again (`attempt` counts from 1). */
-  invalidationRetry: { source: EventSource; pattern: string; attempt: number };
+  invalidationRetry: {
+    source: EventSource;
+    kind: InvalidationKind;
+    pattern: string;
+    attempt: number;
+  };
   /** One key was deleted through the manual API. */
   delete: { source: EventSource; key: string; removed: boolean };
   /**

@@ -47,7 +47,7 @@ export interface CacheHealth {
   };
   /** Invalidations not yet confirmed by the store. */
   readonly invalidations: {
-    /** Patterns awaiting the store's confirmation (including deletes under way). */
+    /** Patterns and tags awaiting the store's confirmation (including deletes under way). */
     readonly pending: number;
     /** Of those, the ones whose delete failed at least once and is being retried. */
     readonly retrying: number;

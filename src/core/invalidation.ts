@@ -1,15 +1,16 @@
 /**
- * Invalidation that is never lost: each pattern is deleted from the store, and until the store has
- * confirmed it, it stays pending here, retried with backoff, and this instance serves no key it
- * matches from the store. Requests for a pattern already pending are merged; a request made while
- * a delete of the same pattern is running is covered only by the next one (the running delete
- * may have passed keys written afterwards).
+ * Invalidation that is never lost: each pattern (or tag) is deleted from the store, and until the
+ * store has confirmed it, it stays pending here, retried with backoff, and this instance serves
+ * no key it matches (for a tag: no entry of a wrapper with tags) from the store. Requests for a
+ * pattern already pending are merged; a request made while a delete of the same pattern is
+ * running is covered only by the next one (the running delete may have passed keys written
+ * afterwards).
  */
 import { createGlobMatcher } from '../glob.js';
-import type { IndexAnswer, IndexedStore, Store } from '../stores/store.js';
+import type { IndexAnswer, IndexedStore, Store, TaggingStore } from '../stores/store.js';
 import type { Log } from '../util/logger.js';
 import { attempt, chain, isThenable, within } from '../util/maybe-promise.js';
-import type { Emitter, EventSource } from './events.js';
+import type { Emitter, EventSource, InvalidationKind } from './events.js';
 import type { StoreGuard } from './guard.js';
 import { Scope, Scopes } from './scopes.js';
 import type { Telemetry } from './telemetry.js';
@@ -53,6 +54,17 @@ export interface InvalidatorOptions {
   readonly telemetry: Telemetry;
   /** The key templates of the cache's `cacheable` wrappers that a full pattern can match. */
   templatesOf(pattern: string): readonly string[];
+  /** The store's tags, when it has them. */
+  readonly tagging: (Store & TaggingStore) | undefined;
+  /**
+   * Marks in-process computations of entries that may carry tags as overtaken (a tag
+   * invalidation may concern any of them: their tags are known only once they are computed).
+   */
+  abandonTagged(): void;
+  /** Drops keys a tag invalidation removed from what this instance holds (its tier, its memory). */
+  forget(keys: readonly string[]): void;
+  /** The key templates of the cache's `cacheable` wrappers with tags. */
+  taggedTemplates(): readonly string[];
 }
 
 /** One request's share of a pattern: told how each delete that started after it ended. */
@@ -86,6 +98,8 @@ interface Eventually {
 }
 
 interface Pending {
+  readonly kind: InvalidationKind;
+  /** The full pattern, or the full tag. */
   readonly pattern: string;
   /** The key without the trailing `:*`, which the pattern also covers. */
   readonly base: string | undefined;
@@ -122,6 +136,8 @@ export class Invalidator {
   /** Why the index could not answer, each reason logged once. */
   readonly #unanswered = new Set<string>();
   readonly #scopes = new Scopes();
+  /** How many of the pending entries are tags. */
+  #pendingTags = 0;
 
   constructor(options: InvalidatorOptions) {
     this.#options = options;
@@ -151,6 +167,15 @@ export class Invalidator {
     return { pending: this.#pending.size, retrying, oldestAt };
   }
 
+  /**
+   * Whether a tag invalidation awaits the store's confirmation, or is held by the caller's
+   * deferral scope: then no entry of a wrapper with tags is served from the store (any of them
+   * may carry the tag).
+   */
+  blocksTagged(): boolean {
+    return this.#pendingTags > 0 || this.#scopes.current()?.holdsTags === true;
+  }
+
   /** Whether `key` matches an invalidation not yet confirmed (then it is not served from the store). */
   blocks(key: string): boolean {
     if (this.#scopes.current()?.matches(key) === true) return true;
@@ -163,23 +188,29 @@ export class Invalidator {
 
   /**
    * Requests the deletion of full-key `patterns` (a trailing `:*` also covers the key without
-   * it). Computations of matching keys in this instance are overtaken at once. Answers with how
-   * many keys were removed once the store confirmed every pattern: directly on a synchronous
-   * store that succeeds at once, else a promise that waits through retries.
+   * it) and of the entries carrying full `tags` (each tag is stamped, then its entries deleted:
+   * see `TaggingStore`). Computations of matching keys in this instance (for tags: of every
+   * entry that may carry tags) are overtaken at once. Answers with how many keys were removed
+   * once the store confirmed every pattern and tag: directly on a synchronous store that
+   * succeeds at once, else a promise that waits through retries.
    */
-  request(patterns: readonly string[], source: EventSource): Requested {
+  request(
+    patterns: readonly string[],
+    source: EventSource,
+    tags: readonly string[] = [],
+  ): Requested {
     const scope = this.#scopes.current();
     if (scope !== undefined) {
       scope.add(patterns, source);
+      scope.addTags(tags, source);
       return HELD;
     }
     // Every pattern is requested before anything is answered: one failing delete must not keep
     // the others from being tried.
-    const slots = patterns.map((pattern) => this.#requestOne(pattern, source));
-    return {
-      confirmed: () => sum(slots.map((slot) => outcomeOf(slot.confirmed))),
-      attempted: () => sum(slots.map((slot) => outcomeOf(slot.attempted))),
-    };
+    return answered([
+      ...patterns.map((pattern) => this.#requestOne('pattern', pattern, source)),
+      ...tags.map((tag) => this.#requestOne('tag', tag, source)),
+    ]);
   }
 
   /**
@@ -194,8 +225,8 @@ export class Invalidator {
     const value = await this.#scopes.run(scope, async () => await fn());
     const held = scope.bySource();
     if (held.size > 0) {
-      const confirmed = [...held].map(([source, patterns]) =>
-        this.request(patterns, source).confirmed(),
+      const confirmed = [...held].map(([source, { patterns, tags }]) =>
+        this.request(patterns, source, tags).confirmed(),
       );
       // A failure is the invalidator's to log and retry: the transaction has committed, `fn`'s
       // value stands.
@@ -219,9 +250,12 @@ export class Invalidator {
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const left = [...this.#pending.keys()];
+    const left = [...this.#pending.values()].map(
+      (entry) => `${entry.kind === 'tag' ? 'tag ' : ''}${entry.pattern}`,
+    );
     for (const entry of this.#pending.values()) clearTimeout(entry.retry);
     this.#pending.clear();
+    this.#pendingTags = 0;
     if (left.length > 0) {
       this.#options.logger.error(
         `[Cache] ERROR: closing with ${left.length} unconfirmed ${left.length === 1 ? 'invalidation' : 'invalidations'} (${left.join(', ')}); other processes may serve those keys until their TTL ends`,
@@ -231,29 +265,38 @@ export class Invalidator {
   }
 
   #requestOne(
+    kind: InvalidationKind,
     requested: string,
     source: EventSource,
   ): { confirmed: Eventually; attempted: Eventually } {
-    const pattern =
-      this.#pending.size >= this.#options.maxPending && !this.#pending.has(requested)
-        ? this.#options.everything
-        : requested;
-    const base = partsOf(pattern)[1]?.pattern;
-    this.#options.abandon(pattern);
-    if (base !== undefined) this.#options.abandon(base);
-    let entry = this.#pending.get(pattern);
+    const id = idOf(kind, requested);
+    // Beyond the limit, anything new merges into one pattern covering every key of the cache.
+    const overflow = this.#pending.size >= this.#options.maxPending && !this.#pending.has(id);
+    const type: InvalidationKind = overflow ? 'pattern' : kind;
+    const pattern = overflow ? this.#options.everything : requested;
+    let base: string | undefined;
+    if (type === 'tag') {
+      this.#options.abandonTagged();
+    } else {
+      base = partsOf(pattern)[1]?.pattern;
+      this.#options.abandon(pattern);
+      if (base !== undefined) this.#options.abandon(base);
+    }
+    let entry = this.#pending.get(idOf(type, pattern));
     if (entry === undefined) {
       entry = {
+        kind: type,
         pattern,
         base,
-        matches: patternMatcher(pattern),
+        matches: type === 'tag' ? never : patternMatcher(pattern),
         source,
         waiting: [],
         running: undefined,
         failures: 0,
         retry: undefined,
       };
-      this.#pending.set(pattern, entry);
+      this.#pending.set(idOf(type, pattern), entry);
+      if (type === 'tag') this.#pendingTags += 1;
     }
     entry.source = source;
     const confirmed = eventually();
@@ -281,6 +324,7 @@ export class Invalidator {
     if (entry.failures > 0 && events.has('invalidationRetry')) {
       events.emit('invalidationRetry', {
         source: entry.source,
+        kind: entry.kind,
         pattern: entry.pattern,
         attempt: entry.failures + 1,
       });
@@ -289,7 +333,13 @@ export class Invalidator {
     const outcome = attempt<Attempted>(
       () =>
         chain(
-          this.#options.telemetry.invalidate(entry.source, entry.pattern, entry.failures + 1, run),
+          this.#options.telemetry.invalidate(
+            entry.source,
+            entry.kind,
+            entry.pattern,
+            entry.failures + 1,
+            run,
+          ),
           (count) => ({ count }),
         ),
       (error: unknown) => ({ error }),
@@ -299,6 +349,7 @@ export class Invalidator {
   }
 
   #delete(entry: Pending): number | PromiseLike<number> {
+    if (entry.kind === 'tag') return this.#deleteTag(entry.pattern);
     const { base, source } = entry;
     return chain(this.#deleteOne(entry.pattern, source), (removed) =>
       base === undefined
@@ -333,6 +384,24 @@ export class Invalidator {
   }
 
   /**
+   * Stamps the tag and deletes its entries, outside the breaker like pattern deletes; the keys
+   * removed leave this instance's tier at once.
+   */
+  #deleteTag(tag: string): number | PromiseLike<number> {
+    const { guard, tagging, attemptTimeoutMs } = this.#options;
+    if (tagging === undefined) {
+      throw new Error(`the store has no tags, so the tag ${tag} cannot be invalidated`);
+    }
+    return chain(
+      guard.bound(() => tagging.invalidateTag(tag), attemptTimeoutMs),
+      ({ removed, keys }) => {
+        this.#options.forget(keys);
+        return removed;
+      },
+    );
+  }
+
+  /**
    * A pattern the index could not answer: a `scan` event, and, when the index is not kept at all,
    * one log line per reason (a pattern the index is merely unfit for is normal: debug only).
    */
@@ -350,29 +419,39 @@ export class Invalidator {
     if (events.has('scan')) events.emit('scan', { source, pattern, reason });
   }
 
+  /** An entry whose requests were all confirmed leaves the pending ones. */
+  #settled(entry: Pending): void {
+    this.#pending.delete(idOf(entry.kind, entry.pattern));
+    if (entry.kind === 'tag') this.#pendingTags -= 1;
+  }
+
   #finish(entry: Pending, result: Attempted): void {
     const covered = entry.running ?? [];
     entry.running = undefined;
+    const tag = entry.kind === 'tag';
     const { events, logger } = this.#options;
     if ('count' in result) {
       if (entry.failures > 0) {
         logger.warn(
-          `[Cache] INVALIDATION CONFIRMED: ${entry.pattern} after ${entry.failures + 1} attempts`,
+          `[Cache] INVALIDATION CONFIRMED: ${tag ? 'tag ' : ''}${entry.pattern} after ${entry.failures + 1} attempts`,
         );
       }
       if (events.has('invalidate')) {
         events.emit('invalidate', {
           source: entry.source,
+          kind: entry.kind,
           pattern: entry.pattern,
           count: result.count,
           attempts: entry.failures + 1,
-          templates: this.#options.templatesOf(entry.pattern),
+          templates: tag
+            ? this.#options.taggedTemplates()
+            : this.#options.templatesOf(entry.pattern),
         });
       }
       entry.failures = 0;
       for (const ticket of covered) ticket.confirm(result.count);
       if (entry.waiting.length > 0) this.#start(entry);
-      else this.#pending.delete(entry.pattern);
+      else this.#settled(entry);
       return;
     }
     entry.failures += 1;
@@ -380,12 +459,15 @@ export class Invalidator {
     entry.waiting = covered.concat(entry.waiting);
     if (entry.failures === 1) {
       logger.warn(
-        `[Cache] INVALIDATION PENDING: deleting ${entry.pattern} failed; retrying until the store confirms it, and serving no matching key from the store meanwhile`,
+        tag
+          ? `[Cache] INVALIDATION PENDING: invalidating the tag ${entry.pattern} failed; retrying until the store confirms it, and serving no entry of a wrapper with tags from the store meanwhile`
+          : `[Cache] INVALIDATION PENDING: deleting ${entry.pattern} failed; retrying until the store confirms it, and serving no matching key from the store meanwhile`,
         result.error,
       );
       if (events.has('invalidationPending')) {
         events.emit('invalidationPending', {
           source: entry.source,
+          kind: entry.kind,
           pattern: entry.pattern,
           error: result.error,
         });
@@ -403,6 +485,24 @@ export class Invalidator {
     entry.retry = setTimeout(() => this.#start(entry), delay * (0.5 + Math.random() / 2));
     entry.retry.unref?.();
   }
+}
+
+/** The answer to a request of several patterns or tags: the sums of their outcomes. */
+function answered(slots: readonly { confirmed: Eventually; attempted: Eventually }[]): Requested {
+  return {
+    confirmed: () => sum(slots.map((slot) => outcomeOf(slot.confirmed))),
+    attempted: () => sum(slots.map((slot) => outcomeOf(slot.attempted))),
+  };
+}
+
+/** The pending map's key of a pattern or a tag (a full pattern never starts with `#`). */
+function idOf(kind: InvalidationKind, pattern: string): string {
+  return kind === 'tag' ? `#${pattern}` : pattern;
+}
+
+/** A tag matches no key by itself (see `blocksTagged`). */
+function never(): boolean {
+  return false;
 }
 
 function eventually(): Eventually {

@@ -16,8 +16,10 @@ import {
   type NotifyingStore,
   notificationsOf,
   type Store,
+  type TaggingStore,
+  taggingOf,
 } from '../stores/store.js';
-import { type AmbientSource, renderer, renderFrom } from '../template/index.js';
+import { type AmbientSource, renderer, renderFrom, widenPattern } from '../template/index.js';
 import { type Duration, durationMs } from '../util/duration.js';
 import { type Log, toLog } from '../util/logger.js';
 import { checkOptions, describe, sharedSpecs, withDefaults } from '../util/options.js';
@@ -47,6 +49,7 @@ export interface PlanOptions {
   schema?: ReadPlan['schema'];
   shouldCache?: ReadPlan['shouldCache'];
   l1?: boolean | undefined;
+  tags?: ReadPlan['tags'];
 }
 
 /** One cache's machinery. */
@@ -94,6 +97,12 @@ export class CacheRuntime<S extends Store = Store> {
   readonly #keyStart: string;
   /** The store's key index, if it has one. */
   readonly #index: (Store & IndexedStore) | undefined;
+  /** The store's tags, if it has them. */
+  readonly tagging: (Store & TaggingStore) | undefined;
+  /** The key templates of the `cacheable` wrappers with tags. */
+  readonly #taggedTemplates = new Set<string>();
+  /** Whether a full key may be an entry of a wrapper with tags (one matcher per template). */
+  readonly #taggedMatchers: ((key: string) => boolean)[] = [];
   #debugListening = false;
 
   /** `owner` is the public cache, named in diagnostics channel messages. */
@@ -119,6 +128,7 @@ export class CacheRuntime<S extends Store = Store> {
     this.#keyStart = `${this.prefix}:`;
     this.isSync = this.store.sync === true;
     this.#index = indexOf(this.store);
+    this.tagging = taggingOf(this.store);
     this.manual = { name: 'manual', template: '', debug: this.debug };
     const events = new Emitter(
       (error) => this.logger.error('[Cache] ERROR: an event listener threw', error),
@@ -201,7 +211,8 @@ export class CacheRuntime<S extends Store = Store> {
       indexed: this.#index !== undefined,
       batching: batchingOf(this.store),
       tier: this.tier,
-      bypass: (key) => this.invalidator.blocks(key),
+      tagging: this.tagging,
+      bypass: (key, tagged) => this.blocks(key, tagged),
     });
     this.invalidator = new Invalidator({
       store: this.store,
@@ -221,6 +232,13 @@ export class CacheRuntime<S extends Store = Store> {
         this.reader.abandon(pattern);
         this.tier?.dropMatching(createGlobMatcher(pattern));
       },
+      tagging: this.tagging,
+      abandonTagged: () => this.reader.abandonTagged(),
+      forget: (keys) => {
+        this.reader.forget(keys);
+        this.tier?.drop(keys);
+      },
+      taggedTemplates: () => [...this.#taggedTemplates],
     });
     this.#watching = this.#watch(notifying);
     if (this.debug) this.listenForDebug();
@@ -292,6 +310,34 @@ export class CacheRuntime<S extends Store = Store> {
     return index === undefined ? undefined : this.guard.run(() => index.track(key, ttlMs));
   }
 
+  /** Patterns matching every key of the `cacheable` wrappers with tags (their templates widened). */
+  taggedPatterns(): string[] {
+    return [...this.#taggedTemplates].map((template) => this.fullKey(widenPattern(template)));
+  }
+
+  /**
+   * Remembers the key template of a `cacheable` wrapper with tags: for `invalidate` events, and
+   * so that reads of its keys by any means skip the store while a tag invalidation is pending.
+   */
+  addTaggedTemplate(template: string): void {
+    if (this.#taggedTemplates.has(template)) return;
+    this.#taggedTemplates.add(template);
+    this.#taggedMatchers.push(createGlobMatcher(this.fullKey(widenPattern(template))));
+  }
+
+  /**
+   * Whether `key` must not be read from the store now: an invalidation matching it awaits the
+   * store's confirmation (or is held by the caller's deferral scope), or a tag invalidation does
+   * and the key may carry tags (`tagged`: its wrapper has tags; else its template is one of a
+   * wrapper with tags, for manual reads).
+   */
+  blocks(key: string, tagged = false): boolean {
+    const { invalidator } = this;
+    if (invalidator.blocks(key)) return true;
+    if (!invalidator.blocksTagged()) return false;
+    return tagged || this.#taggedMatchers.some((matches) => matches(key));
+  }
+
   /** The full store key for a key given without prefix: `${prefix}:${key}`. */
   fullKey(key: string): string {
     return this.#keyStart + key;
@@ -335,6 +381,7 @@ export class CacheRuntime<S extends Store = Store> {
       shouldCache: options.shouldCache,
       l1: this.tier !== undefined && options.l1 !== false,
       telemetry: this.telemetry,
+      tags: options.tags,
     };
   }
 

@@ -10,9 +10,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventSource } from './events.js';
 
-/** The invalidations one scope holds, each pattern once (with the first source that asked). */
+/** What a scope holds for one source: the patterns and the tags it asked to invalidate. */
+export interface HeldInvalidations {
+  readonly patterns: string[];
+  readonly tags: string[];
+}
+
+/**
+ * The invalidations one scope holds, each pattern and each tag once (with the first source that
+ * asked).
+ */
 export class Scope {
-  readonly #held = new Map<string, EventSource>();
+  readonly #patterns = new Map<string, EventSource>();
+  readonly #tags = new Map<string, EventSource>();
   readonly #matchers: ((key: string) => boolean)[] = [];
   readonly #matcherOf: (pattern: string) => (key: string) => boolean;
 
@@ -23,26 +33,41 @@ export class Scope {
   /** Holds `patterns` (full keys) until the scope ends. */
   add(patterns: readonly string[], source: EventSource): void {
     for (const pattern of patterns) {
-      if (this.#held.has(pattern)) continue;
-      this.#held.set(pattern, source);
+      if (this.#patterns.has(pattern)) continue;
+      this.#patterns.set(pattern, source);
       this.#matchers.push(this.#matcherOf(pattern));
     }
   }
 
-  /** Whether a held invalidation will remove `key`. */
+  /** Holds `tags` (full tags) until the scope ends. */
+  addTags(tags: readonly string[], source: EventSource): void {
+    for (const tag of tags) if (!this.#tags.has(tag)) this.#tags.set(tag, source);
+  }
+
+  /** Whether a held pattern will remove `key`. */
   matches(key: string): boolean {
     for (const matches of this.#matchers) if (matches(key)) return true;
     return false;
   }
 
-  /** The held patterns, grouped by the source that asked for them first. */
-  bySource(): Map<EventSource, string[]> {
-    const grouped = new Map<EventSource, string[]>();
-    for (const [pattern, source] of this.#held) {
-      const patterns = grouped.get(source);
-      if (patterns === undefined) grouped.set(source, [pattern]);
-      else patterns.push(pattern);
-    }
+  /** Whether the scope holds a tag invalidation (which may remove any tagged entry). */
+  get holdsTags(): boolean {
+    return this.#tags.size > 0;
+  }
+
+  /** The held invalidations, grouped by the source that asked for them first. */
+  bySource(): Map<EventSource, HeldInvalidations> {
+    const grouped = new Map<EventSource, HeldInvalidations>();
+    const held = (source: EventSource) => {
+      let group = grouped.get(source);
+      if (group === undefined) {
+        group = { patterns: [], tags: [] };
+        grouped.set(source, group);
+      }
+      return group;
+    };
+    for (const [pattern, source] of this.#patterns) held(source).patterns.push(pattern);
+    for (const [tag, source] of this.#tags) held(source).tags.push(tag);
     return grouped;
   }
 }

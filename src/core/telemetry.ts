@@ -8,7 +8,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { isThenable } from '../util/maybe-promise.js';
-import type { Emitter, EventSource } from './events.js';
+import type { Emitter, EventSource, InvalidationKind } from './events.js';
 import type { Maybe } from './read/call.js';
 
 /** The names of the cache's diagnostics channels. */
@@ -52,7 +52,9 @@ export interface InvalidateMessage<C = unknown> {
   readonly cache: C;
   /** The `invalidating` wrapper (its name, its patterns as written), or the manual API. */
   readonly source: EventSource;
-  /** The full pattern (prefix included), with its placeholders' values rendered. */
+  /** `'tag'`: `pattern` is a tag, and the attempt deletes the entries carrying it. */
+  readonly kind: InvalidationKind;
+  /** The full pattern (prefix included), with its placeholders' values rendered; or the full tag. */
   readonly pattern: string;
   /** 1 for the first attempt, then 2, 3, … for retries. */
   readonly attempt: number;
@@ -206,6 +208,7 @@ export class Telemetry {
    */
   invalidate(
     source: EventSource,
+    kind: InvalidationKind,
     pattern: string,
     attempt: number,
     run: () => Maybe<number>,
@@ -213,7 +216,7 @@ export class Telemetry {
     const instruments = this.#instruments;
     const onChannel = traced(invalidateChannel);
     if (!onChannel && instruments.length === 0) return run();
-    const message: InvalidateMessage = { cache: this.#owner, source, pattern, attempt };
+    const message: InvalidateMessage = { cache: this.#owner, source, kind, pattern, attempt };
     let wrapped = onChannel ? () => trace(invalidateChannel, message, run) : run;
     for (const instrument of instruments) {
       const inner = wrapped;

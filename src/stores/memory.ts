@@ -12,7 +12,10 @@ import type {
   LeasingReadStore,
   NotifyingStore,
   SyncStore,
+  TagAnswer,
+  TaggingStore,
 } from './store.js';
+import { TAG_STAMP_TTL_MS } from './tags.js';
 
 /** Bounds of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -50,6 +53,22 @@ interface Level {
   pruneAt: number;
 }
 
+/** One tag of a MemoryStore. */
+interface TagRecord {
+  /** Each key recorded under the tag, with the time (epoch ms) until which it is kept. */
+  readonly keys: Map<string, number>;
+  /** When the tag was last invalidated (`performance.now()`), if within the stamp's life. */
+  stamp: number | undefined;
+  /** The number of keys at which the record is pruned next. */
+  pruneAt: number;
+}
+
+/** Forgets a tag's keys whose time is up; then prunes again when they have doubled. */
+function pruneRecord(record: TagRecord, now = Date.now()): void {
+  for (const [key, until] of record.keys) if (until <= now) record.keys.delete(key);
+  record.pruneAt = Math.max(64, record.keys.size * 2);
+}
+
 /** An entry's size in bytes, counting keys and values as UTF-16 (2 bytes a character). */
 function sizeOf(value: string, key: string): number {
   return (value.length + key.length) * 2;
@@ -61,7 +80,7 @@ function sizeOf(value: string, key: string): number {
  * code behaves the same here as on Redis. Entries are not shared between processes.
  */
 export class MemoryStore
-  implements SyncStore, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore
+  implements SyncStore, AtomicStore, LeasingReadStore, IndexedStore, NotifyingStore, TaggingStore
 {
   readonly sync = true;
   readonly #entries: LRUCache<string, string>;
@@ -70,6 +89,10 @@ export class MemoryStore
   readonly #watchers = new Set<{ readonly prefix: string; readonly listener: ChangeListener }>();
   /** The key index: per level (see levels.ts), each tracked key and until when it is kept. */
   readonly #levels = new Map<string, Level>();
+  /** Per tag: the keys recorded under it (until when, epoch ms) and its invalidation stamp. */
+  readonly #tags = new Map<string, TagRecord>();
+  /** The number of tags at which forgotten ones are swept next. */
+  #sweepTagsAt = 1024;
 
   constructor(options: MemoryStoreOptions = {}) {
     checkOptions(memoryStoreOptionSpecs, options, 'MemoryStore');
@@ -221,6 +244,63 @@ export class MemoryStore
     return { removed };
   }
 
+  /**
+   * Records `key` under each of `tags` for at least `ttlMs`; answers whether none of them was
+   * invalidated at or after `since` (both on `performance.now()`'s clock).
+   */
+  tag(key: string, tags: readonly string[], ttlMs: number, since: number): boolean {
+    const until = Date.now() + ttlMs;
+    let clean = true;
+    for (const name of tags) {
+      const record = this.#tagRecord(name);
+      record.keys.set(key, Math.max(until, record.keys.get(key) ?? 0));
+      if (record.keys.size >= record.pruneAt) pruneRecord(record);
+      if (record.stamp !== undefined && record.stamp >= since) clean = false;
+    }
+    return clean;
+  }
+
+  /** Stamps `tag` as invalidated now, then deletes every live key recorded under it. */
+  invalidateTag(tag: string): TagAnswer {
+    const record = this.#tagRecord(tag);
+    record.stamp = performance.now();
+    const now = Date.now();
+    const keys: string[] = [];
+    let removed = 0;
+    for (const [key, until] of record.keys) {
+      record.keys.delete(key);
+      if (until <= now) continue;
+      keys.push(key);
+      if (this.#entries.has(key)) removed += 1;
+      this.#entries.delete(key);
+    }
+    this.#changed(keys);
+    return { removed, keys };
+  }
+
+  /** The record of a tag, made when missing; sweeps forgotten tags when their number doubled. */
+  #tagRecord(name: string): TagRecord {
+    let record = this.#tags.get(name);
+    if (record === undefined) {
+      record = { keys: new Map(), stamp: undefined, pruneAt: 64 };
+      this.#tags.set(name, record);
+      if (this.#tags.size >= this.#sweepTagsAt) this.#sweepTags();
+    }
+    return record;
+  }
+
+  /** Forgets recorded keys whose time is up, and tags with no keys and no stamp worth keeping. */
+  #sweepTags(): void {
+    const now = Date.now();
+    const stampsFrom = performance.now() - TAG_STAMP_TTL_MS;
+    for (const [name, record] of this.#tags) {
+      pruneRecord(record, now);
+      if (record.stamp !== undefined && record.stamp < stampsFrom) record.stamp = undefined;
+      if (record.keys.size === 0 && record.stamp === undefined) this.#tags.delete(name);
+    }
+    this.#sweepTagsAt = Math.max(1024, this.#tags.size * 2);
+  }
+
   /** Forgets the keys of a level whose time is up; then prunes again when it has doubled. */
   #prune(name: string, level: Level): void {
     const now = Date.now();
@@ -239,6 +319,7 @@ export class MemoryStore
   clear(): void {
     this.#entries.clear();
     this.#levels.clear();
+    this.#tags.clear();
     for (const { listener } of this.#watchers) listener.changed(null);
   }
 }

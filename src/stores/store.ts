@@ -170,6 +170,39 @@ export function batchingOf(store: Store): (Store & BatchingStore) | undefined {
   return typeof candidate.batch === 'function' ? (candidate as Store & BatchingStore) : undefined;
 }
 
+/** What a tag invalidation removed. */
+export interface TagAnswer {
+  /** How many live entries were removed. */
+  readonly removed: number;
+  /** The keys recorded under the tag, each deleted (some may have been gone already). */
+  readonly keys: readonly string[];
+}
+
+/**
+ * Optional capability: tags. An entry is recorded under its tags before it is written; a tag
+ * invalidation stamps the tag, then deletes every key recorded under it. Together they close the
+ * race of a tag learned from a result: see `tag`.
+ */
+export interface TaggingStore {
+  /**
+   * Records `key` under each of `tags` for at least `ttlMs`, then answers whether none of the
+   * tags was invalidated at or after `since` (a `performance.now()` time of this process, when
+   * the value's computation started). `false`: the value may predate an invalidation that missed
+   * it (its key was not recorded yet), so the cache must not write it.
+   */
+  tag(key: string, tags: readonly string[], ttlMs: number, since: number): MaybePromise<boolean>;
+  /** Stamps `tag` as invalidated now, then deletes every key recorded under it. */
+  invalidateTag(tag: string): MaybePromise<TagAnswer>;
+}
+
+/** The store's tags capability, if it has it. */
+export function taggingOf(store: Store): (Store & TaggingStore) | undefined {
+  const candidate = store as Store & Partial<TaggingStore>;
+  return typeof candidate.tag === 'function' && typeof candidate.invalidateTag === 'function'
+    ? (candidate as Store & TaggingStore)
+    : undefined;
+}
+
 /** Receives a store's change notifications (see {@link NotifyingStore}). */
 export interface ChangeListener {
   /** These keys changed or went away; `null`: anything may have changed (drop everything). */

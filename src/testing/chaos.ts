@@ -8,6 +8,8 @@ import {
   type NotifyingStore,
   notificationsOf,
   type Store,
+  type TaggingStore,
+  taggingOf,
 } from '../stores/store.js';
 
 /** A method of a store that chaos can be injected into. */
@@ -20,7 +22,9 @@ export type ChaosMethod =
   | 'compareAndSet'
   | 'compareAndDelete'
   | 'track'
-  | 'deleteTracked';
+  | 'deleteTracked'
+  | 'tag'
+  | 'invalidateTag';
 
 /** Which calls a rule applies to: `key` is the key (or the pattern, for pattern deletes). */
 export type ChaosFilter = (key: string) => boolean;
@@ -102,6 +106,8 @@ export class ChaosStore<S extends Store = Store> implements Store {
     compareAndDelete: 0,
     track: 0,
     deleteTracked: 0,
+    tag: 0,
+    invalidateTag: 0,
   };
   /** Present when the wrapped store has atomic writes (then leases stay on). */
   readonly setIfAbsent?: AtomicStore['setIfAbsent'];
@@ -118,6 +124,10 @@ export class ChaosStore<S extends Store = Store> implements Store {
   readonly track?: IndexedStore['track'];
   /** Present when the wrapped store has a key index. */
   readonly deleteTracked?: IndexedStore['deleteTracked'];
+  /** Present when the wrapped store has tags (`key` in rules is the entry's key). */
+  readonly tag?: TaggingStore['tag'];
+  /** Present when the wrapped store has tags (`key` in rules is the tag). */
+  readonly invalidateTag?: TaggingStore['invalidateTag'];
   /** Present when the wrapped store has change notifications (passed through as they are). */
   readonly watch?: NotifyingStore['watch'];
   #failing: FailRule[] = [];
@@ -144,6 +154,13 @@ export class ChaosStore<S extends Store = Store> implements Store {
     const notifying = notificationsOf(inner);
     if (notifying !== undefined)
       this.watch = (prefix, listener) => notifying.watch(prefix, listener);
+    const tagging = taggingOf(inner);
+    if (tagging !== undefined) {
+      this.tag = (key, tags, ttlMs, since) =>
+        this.#call('tag', key, () => tagging.tag(key, tags, ttlMs, since));
+      this.invalidateTag = (tag) =>
+        this.#call('invalidateTag', tag, () => tagging.invalidateTag(tag));
+    }
     const index = indexOf(inner);
     if (index !== undefined) {
       this.track = (key, ttlMs) => this.#call('track', key, () => index.track(key, ttlMs));

@@ -10,6 +10,7 @@ import {
   indexOf,
   leasingReadOf,
   type Store,
+  taggingOf,
 } from '../stores/store.js';
 import { GLOB_KEYS, GLOB_MATCHES } from './glob-table.js';
 
@@ -267,6 +268,142 @@ export function describeStoreConformance<S extends Store>(
         expect(new Set(answers.filter((answer) => !isAbsent(answer)))).toEqual(
           new Set([`t${winners[0]}`]),
         );
+      });
+    });
+
+    describe('tags (optional: tag, invalidateTag)', () => {
+      /** The store's tags, or `undefined` (then it must have neither method). */
+      const tagged = () => {
+        const capable = taggingOf(store);
+        if (capable === undefined) {
+          expect(
+            ['tag', 'invalidateTag'].filter(
+              (m) => typeof (store as unknown as Record<string, unknown>)[m] === 'function',
+            ),
+            'a store has both tag methods or neither',
+          ).toEqual([]);
+        }
+        return capable;
+      };
+      /**
+       * The cache's order: with atomic writes, takes the key's lease, records the key under `tags`,
+       * then replaces the lease with the value if the store said it may (an invalidation that
+       * read the record removed the lease, so the value is not written). Without them, records,
+       * writes, then records again and deletes the value if an invalidation came meanwhile.
+       */
+      const tagAndSet = async (
+        tagging: NonNullable<ReturnType<typeof tagged>>,
+        keys: readonly string[],
+        tags: readonly string[],
+        since = performance.now(),
+      ) => {
+        const atomic = atomicOf(store);
+        return Promise.all(
+          keys.map(async (k) => {
+            if (atomic !== undefined) {
+              await atomic.setIfAbsent(k, 'lease', 60_000);
+              if (await tagging.tag(k, tags, 60_000, since)) {
+                return atomic.compareAndSet(k, 'lease', 'v', 60_000);
+              }
+              await atomic.compareAndDelete(k, 'lease');
+              return false;
+            }
+            if (!(await tagging.tag(k, tags, 60_000, since))) return false;
+            await store.set(k, 'v', 60_000);
+            if (await tagging.tag(k, tags, 60_000, since)) return true;
+            await store.delete(k);
+            return false;
+          }),
+        );
+      };
+      const present = async (keys: readonly string[]) => {
+        const values = await Promise.all(keys.map((k) => store.get(k)));
+        return keys.filter((_, i) => !isAbsent(values[i]));
+      };
+
+      it('deletes exactly the keys recorded under a tag, and counts the live ones', async () => {
+        fresh();
+        const tagging = tagged();
+        if (tagging === undefined) return;
+        const doomed = [key('list:1'), key('list:2'), key('other:3')];
+        const kept = [key('list:4'), key('list:5')];
+        if (!(await tagAndSet(tagging, doomed, [key('post:a'), key('author:x')])).every(Boolean)) {
+          return; // tags are switched off (a Redis that may evict keys): the store says so itself
+        }
+        await tagAndSet(tagging, kept, [key('post:b')]);
+        const answer = await tagging.invalidateTag(key('post:a'));
+        expect(answer.removed).toBe(doomed.length);
+        expect([...answer.keys].sort()).toEqual([...doomed].sort());
+        expect(await present(doomed)).toEqual([]);
+        expect(await present(kept)).toEqual(kept);
+        // Its other tag forgets nothing it still has to delete, and counts only live keys.
+        expect((await tagging.invalidateTag(key('author:x'))).removed).toBe(0);
+        expect((await tagging.invalidateTag(key('post:a'))).removed).toBe(0);
+        await Promise.all(kept.map((k) => store.delete(k)));
+      });
+
+      it('answers false for a value computed since before the tag was invalidated', async () => {
+        fresh();
+        const tagging = tagged();
+        if (tagging === undefined) return;
+        const before = performance.now();
+        await sleep(5);
+        await tagging.invalidateTag(key('post:a'));
+        const after = performance.now();
+        await sleep(5);
+        if (!(await tagging.tag(key('list:0'), [key('post:z')], 60_000, before))) return;
+        expect(
+          await tagging.tag(key('list:1'), [key('post:z'), key('post:a')], 60_000, before),
+        ).toBe(false);
+        expect(await tagging.tag(key('list:2'), [key('post:a')], 60_000, after + 5)).toBe(true);
+      });
+
+      it('keeps the record of a key recorded again after an invalidation read it', async () => {
+        fresh();
+        const tagging = tagged();
+        if (tagging === undefined) return;
+        const k = key('list:again');
+        if (!(await tagAndSet(tagging, [k], [key('post:a')])).every(Boolean)) return;
+        await tagging.invalidateTag(key('post:a'));
+        await sleep(5);
+        expect(await tagAndSet(tagging, [k], [key('post:a')])).toEqual([true]);
+        expect((await tagging.invalidateTag(key('post:a'))).removed).toBe(1);
+        expect(await present([k])).toEqual([]);
+      });
+
+      it('keeps tags apart whatever they hold', async () => {
+        fresh();
+        const tagging = tagged();
+        if (tagging === undefined) return;
+        const hostile = ['a}b', '{x}', '*', 'a b', 'ü:ñ', 'post:a', 'post:a:*', '\\'];
+        const keys = hostile.map((_, i) => key(`list:${i}`));
+        for (const [i, tag] of hostile.entries()) {
+          if (!(await tagAndSet(tagging, [keys[i] as string], [key(tag)])).every(Boolean)) return;
+        }
+        for (const [i, tag] of hostile.entries()) {
+          const answer = await tagging.invalidateTag(key(tag));
+          expect(answer.keys, tag).toEqual([keys[i]]);
+          expect(await present(keys.slice(i + 1)), tag).toEqual(keys.slice(i + 1));
+        }
+      });
+
+      it('misses no value when records and invalidations of a tag run concurrently', async () => {
+        fresh();
+        const tagging = tagged();
+        if (tagging === undefined) return;
+        const keys = Array.from({ length: 60 }, (_, i) => key(`list:${i}`));
+        const since = performance.now();
+        // Each value is written only if its record says no invalidation came since it started;
+        // invalidations race the records. Whatever was written must be found by the next one.
+        const [clean] = await Promise.all([
+          tagAndSet(tagging, keys, [key('post:hot')], since),
+          tagging.invalidateTag(key('post:hot')),
+          sleep(1).then(() => tagging.invalidateTag(key('post:hot'))),
+        ]);
+        const left = await present(keys.filter((_, i) => clean[i]));
+        const answer = await tagging.invalidateTag(key('post:hot'));
+        expect(answer.removed).toBe(left.length);
+        expect(await present(keys)).toEqual([]);
       });
     });
 

@@ -1,4 +1,4 @@
-import type { SyncStore } from '../stores/store.js';
+import type { SyncStore, TagAnswer, TaggingStore } from '../stores/store.js';
 
 /**
  * A store that keeps nothing, to turn caching off in tests: every read is a miss, so every call
@@ -11,7 +11,7 @@ import type { SyncStore } from '../stores/store.js';
  * @example
  * const cache = createCache({ store: new PassThroughStore() });
  */
-export class PassThroughStore implements SyncStore {
+export class PassThroughStore implements SyncStore, TaggingStore {
   /** Every method answers directly. */
   readonly sync = true;
 
@@ -31,5 +31,15 @@ export class PassThroughStore implements SyncStore {
   /** Nothing to remove. */
   deletePattern(_pattern: string): number {
     return 0;
+  }
+
+  /** Records nothing; nothing was ever invalidated. */
+  tag(_key: string, _tags: readonly string[], _ttlMs: number, _since: number): boolean {
+    return true;
+  }
+
+  /** Nothing to remove. */
+  invalidateTag(_tag: string): TagAnswer {
+    return { removed: 0, keys: [] };
   }
 }

@@ -127,13 +127,28 @@ export type CacheableOptions<
   R,
   T extends string,
   Ambient = NoAmbient,
+  G extends string = never,
 > = CacheableBaseOptions<R> & {
   /**
    * Key template such as `posts:{{slug}}`; the cache's prefix is put in front of it. A malformed
    * template is a compile error naming the problem.
    */
   key: ValidTemplate<T>;
-} & CacheableContextOption<A, T, Ambient>;
+  /**
+   * Tags of every entry, as templates rendered from the context like the key (`context` must
+   * give their placeholders too): `['author:{{author_id}}']`. `cache.invalidateTags` and
+   * `invalidating`'s `tags` remove exactly the entries carrying a tag. Needs a store with tags
+   * (MemoryStore, RedisStore, NodeRedisStore).
+   */
+  tags?: readonly ValidTemplate<G>[] | undefined;
+  /**
+   * Tags known only from the value, such as the posts a list shows: rendered tags (the cache's
+   * prefix is put in front). Values in them must be written as templates render them: use
+   * `renderTag('post:{{id}}', { id })` unless they are plain letters, digits, `-`, `_` and `.`.
+   * @example tagsFromResult: (page) => page.posts.map((post) => `post:${post.id}`)
+   */
+  tagsFromResult?: ((value: Awaited<R>, ...args: A) => readonly string[]) | undefined;
+} & CacheableContextOption<A, [G] extends [never] ? T : T | G, Ambient>;
 
 /** Each option of `cacheable`: its check and what it must be. */
 const cacheableOptionSpecs = {
@@ -170,11 +185,21 @@ const cacheableOptionSpecs = {
     expect: 'must be a function',
   },
   l1: { schema: z.boolean().optional(), expect: 'must be true or false' },
-} as const satisfies OptionSpecs<CacheableOptions<unknown[], unknown, string>>;
+  tags: {
+    schema: z.array(z.string()).optional(),
+    expect: "must be an array of tag templates such as ['author:{{author_id}}']",
+  },
+  tagsFromResult: {
+    schema: optionalFunction<(value: unknown, ...args: unknown[]) => readonly string[]>(),
+    expect: 'must be a function',
+  },
+} as const satisfies OptionSpecs<CacheableOptions<unknown[], unknown, string, NoAmbient, string>>;
 
 /** What the checks that need no cache found: the compiled key template and how to fill it. */
 export interface CheckedCacheable {
   readonly render: Renderer;
+  /** The compiled tag templates. */
+  readonly tags: readonly Renderer[];
   /** The template has placeholders and there is no `context`: only a request context can fill them. */
   readonly needsRequestContext: boolean;
 }
@@ -191,7 +216,11 @@ export function checkCacheable(fn: unknown, options: unknown): CheckedCacheable 
     );
   }
   checkOptions(cacheableOptionSpecs, options, 'cacheable');
-  const { key, context } = options as { key?: string; context?: unknown };
+  const { key, context, tags } = options as {
+    key?: string;
+    context?: unknown;
+    tags?: readonly string[];
+  };
   if (key === undefined) {
     throw new InvalidOptionError(
       'key',
@@ -199,7 +228,14 @@ export function checkCacheable(fn: unknown, options: unknown): CheckedCacheable 
     );
   }
   const render = renderer(key, 'key');
-  return { render, needsRequestContext: context === undefined && render.placeholders.length > 0 };
+  const tagRenderers = (tags ?? []).map((tag) => renderer(tag, 'key'));
+  const placeholders =
+    render.placeholders.length + tagRenderers.flatMap((t) => t.placeholders).length;
+  return {
+    render,
+    tags: tagRenderers,
+    needsRequestContext: context === undefined && placeholders > 0,
+  };
 }
 
 /** Builds a `cacheable` wrapper on `cache`; see `Cache.cacheable`. */
@@ -209,13 +245,24 @@ export function wrapCacheable<
   R,
   T extends string,
   Ambient = NoAmbient,
+  G extends string = never,
 >(
   cache: CacheRuntime<S>,
   fn: (...args: A) => R,
-  options: CacheableOptions<A, R, T, Ambient>,
+  options: CacheableOptions<A, R, T, Ambient, G>,
 ): WrappedFunction<A, R, S> {
-  const { render: template, needsRequestContext } = checkCacheable(fn, options);
+  const { render: template, tags: tagTemplates, needsRequestContext } = checkCacheable(fn, options);
   const { ambient } = cache;
+  const fromResult = options.tagsFromResult as
+    | ((value: unknown, ...args: A) => readonly string[])
+    | undefined;
+  const tagged = tagTemplates.length > 0 || fromResult !== undefined;
+  if (tagged && cache.tagging === undefined) {
+    throw new InvalidOptionError(
+      'tags',
+      '`tags` and `tagsFromResult` need a store with tags (MemoryStore, RedisStore, NodeRedisStore, or a store with `tag` and `invalidateTag`: see TaggingStore); this store has none',
+    );
+  }
   // With a request context, values left out of `context` may come from it: checked per call.
   if (needsRequestContext && ambient === undefined) {
     throw new InvalidOptionError(
@@ -229,6 +276,24 @@ export function wrapCacheable<
   if (debug) cache.listenForDebug();
   const name = nameOf(fn, options.name, 'cacheable', options.key);
   const render = (context: object) => renderFrom(template, context, ambient, 'context', name);
+  /** The full tags of a value: the templates rendered from the call's context, then the value's. */
+  const tagsOf = (args: readonly unknown[], value: unknown): readonly string[] => {
+    const context =
+      tagTemplates.length === 0 || extract === undefined ? EMPTY_CONTEXT : extract(...(args as A));
+    const tags = tagTemplates.map((tag) =>
+      cache.fullKey(renderFrom(tag, context, ambient, 'context', name)),
+    );
+    if (fromResult === undefined) return tags;
+    const found = fromResult(value, ...(args as A));
+    if (!Array.isArray(found) || found.some((tag) => typeof tag !== 'string' || tag === '')) {
+      throw new InvalidOptionError(
+        'tagsFromResult',
+        `\`tagsFromResult\` of ${name} must return an array of non-empty tag strings, got ${JSON.stringify(found)}`,
+      );
+    }
+    return [...new Set(tags.concat(found.map((tag: string) => cache.fullKey(tag))))];
+  };
+  if (tagged) cache.addTaggedTemplate(options.key);
   const plan = cache.plan({
     source: { name, template: options.key, debug },
     ttl: options.ttl,
@@ -238,6 +303,7 @@ export function wrapCacheable<
     schema: options.schema,
     shouldCache: options.shouldCache,
     l1: options.l1,
+    tags: tagged ? tagsOf : undefined,
   });
   const { reader } = cache;
   // Known to answer with promises: then every call goes the async way, hits included.

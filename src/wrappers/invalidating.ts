@@ -10,6 +10,7 @@ import {
   renderFrom,
   type TemplateContext,
   type ValidPattern,
+  type ValidTemplate,
   widenPattern,
 } from '../template/index.js';
 import { attempt, chain, isAsyncFunction, isThenable, within } from '../util/maybe-promise.js';
@@ -58,14 +59,32 @@ export type InvalidatingContextOption<
  * Options of `invalidating`: which patterns to delete once the mutation succeeds. `Ambient` is
  * the type of the cache's request context's values.
  */
-export type InvalidatingOptions<A extends unknown[], R, P extends string, Ambient = NoAmbient> = {
+export type InvalidatingOptions<
+  A extends unknown[],
+  R,
+  P extends string,
+  Ambient = NoAmbient,
+  G extends string = never,
+> = {
   /**
    * Patterns to delete, as templates: `posts:{{slug}}:*`. Their own `*`, `?`, `[...]` are
    * wildcards; rendered values are literal. A pattern ending in `:*` also deletes the key
    * without that suffix (`posts:a:*` deletes `posts:a` too). A malformed pattern is a compile
-   * error naming the problem.
+   * error naming the problem. At least one of `patterns`, `tags` and `tagsFromResult` is needed.
    */
-  patterns: readonly ValidPattern<P>[];
+  patterns?: readonly ValidPattern<P>[] | undefined;
+  /**
+   * Tags whose entries to delete, as templates rendered like keys (no wildcards): `['post:{{slug}}']`
+   * removes exactly the entries of `cacheable` wrappers that carry `post:<slug>`.
+   */
+  tags?: readonly ValidTemplate<G>[] | undefined;
+  /**
+   * Tags known only from the mutation's result (awaited) and arguments: rendered tags, written
+   * as `tagsFromResult` of `cacheable` writes them (see `renderTag`). If it throws, the wrapper
+   * rejects with `InvalidationError` (`reason: 'tagsFromResult'`, carrying the result) and
+   * invalidates every entry of the `cacheable` wrappers with tags instead.
+   */
+  tagsFromResult?: ((result: Awaited<R>, ...args: A) => readonly string[]) | undefined;
   /**
    * Log the context, patterns and INVALIDATE counts through the cache's logger.
    * @default the cache's `debug`
@@ -91,13 +110,21 @@ export type InvalidatingOptions<A extends unknown[], R, P extends string, Ambien
    * @default the cache's `strict` (false)
    */
   strict?: boolean | undefined;
-} & InvalidatingContextOption<A, R, P, Ambient>;
+} & InvalidatingContextOption<A, R, [G] extends [never] ? P : P | G, Ambient>;
 
 /** Each option of `invalidating`: its check and what it must be. */
 const invalidatingOptionSpecs = {
   patterns: {
     schema: z.array(z.string()).min(1).optional(),
     expect: "must be a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
+  },
+  tags: {
+    schema: z.array(z.string()).min(1).optional(),
+    expect: "must be a non-empty array of tag templates such as ['post:{{slug}}']",
+  },
+  tagsFromResult: {
+    schema: optionalFunction<(result: unknown, ...args: unknown[]) => readonly string[]>(),
+    expect: 'must be a function',
   },
   context: {
     schema: optionalFunction<(...args: unknown[]) => never>(),
@@ -115,21 +142,24 @@ const invalidatingOptionSpecs = {
   },
   strict: sharedSpecs.strict,
 } as const satisfies OptionSpecs<
-  { patterns: readonly string[] } & Omit<
-    InvalidatingOptions<unknown[], unknown, string>,
-    'patterns'
+  { patterns?: readonly string[] | undefined; tags?: readonly string[] | undefined } & Omit<
+    InvalidatingOptions<unknown[], unknown, string, NoAmbient, string>,
+    'patterns' | 'tags'
   >
 >;
 
-/** Patterns rendered for one call, with the context they came from. */
+/** Patterns and tags rendered for one call, with the context they came from. */
 interface Rendered {
   readonly context: object;
   readonly patterns: string[];
+  readonly tags: string[];
 }
 
 /** What the checks that need no cache found: the compiled patterns and how to fill them. */
 export interface CheckedInvalidating {
   readonly patterns: readonly Renderer[];
+  /** The compiled tag templates. */
+  readonly tags: readonly Renderer[];
   /** Every placeholder name of the patterns, once each. */
   readonly placeholders: readonly string[];
   /**
@@ -153,13 +183,19 @@ export function checkInvalidating(fn: unknown, options: unknown): CheckedInvalid
   checkOptions(invalidatingOptionSpecs, options, 'invalidating');
   const given = options as {
     patterns?: readonly string[];
+    tags?: readonly string[];
+    tagsFromResult?: unknown;
     context?: unknown;
     contextFromResult?: unknown;
   };
-  if (given.patterns === undefined) {
+  if (
+    given.patterns === undefined &&
+    given.tags === undefined &&
+    given.tagsFromResult === undefined
+  ) {
     throw new InvalidOptionError(
       'patterns',
-      "`patterns` is required: a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
+      "`patterns` (or `tags`, or `tagsFromResult`) is required: a non-empty array of pattern strings such as ['posts:{{slug}}:*']",
     );
   }
   if (given.context !== undefined && given.contextFromResult !== undefined) {
@@ -168,10 +204,14 @@ export function checkInvalidating(fn: unknown, options: unknown): CheckedInvalid
       '`context` and `contextFromResult` cannot both be given; use `contextFromResult`, which also receives the arguments',
     );
   }
-  const patterns = given.patterns.map((pattern) => renderer(pattern, 'pattern'));
-  const placeholders = [...new Set(patterns.flatMap((pattern) => pattern.placeholders))];
+  const patterns = (given.patterns ?? []).map((pattern) => renderer(pattern, 'pattern'));
+  const tags = (given.tags ?? []).map((tag) => renderer(tag, 'key'));
+  const placeholders = [
+    ...new Set([...patterns, ...tags].flatMap((template) => template.placeholders)),
+  ];
   return {
     patterns,
+    tags,
     placeholders,
     needsRequestContext:
       placeholders.length > 0 &&
@@ -187,13 +227,23 @@ export function wrapInvalidating<
   R,
   P extends string,
   Ambient = NoAmbient,
+  G extends string = never,
 >(
   cache: CacheRuntime<S>,
   fn: (...args: A) => R,
-  options: InvalidatingOptions<A, R, P, Ambient>,
+  options: InvalidatingOptions<A, R, P, Ambient, G>,
 ): WrappedFunction<A, R, S> {
-  const { patterns, placeholders, needsRequestContext } = checkInvalidating(fn, options);
+  const { patterns, tags, placeholders, needsRequestContext } = checkInvalidating(fn, options);
   const { ambient } = cache;
+  const tagsFromResult = options.tagsFromResult as
+    | ((result: unknown, ...args: A) => readonly string[])
+    | undefined;
+  if ((tags.length > 0 || tagsFromResult !== undefined) && cache.tagging === undefined) {
+    throw new InvalidOptionError(
+      'tags',
+      '`tags` and `tagsFromResult` need a store with tags (MemoryStore, RedisStore, NodeRedisStore, or a store with `tag` and `invalidateTag`: see TaggingStore); this store has none',
+    );
+  }
   // With a request context, values left out of `context` may come from it: checked per call.
   if (needsRequestContext && ambient === undefined) {
     throw new InvalidOptionError(
@@ -205,13 +255,16 @@ export function wrapInvalidating<
   const fromResult = options.contextFromResult as
     | ((result: unknown, ...args: A) => object)
     | undefined;
-  const name = nameOf(fn, options.name, 'invalidating', options.patterns.join(', '));
+  const targets = describeTargets(options);
+  const name = nameOf(fn, options.name, 'invalidating', targets);
   const debug = options.debug ?? cache.debug;
   if (debug) cache.listenForDebug();
-  const source = { name, template: options.patterns.join(', '), debug };
+  // Tags are key templates, so valid patterns too: the debug lines find their placeholders.
+  const source = { name, template: targets, debug };
   const onError = options.invalidationErrors ?? cache.invalidationErrors;
   const strict = options.strict ?? cache.strict;
-  for (const pattern of options.patterns) cache.registry.addPattern(pattern);
+  const givenPatterns: readonly string[] = options.patterns ?? [];
+  for (const pattern of givenPatterns) cache.registry.addPattern(pattern);
   let checked = false;
   /**
    * At the first call (so that templates of wrappers made after this one count): patterns that
@@ -220,7 +273,7 @@ export function wrapInvalidating<
    */
   const checkPatterns = () => {
     if (checked) return;
-    const findings = options.patterns.flatMap((pattern) => cache.registry.check(pattern));
+    const findings = givenPatterns.flatMap((pattern) => cache.registry.check(pattern));
     if (findings.length > 0 && strict) {
       const first = findings[0] as (typeof findings)[number];
       throw new InvalidOptionError(
@@ -240,7 +293,19 @@ export function wrapInvalidating<
     patterns: patterns.map((pattern) =>
       cache.fullKey(renderFrom(pattern, context, ambient, origin, name)),
     ),
+    tags: tags.map((tag) => cache.fullKey(renderFrom(tag, context, ambient, origin, name))),
   });
+  /** The tags `tagsFromResult` gives for the result, full; throws what it throws. */
+  const resultTags = (value: unknown, args: A): string[] => {
+    if (tagsFromResult === undefined) return [];
+    const found = tagsFromResult(value, ...args);
+    if (!Array.isArray(found) || found.some((tag) => typeof tag !== 'string' || tag === '')) {
+      throw new TypeError(
+        `tagsFromResult must return an array of non-empty tag strings, got ${JSON.stringify(found)}`,
+      );
+    }
+    return found.map((tag: string) => cache.fullKey(tag));
+  };
   /**
    * After a successful mutation: renders the patterns if they depend on the result, requests the
    * invalidation, waits up to `invalidationWait` for the store to confirm it, and answers with
@@ -255,21 +320,29 @@ export function wrapInvalidating<
         early ??
         render((fromResult as NonNullable<typeof fromResult>)(value, ...args), 'contextFromResult');
     } catch (error) {
-      return misrendered(value, error);
+      return misrendered(value, error, 'contextFromResult');
+    }
+    try {
+      const more = resultTags(value, args);
+      if (more.length > 0)
+        rendered = { ...rendered, tags: [...new Set([...rendered.tags, ...more])] };
+    } catch (error) {
+      return misrendered(value, error, 'tagsFromResult');
     }
     if (cache.events.has('mutation')) {
       cache.events.emit('mutation', {
         source,
         patterns: rendered.patterns,
+        tags: rendered.tags,
         context: withAmbient(rendered.context, placeholders, ambient),
       });
     }
-    const requested = cache.invalidator.request(rendered.patterns, source);
+    const requested = cache.invalidator.request(rendered.patterns, source, rendered.tags);
     if (onError === 'throw') {
       // Waits for the first attempt; its failure is the InvalidationError.
       return attempt(
         () => chain(requested.attempted(), () => value),
-        (error) => unconfirmed(rendered.patterns, value, error),
+        (error) => unconfirmed(rendered, value, error),
       );
     }
     const confirmed = requested.confirmed();
@@ -278,24 +351,32 @@ export function wrapInvalidating<
   };
 
   /** With `'throw'`: the mutation happened but the first attempt at its invalidation failed. */
-  const unconfirmed = (patterns: readonly string[], value: unknown, error: unknown): never => {
-    throw new InvalidationError(patterns, value, error);
+  const unconfirmed = (rendered: Rendered, value: unknown, error: unknown): never => {
+    throw new InvalidationError(rendered.patterns, value, error, 'store', rendered.tags);
   };
 
   /**
-   * `contextFromResult` threw, or left a placeholder without a value, after the mutation
-   * happened. That is a bug in the caller's code, not a store failure to log and carry on after:
-   * the caller gets an InvalidationError carrying the mutation's result (whatever
-   * `invalidationErrors` says), and, so that the bug leaves nothing stale, every key the patterns
-   * could match is invalidated instead (placeholders widened to `*`; it goes on in the background
-   * like any invalidation).
+   * `contextFromResult` or `tagsFromResult` threw (or the context left a placeholder without a
+   * value) after the mutation happened. That is a bug in the caller's code, not a store failure
+   * to log and carry on after: the caller gets an InvalidationError carrying the mutation's
+   * result (whatever `invalidationErrors` says), and, so that the bug leaves nothing stale, every
+   * key the patterns could match is invalidated instead (placeholders widened to `*`), and, when
+   * the wrapper has tags, every entry of the `cacheable` wrappers with tags (it goes on in the
+   * background like any invalidation).
    */
-  const misrendered = (value: unknown, error: unknown): never => {
+  const misrendered = (
+    value: unknown,
+    error: unknown,
+    reason: 'contextFromResult' | 'tagsFromResult',
+  ): never => {
     const widened = [
-      ...new Set(options.patterns.map((pattern) => cache.fullKey(widenPattern(pattern)))),
+      ...new Set([
+        ...givenPatterns.map((pattern) => cache.fullKey(widenPattern(pattern))),
+        ...(tags.length > 0 || tagsFromResult !== undefined ? cache.taggedPatterns() : []),
+      ]),
     ];
     cache.invalidator.request(widened, source);
-    throw new InvalidationError(widened, value, error, 'contextFromResult');
+    throw new InvalidationError(widened, value, error, reason);
   };
 
   const wrapper = function (this: unknown, ...args: A): unknown {
@@ -324,4 +405,15 @@ export function wrapInvalidating<
     }
   };
   return looksLike(wrapper, fn, name) as WrappedFunction<A, R, S>;
+}
+
+/** What an `invalidating` wrapper removes, for its default name and its events' source. */
+export function describeTargets(options: {
+  readonly patterns?: readonly string[] | undefined;
+  readonly tags?: readonly string[] | undefined;
+  readonly tagsFromResult?: unknown;
+}): string {
+  const targets = [...(options.patterns ?? []), ...(options.tags ?? [])];
+  if (options.tagsFromResult !== undefined) targets.push('tagsFromResult');
+  return targets.join(', ');
 }

@@ -31,13 +31,23 @@ export interface PostService {
   getProfile(): Promise<string>;
 }
 
+/** A service whose methods also use tags. */
+export interface TaggedPostService extends PostService {
+  /** Every post, tagged by each post it shows. */
+  listPosts(): Promise<Post[]>;
+  /** Changes a post's title, invalidating its tag. */
+  retitle(slug: string, title: string): Promise<Post>;
+}
+
 /** What a test file gives: its form, the arguments its decorators received, its classes. */
 export interface DecoratorForm {
   name: 'standard' | 'legacy';
   /** How many arguments, and of which kinds, a probe decorator of this file received. */
   probe: () => string;
   /** Two instances of a service class whose methods are decorated with `cache`. */
-  services: (cache: Cache<MemoryStore, { user_id: string }>) => [PostService, PostService];
+  services: (
+    cache: Cache<MemoryStore, { user_id: string }>,
+  ) => [TaggedPostService, TaggedPostService];
   /**
    * A service class decorated without `cache`, defined before the default cache is configured;
    * its `getProfile` answers `'profile'` under `profile:{{user_id}}`.
@@ -101,6 +111,16 @@ export function describeDecoratorForm(form: DecoratorForm): void {
       expect(cache.get('posts:a')).toBeUndefined();
       expect(await service.getPost('a')).toEqual({ slug: 'a', title: 'A2' });
       expect(service.loads).toEqual(['a', 'a']);
+    });
+
+    it('tag entries from the result, and invalidate by tag', async () => {
+      const cache = createCache({ requestContext: requestContext<{ user_id: string }>() });
+      const [service] = form.services(cache);
+      await service.listPosts();
+      await service.listPosts();
+      expect(await service.retitle('b', 'B2')).toEqual({ slug: 'b', title: 'B2' });
+      expect((await service.listPosts())[1]).toEqual({ slug: 'b', title: 'B2' });
+      expect(service.loads).toEqual(['list', 'list']);
     });
 
     it('invalidate from the result with contextFromResult', async () => {

@@ -6,6 +6,7 @@
  * is open.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -95,4 +96,26 @@ export async function startPostgres(): Promise<RunningPostgres> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/**
+ * A new schema of its own in the database at `url`, so that tests sharing a server (one given by
+ * `DATABASE_URL`, say) never meet each other's tables: answers the URL whose sessions use it
+ * (`search_path`), and `drop`, which removes it and everything in it.
+ */
+export async function isolatedSchema(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `test_${randomUUID().replaceAll('-', '_')}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE SCHEMA ${schema}`);
+  const scoped = new URL(url);
+  scoped.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: scoped.toString(), drop: () => run(`DROP SCHEMA ${schema} CASCADE`) };
 }

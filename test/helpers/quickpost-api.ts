@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApp, start } from '../../examples/quickpost/index.js';
+import { type QuickPostEnv, type RunningApp, start } from '../../examples/quickpost/index.js';
 import type { Cache } from '../../src/index.js';
 
 /** One answer of the API. */
@@ -56,12 +56,14 @@ export type CacheFactory = (prefix: string) => Cache | Promise<Cache>;
 
 /**
  * The contract's tests on caches from `makeCache`; `dispose` closes what a cache holds (its
- * Redis connection) after the app is stopped.
+ * Redis connection) after the app is stopped. The app reads its database from `env` (asked
+ * when it starts): embedded PGlite by default, a server with `DATABASE_URL`.
  */
 export function describeQuickPostApi(
   name: string,
   makeCache: CacheFactory,
   dispose: (cache: Cache) => Promise<void> = async (cache) => cache.close(),
+  env: () => QuickPostEnv = () => ({}),
 ): void {
   describe(`the QuickPost example app over HTTP, ${name}`, () => {
     let app: RunningApp;
@@ -69,9 +71,10 @@ export function describeQuickPostApi(
 
     beforeAll(async () => {
       const cache = await makeCache(`qp-${randomUUID().slice(0, 8)}`);
-      app = await start({ cache, port: 0, host: '127.0.0.1', env: {} });
+      app = await start({ cache, port: 0, host: '127.0.0.1', env: env() });
       call = clientOf(app.url);
-    });
+      // Embedded PGlite starts in seconds on a busy machine.
+    }, 60_000);
 
     afterAll(async () => {
       await app?.close();
@@ -327,6 +330,50 @@ export function describeQuickPostApi(
       expect([unknown.status, unknown.cache]).toEqual([404, 'miss']);
       const created = await call('POST', '/posts', { json: { slug: fresh('w'), title: 'W' } });
       expect([created.status, created.cache]).toEqual([201, 'miss']);
+    });
+
+    it('finds no post whose slug holds U+0000, and refuses to store text that holds it (Postgres text cannot)', async () => {
+      const slug = fresh('nul');
+      await call('POST', '/posts', { json: { slug, title: 'Plain' } });
+      const nul = encodeURIComponent(`${slug}\u0000`);
+      const first = await call('GET', `/posts/${nul}`);
+      const second = await call('GET', `/posts/${nul}`);
+      expect([first.status, first.cache, second.status, second.cache]).toEqual([
+        404,
+        'miss',
+        404,
+        'hit',
+      ]);
+      expect((await call('GET', `/posts?tag=${encodeURIComponent('a\u0000')}`)).body).toEqual({
+        posts: [],
+      });
+      for (const [method, path, options] of [
+        ['GET', `/posts/${nul}/comments`, {}],
+        ['GET', `/posts/${nul}/likes`, {}],
+        ['PUT', `/posts/${nul}`, { json: { title: 'x' } }],
+        ['POST', `/posts/${nul}/comments`, { json: { text: 'x' } }],
+        ['POST', `/posts/${nul}/like`, { user: 'u1' }],
+      ] as [string, string, CallOptions][]) {
+        expect((await call(method, path, options)).status, `${method} ${path}`).toBe(404);
+      }
+      for (const [method, path, options] of [
+        ['POST', '/posts', { json: { slug: `${fresh('n')}\u0000`, title: 'x' } }],
+        ['POST', '/posts', { json: { slug: fresh('n'), title: 'a\u0000b' } }],
+        ['PUT', `/posts/${slug}`, { json: { body: '\u0000' } }],
+        ['PUT', `/posts/${slug}`, { json: { tags: ['a\u0000'] } }],
+        ['POST', `/posts/${slug}/comments`, { json: { text: 'a\u0000' } }],
+        ['PUT', '/profile', { user: fresh('u'), json: { bio: '\u0000' } }],
+      ] as [string, string, CallOptions][]) {
+        const answer = await call(method, path, options);
+        expect([answer.status, answer.body.issues[0].message], `${method} ${path}`).toEqual([
+          400,
+          'must not contain U+0000',
+        ]);
+      }
+      expect((await call('GET', `/posts/${slug}`)).body).toMatchObject({
+        title: 'Plain',
+        body: '',
+      });
     });
 
     it('keeps hostile slugs literal: a comment on `a*` leaves `ab` cached', async () => {

@@ -5,19 +5,24 @@
  * that result was sent after the caller arrived; otherwise it reads again.
  */
 import { randomUUID } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Cache, createCache, type Store } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { ChaosStore } from '../../src/testing/index.js';
 import {
   clusterClient,
-  type DelayedClient,
   delayedClusterClient,
   delayedStandaloneClient,
   standaloneClient,
 } from '../helpers/redis-clients.js';
 import { deferred } from '../helpers/stores.js';
+import {
+  type Connections,
+  runTorture,
+  tortureClients,
+  type VersionedPost,
+  versionBook,
+} from '../helpers/torture.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isEntry = (answer: unknown) => typeof answer === 'string' && answer.charCodeAt(0) === 1;
@@ -26,12 +31,12 @@ describe.each([
   ['a standalone Redis', standaloneClient, delayedStandaloneClient],
   ['a 3-master Redis Cluster', clusterClient, delayedClusterClient],
 ] as const)('exact invalidation on %s', (name, connect, connectDelayed) => {
-  const clients: (Redis | Cluster)[] = [];
-  const proxies: (() => Promise<void>)[] = [];
+  const connections: Connections = { clients: [], proxies: [] };
+  const { clients } = connections;
   afterAll(async () => {
     // A client behind a proxy may see its connection end before QUIT's reply: close it anyway.
     await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
-    await Promise.all(proxies.map((close) => close()));
+    await Promise.all(connections.proxies.map((close) => close()));
   });
 
   /** A cache with its own connection, as a separate process would have; its store can misbehave. */
@@ -179,44 +184,27 @@ describe.each([
   });
 
   /**
-   * Randomized torture: 4 processes (two of them behind a few ms of reply latency), 32 readers
-   * of posts and of lists of posts filtered by hashed objects, 4 writers editing posts and
-   * invalidating `posts:{{slug}}:*` and `posts:list:*`, some results declined by `shouldCache`.
-   * A read is stale if it returns, for any post, a version older than the one whose invalidation
-   * had returned before the read started.
+   * Randomized torture over the four instances of test/helpers/torture.ts: 32 readers of posts
+   * and of lists of posts filtered by hashed objects, 4 writers editing posts and invalidating
+   * `posts:{{slug}}:*` and `posts:list:*`, some results declined by `shouldCache`.
    */
   async function torture(options: { lease?: false }) {
     const prefix = `tt-${randomUUID().slice(0, 8)}`;
-    const caches: Cache<Store>[] = [];
-    for (let i = 0; i < 4; i += 1) {
-      let client: Redis | Cluster;
-      if (i < 2) {
-        client = connect();
-      } else {
-        const delayed: DelayedClient<Redis | Cluster> = await connectDelayed(
-          () => 2 + Math.random() * 6,
-        );
-        client = delayed.client;
-        proxies.push(delayed.closeProxies);
-      }
-      clients.push(client);
-      caches.push(
-        createCache({ store: new RedisStore({ client }), prefix, timeout: 2000, ...options }),
-      );
-    }
+    const caches = (await tortureClients(connect, connectDelayed, connections)).map((client) =>
+      createCache({ store: new RedisStore({ client }), prefix, timeout: 2000, ...options }),
+    );
     const slugs = Array.from({ length: 3 }, (_, i) => `p${i}`);
     const tags = ['redis', 'node', 'ts'];
     const tagOf = (slug: string) => tags[Number(slug.slice(1)) % tags.length] as string;
-    const versions = new Map(slugs.map((slug) => [slug, 0]));
-    const invalidatedAt = new Map(slugs.map((slug) => [slug, 0]));
+    const book = versionBook(slugs);
     const random = (max: number) => Math.floor(Math.random() * max);
-    type Post = { slug: string; version: number };
+    type Post = VersionedPost;
 
     const getPost = caches.map((cache) =>
       cache.cacheable(
         async (slug: string): Promise<Post> => {
           await sleep(random(3));
-          const version = versions.get(slug) as number;
+          const version = book.current(slug);
           await sleep(random(6));
           return { slug, version };
         },
@@ -234,7 +222,7 @@ describe.each([
           const list: Post[] = [];
           for (const slug of slugs) {
             if (filters.tag !== undefined && tagOf(slug) !== filters.tag) continue;
-            list.push({ slug, version: versions.get(slug) as number });
+            list.push({ slug, version: book.current(slug) });
             await sleep(random(2));
           }
           return list;
@@ -251,51 +239,34 @@ describe.each([
       cache.invalidating(
         async (slug: string) => {
           await sleep(random(3));
-          const version = (versions.get(slug) as number) + 1;
-          versions.set(slug, version);
-          return version;
+          return book.bump(slug);
         },
         { patterns: ['posts:{{slug}}:*', 'posts:list:*'], context: (slug) => ({ slug }) },
       ),
     );
-
-    let reads = 0;
-    let writes = 0;
-    let stale = 0;
-    const deadline = Date.now() + 3000;
-    const reader = async (i: number) => {
-      while (Date.now() < deadline) {
-        const mustSee = new Map(invalidatedAt);
-        let got: Post[];
+    const counts = await runTorture({
+      ms: 3000,
+      readers: 32,
+      writers: 4,
+      read: async (i) => {
+        const isStale = book.startRead();
         if (Math.random() < 0.7) {
           const slug = slugs[random(slugs.length)] as string;
-          got = [await (getPost[i % 4] as (slug: string) => Promise<Post>)(slug)];
-        } else {
-          const tag = random(4) === 0 ? undefined : tags[random(tags.length)];
-          const filters = tag === undefined ? { page: 1 } : { page: 1, tag };
-          got = await (listPosts[i % 4] as (f: typeof filters) => Promise<Post[]>)(filters);
+          return isStale([await (getPost[i % 4] as (slug: string) => Promise<Post>)(slug)]);
         }
-        reads += 1;
-        if (got.some((post) => post.version < (mustSee.get(post.slug) as number))) stale += 1;
-      }
-    };
-    const writer = async (i: number) => {
-      while (Date.now() < deadline) {
+        const tag = random(4) === 0 ? undefined : tags[random(tags.length)];
+        const filters = tag === undefined ? { page: 1 } : { page: 1, tag };
+        return isStale(await (listPosts[i % 4] as (f: typeof filters) => Promise<Post[]>)(filters));
+      },
+      write: async (i) => {
         const slug = slugs[random(slugs.length)] as string;
-        const version = await (editPost[i % 4] as (slug: string) => Promise<number>)(slug);
-        writes += 1;
-        invalidatedAt.set(slug, Math.max(invalidatedAt.get(slug) as number, version));
-        await sleep(random(15));
-      }
-    };
-    await Promise.all([
-      ...Array.from({ length: 32 }, (_, i) => reader(i)),
-      ...Array.from({ length: 4 }, (_, i) => writer(i)),
-    ]);
+        book.invalidated(slug, await (editPost[i % 4] as (slug: string) => Promise<number>)(slug));
+      },
+    });
     console.log(
-      `[torture] ${name}, leases ${options.lease === false ? 'off' : 'on'}: reads=${reads}, writes=${writes}, stale=${stale}`,
+      `[torture] ${name}, leases ${options.lease === false ? 'off' : 'on'}: reads=${counts.reads}, writes=${counts.writes}, stale=${counts.stale}`,
     );
-    return { reads, writes, stale };
+    return counts;
   }
 
   it('serves no value older than an invalidation that returned (randomized torture)', async () => {

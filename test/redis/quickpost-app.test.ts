@@ -1,14 +1,16 @@
 /**
  * The QuickPost example app on Redis: its HTTP contract on a standalone Redis and on a Cluster,
- * two app instances sharing one Redis (as two processes would), and the app started from its
- * environment (`REDIS_URL`, `REDIS_CLUSTER_NODES`), as `npm run example` starts it.
+ * its lists invalidated by tags (test/helpers/quickpost-lists.ts) on both, two app instances
+ * sharing one Redis (as two processes would), and the app started from its environment
+ * (`REDIS_URL`, `REDIS_CLUSTER_NODES`), as `npm run example` starts it.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { MemoryRepository, type RunningApp, start } from '../../examples/quickpost/index.js';
+import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { databaseFromEnv, type RunningApp, start } from '../../examples/quickpost/index.js';
 import { type Cache, createCache } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { clientOf, describeQuickPostApi } from '../helpers/quickpost-api.js';
+import { describeListSurvival } from '../helpers/quickpost-lists.js';
 import { clusterClient, standaloneClient } from '../helpers/redis-clients.js';
 
 /** Closes the cache, then the Redis connection it was given. */
@@ -29,6 +31,18 @@ describeQuickPostApi(
   closeRedisCache,
 );
 
+describeListSurvival(
+  'on a standalone Redis',
+  (prefix) => createCache({ prefix, store: new RedisStore({ client: standaloneClient() }) }),
+  closeRedisCache,
+);
+
+describeListSurvival(
+  'on a 3-master Redis Cluster',
+  (prefix) => createCache({ prefix, store: new RedisStore({ client: clusterClient() }) }),
+  closeRedisCache,
+);
+
 describe('the QuickPost example app on Redis, across instances and from its environment', () => {
   const running: RunningApp[] = [];
   afterEach(async () => {
@@ -41,11 +55,12 @@ describe('the QuickPost example app on Redis, across instances and from its envi
   it('lets one instance’s writes invalidate what another instance cached', async () => {
     // Two processes of the app: one database, one Redis, one prefix, a connection each.
     const prefix = `qp-${randomUUID().slice(0, 8)}`;
-    const repository = new MemoryRepository();
+    const database = await databaseFromEnv({});
+    onTestFinished(() => database.close());
     for (let i = 0; i < 2; i += 1) {
       const store = new RedisStore({ client: standaloneClient() });
       running.push(
-        await start({ cache: createCache({ prefix, store }), repository, port: 0, env: {} }),
+        await start({ cache: createCache({ prefix, store }), database, port: 0, env: {} }),
       );
     }
     const [a, b] = running.map((app) => clientOf(app.url)) as [

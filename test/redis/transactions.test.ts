@@ -55,9 +55,10 @@ describe.each([
   /**
    * Two cache instances on one Redis (as two processes): `writer` and `reader`, each with its
    * `getPost` reading Postgres through the pool, and `updatePost` (on the writer) taking the SQL
-   * connection to write with, invalidating `posts:{{slug}}:*`.
+   * connection to write with, invalidating `posts:{{slug}}:*`, or, `by` tags, the tag
+   * `post:{{slug}}` that `getPost`'s entries carry.
    */
-  async function setup() {
+  async function setup(by: 'patterns' | 'tags') {
     const prefix = `tx-${randomUUID().slice(0, 8)}`;
     const make = () => {
       const client = connect();
@@ -74,7 +75,9 @@ describe.each([
           (await pool.query('SELECT title FROM posts WHERE slug = $1', [slug])).rows[0]?.title as
             | string
             | undefined,
-        { key: 'posts:{{slug}}', context: (slug) => ({ slug }) },
+        by === 'tags'
+          ? { key: 'posts:{{slug}}', context: (slug) => ({ slug }), tags: ['post:{{slug}}'] }
+          : { key: 'posts:{{slug}}', context: (slug) => ({ slug }) },
       );
       return { cache, getPost };
     };
@@ -84,7 +87,9 @@ describe.each([
       async (db: Queryable, slug: string, title: string) => {
         await db.query('UPDATE posts SET title = $2 WHERE slug = $1', [slug, title]);
       },
-      { patterns: ['posts:{{slug}}:*'], context: (_db, slug) => ({ slug }) },
+      by === 'tags'
+        ? { tags: ['post:{{slug}}'], context: (_db, slug) => ({ slug }) }
+        : { patterns: ['posts:{{slug}}:*'], context: (_db, slug) => ({ slug }) },
     );
     const slug = `post-${randomUUID().slice(0, 8)}`;
     await pool.query('INSERT INTO posts (slug, title) VALUES ($1, $2)', [slug, 'old']);
@@ -95,8 +100,11 @@ describe.each([
    * One writer transaction (node-postgres, BEGIN/COMMIT) that invalidates before it commits, with
    * the reader missing, reading and caching in between; the reader's value after the commit.
    */
-  async function race(scoped: boolean): Promise<string | undefined> {
-    const { writer, reader, updatePost, slug } = await setup();
+  async function race(
+    scoped: boolean,
+    by: 'patterns' | 'tags' = 'patterns',
+  ): Promise<string | undefined> {
+    const { writer, reader, updatePost, slug } = await setup(by);
     expect(await reader.getPost(slug)).toBe('old');
     const invalidated = deferred<void>();
     const read = deferred<void>();
@@ -130,8 +138,16 @@ describe.each([
     for (let run = 0; run < 20; run += 1) expect(await race(true)).toBe('new');
   });
 
+  it('control, by tags: without the scope, the reader caches the old row', async () => {
+    expect(await race(false, 'tags')).toBe('old');
+  });
+
+  it('by tags, with deferInvalidations, the reader never keeps the old row (20 runs)', async () => {
+    for (let run = 0; run < 20; run += 1) expect(await race(true, 'tags')).toBe('new');
+  });
+
   it('recipe: node-postgres BEGIN/COMMIT inside the scope; a rollback invalidates nothing', async () => {
-    const { writer, reader, updatePost, slug } = await setup();
+    const { writer, reader, updatePost, slug } = await setup('patterns');
     const inTransaction = (title: string, fail: boolean) =>
       writer.cache.deferInvalidations(async () => {
         const client = await pool.connect();
@@ -156,7 +172,7 @@ describe.each([
   });
 
   it('recipe: Drizzle’s db.transaction inside the scope; a rollback invalidates nothing', async () => {
-    const { writer, reader, slug } = await setup();
+    const { writer, reader, slug } = await setup('patterns');
     const db = drizzleNodePostgres(pool);
     const renamePost = writer.cache.invalidating(
       async (tx: Pick<typeof db, 'update'>, title: string) => {
@@ -179,7 +195,7 @@ describe.each([
   });
 
   it('recipe: a Knex transaction inside the scope; a rollback invalidates nothing', async () => {
-    const { writer, reader, slug } = await setup();
+    const { writer, reader, slug } = await setup('patterns');
     const db: Knex = knex({ client: 'pg', connection: postgres.url, pool: { min: 0, max: 2 } });
     try {
       const renamePost = writer.cache.invalidating(

@@ -53,8 +53,15 @@ describe('npm run example', () => {
     expect(manifest.scripts.example).toBe(`tsx ${ENTRY}`);
   });
 
-  it('serves the API on PORT and loopback, prints debug lines with DEBUG=quickpost, stops on SIGTERM', async () => {
-    const { HOST: _host, REDIS_URL: _url, REDIS_CLUSTER_NODES: _nodes, ...env } = process.env;
+  it('serves the API on PORT and loopback from embedded PGlite, prints debug lines with DEBUG=quickpost, stops on SIGTERM', async () => {
+    const {
+      HOST: _host,
+      REDIS_URL: _url,
+      REDIS_CLUSTER_NODES: _nodes,
+      DATABASE_URL: _database,
+      SEED: _seed,
+      ...env
+    } = process.env;
     const app = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
       cwd: root,
       env: { ...env, PORT: '0', DEBUG: 'quickpost' },
@@ -95,6 +102,7 @@ describe('npm run example', () => {
     ]) {
       expect(output).toContain(line);
     }
+    expect(output).toContain('[quickpost] data: Postgres (embedded PGlite, in memory)');
     expect(output).toContain('[quickpost] SIGTERM: stopping');
   }, 90_000);
 });

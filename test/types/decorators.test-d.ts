@@ -155,6 +155,48 @@ describe('standard decorators', () => {
     void Service;
   });
 
+  it('take tags: their placeholders in `context`, `tagsFromResult` on the result', () => {
+    class Service {
+      @Cacheable({
+        cache,
+        key: 'posts:{{slug}}',
+        tags: ['author:{{author}}'],
+        context: (slug: string, author: string) => ({ slug, author }),
+      })
+      async getPost(slug: string, _author: string): Promise<Post> {
+        return { slug, title: '' };
+      }
+
+      @Cacheable({
+        cache: plain,
+        key: 'posts:{{slug}}',
+        tags: ['author:{{author}}'],
+        // @ts-expect-error `context` leaves out the tag's placeholder
+        context: (slug: string) => ({ slug }),
+      })
+      async untagged(slug: string): Promise<Post> {
+        return { slug, title: '' };
+      }
+
+      // @ts-expect-error `tagsFromResult` reads a string, the method resolves to posts
+      @Cacheable({ cache: plain, key: 'posts:all', tagsFromResult: (slug: string) => [slug] })
+      async all(): Promise<Post[]> {
+        return [];
+      }
+
+      @InvalidateCache({ cache, tags: ['post:{{slug}}'], context: (slug: string) => ({ slug }) })
+      async retitle(slug: string): Promise<Post> {
+        return { slug, title: '' };
+      }
+
+      @InvalidateCache({ cache, tagsFromResult: (post: Post) => [post.slug] })
+      async create(): Promise<Post> {
+        return { slug: '', title: '' };
+      }
+    }
+    void Service;
+  });
+
   it('without `cache`, type placeholders against DefaultRequestContext (empty unless declared)', () => {
     class Service {
       // @ts-expect-error {{user_id}} needs `context`: no DefaultRequestContext is declared here

@@ -1,6 +1,12 @@
 // Legacy decorators (`experimentalDecorators`, as NestJS uses): vitest.config.ts compiles this
 // file with TypeScript and the options of tsconfig.legacy.json, which `npm run typecheck` checks it with.
-import { type Cache, Cacheable, InvalidateCache, type MemoryStore } from '../../src/index.js';
+import {
+  type Cache,
+  Cacheable,
+  InvalidateCache,
+  type MemoryStore,
+  renderTag,
+} from '../../src/index.js';
 import { database, describeDecoratorForm, type Post } from '../helpers/decorator-cases.js';
 
 let received = '';
@@ -68,6 +74,23 @@ describeDecoratorForm({
       @Cacheable({ cache, key: 'profile:{{user_id}}' })
       async getProfile(): Promise<string> {
         return cache.requestContext?.get()?.user_id ?? 'nobody';
+      }
+
+      @Cacheable({
+        cache,
+        key: 'posts:list',
+        tagsFromResult: (posts: Post[]) => posts.map((post) => renderTag('post:{{slug}}', post)),
+      })
+      async listPosts(): Promise<Post[]> {
+        this.loads.push('list');
+        return [...db.values()].map((post) => ({ ...post }));
+      }
+
+      @InvalidateCache({ cache, tags: ['post:{{slug}}'], context: (slug: string) => ({ slug }) })
+      async retitle(slug: string, title: string): Promise<Post> {
+        const post = { slug, title };
+        db.set(slug, post);
+        return post;
       }
     }
     return [new Service(), new Service()];

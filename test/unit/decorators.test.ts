@@ -1,5 +1,11 @@
 // TypeScript 5 standard decorators: vitest.config.ts compiles this file with TypeScript itself.
-import { type Cache, Cacheable, InvalidateCache, type MemoryStore } from '../../src/index.js';
+import {
+  type Cache,
+  Cacheable,
+  InvalidateCache,
+  type MemoryStore,
+  renderTag,
+} from '../../src/index.js';
 import { database, describeDecoratorForm, type Post } from '../helpers/decorator-cases.js';
 
 let received = '';
@@ -67,6 +73,23 @@ describeDecoratorForm({
       @Cacheable({ cache, key: 'profile:{{user_id}}' })
       async getProfile(): Promise<string> {
         return cache.requestContext?.get()?.user_id ?? 'nobody';
+      }
+
+      @Cacheable({
+        cache,
+        key: 'posts:list',
+        tagsFromResult: (posts: Post[]) => posts.map((post) => renderTag('post:{{slug}}', post)),
+      })
+      async listPosts(): Promise<Post[]> {
+        this.loads.push('list');
+        return [...db.values()].map((post) => ({ ...post }));
+      }
+
+      @InvalidateCache({ cache, tags: ['post:{{slug}}'], context: (slug: string) => ({ slug }) })
+      async retitle(slug: string, title: string): Promise<Post> {
+        const post = { slug, title };
+        db.set(slug, post);
+        return post;
       }
     }
     return [new Service(), new Service()];

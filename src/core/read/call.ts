@@ -1,5 +1,5 @@
 import type { Serializer } from '../../codec/index.js';
-import type { AtomicStore, BatchingStore, Store } from '../../stores/store.js';
+import type { AtomicStore, BatchingStore, Store, TaggingStore } from '../../stores/store.js';
 import type { Emitter, EventSource } from '../events.js';
 import type { StoreGuard } from '../guard.js';
 import type { ValueSchema } from '../schema.js';
@@ -26,6 +26,11 @@ export interface ReadPlan {
   readonly l1: boolean;
   /** Runs the function of a miss: timed and traced for whoever listens. */
   readonly telemetry: Telemetry;
+  /**
+   * The full tags of a value computed from `args` (rendered from the context, and from the value
+   * itself); `undefined` when the wrapper has no tags.
+   */
+  readonly tags: ((args: readonly unknown[], value: unknown) => readonly string[]) | undefined;
 }
 
 /** A function the cache calls on a miss. */
@@ -108,11 +113,13 @@ export interface ReadServices {
   readonly indexed: boolean;
   /** The store's batches, when it has them: the reads of one tick go out together. */
   readonly batching: (Store & BatchingStore) | undefined;
+  /** The store's tags, when it has them (wrappers with tags exist only then). */
+  readonly tagging: (Store & TaggingStore) | undefined;
   /**
-   * Whether an invalidation of `key` awaits the store's confirmation: then the key is not read
-   * from the store, and nothing is stored for it.
+   * Whether an invalidation of `key` (or, for an entry that may carry tags, of any tag) awaits the
+   * store's confirmation: then the key is not read from the store, and nothing is stored for it.
    */
-  bypass(key: string): boolean;
+  bypass(key: string, tagged: boolean): boolean;
 }
 
 /** A value, or a promise of it. */

@@ -5,7 +5,7 @@
 import { encodeEntry } from '../../codec/index.js';
 import { SerializationError } from '../../errors.js';
 import { chain, isThenable } from '../../util/maybe-promise.js';
-import { type Maybe, type ReadPlan, type ReadServices, trackTtlMs } from './call.js';
+import { type Maybe, type ReadCall, type ReadPlan, type ReadServices, trackTtlMs } from './call.js';
 
 /** Encodes and writes computed values. */
 export class Filler {
@@ -61,26 +61,92 @@ export class Filler {
   }
 
   /**
-   * Plain write (stores without atomic writes), after the key is in the store's index; failures
-   * are reported, not thrown.
+   * Records the key of a value computed since `started` (performance.now()) under its tags,
+   * before anything is written (see `TaggingStore.tag`): `true` when it may be written, `false`
+   * when a tag was invalidated since the computation started (a `skip`), or the tags could not
+   * be found or recorded (reported). Always `true` for a wrapper without tags.
    */
-  write(key: string, text: string, plan: ReadPlan): Maybe<void> {
+  admit(call: ReadCall, value: unknown, started: number): Maybe<boolean> {
+    const { key, plan } = call;
+    const services = this.#services;
+    const { tagging } = services;
+    if (plan.tags === undefined || tagging === undefined) return true;
+    try {
+      const tags = plan.tags(call.args, value);
+      if (tags.length === 0) return true;
+      const ttl = trackTtlMs(services, plan);
+      const clean = services.guard.run(() => tagging.tag(key, tags, ttl, started));
+      const judged = (ok: boolean): boolean => {
+        if (!ok && services.events.has('skip')) {
+          services.events.emit('skip', {
+            source: plan.source,
+            key,
+            reason: 'a tag of the value was invalidated while computing',
+          });
+        }
+        return ok;
+      };
+      if (!isThenable(clean)) return judged(clean);
+      return clean.then(judged, (error: unknown) => {
+        services.report('tag', key, error, plan.source);
+        return false;
+      });
+    } catch (error) {
+      services.report('tag', key, error, plan.source);
+      return false;
+    }
+  }
+
+  /**
+   * Plain write (stores without atomic writes), after the key is in the store's index and
+   * admitted under its tags; answers whether the value was stored (failures are reported, not
+   * thrown). Without a lease, a tag
+   * invalidation that read the key's record before the write would miss the value: the key is
+   * recorded again after the write, and the value deleted if a tag was invalidated meanwhile.
+   */
+  write(call: ReadCall, text: string, value: unknown, started: number): Maybe<boolean> {
+    const { key, plan } = call;
     const { guard, store } = this.#services;
     const ttl = this.storeTtl(plan);
+    const tagged = plan.tags !== undefined;
     try {
-      const done = chain(this.#services.track(key, trackTtlMs(this.#services, plan)), () =>
-        guard.run(() => store.set(key, text, ttl)),
+      const done = chain(this.admit(call, value, started), (admitted) =>
+        admitted
+          ? chain(
+              chain(this.#services.track(key, trackTtlMs(this.#services, plan)), () =>
+                guard.run(() => store.set(key, text, ttl)),
+              ),
+              () =>
+                tagged
+                  ? chain(this.admit(call, value, started), (kept) =>
+                      kept
+                        ? true
+                        : chain(
+                            guard.run(() => store.delete(key)),
+                            () => false,
+                          ),
+                    )
+                  : true,
+            )
+          : false,
       );
       if (!isThenable(done)) {
-        this.reported(key, plan, true);
-        return;
+        if (done) this.reported(key, plan, true);
+        return done;
       }
       return done.then(
-        () => this.reported(key, plan, true),
-        (error) => this.#services.report('set', key, error, plan.source),
+        (stored) => {
+          if (stored) this.reported(key, plan, true);
+          return stored;
+        },
+        (error) => {
+          this.#services.report('set', key, error, plan.source);
+          return false;
+        },
       );
     } catch (error) {
       this.#services.report('set', key, error, plan.source);
+      return false;
     }
   }
 

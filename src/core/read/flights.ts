@@ -49,6 +49,8 @@ export interface Flight {
   overtaken: boolean;
   /** How many callers joined it besides the one that started it. */
   joiners: number;
+  /** Whether its value may carry tags (then any tag invalidation overtakes it). */
+  readonly tagged: boolean;
 }
 
 /** The computations in progress in this cache instance, one per key. */
@@ -64,8 +66,14 @@ export class Flights {
    * Starts the computation of `key` (`compute` runs after the current synchronous code, so the
    * flight is registered first); it leaves the table when it settles.
    */
-  start(key: string, compute: (flight: Flight) => Promise<Outcome>): Promise<Outcome> {
-    const flight = { overtaken: false, joiners: 0 } as { -readonly [K in keyof Flight]: Flight[K] };
+  start(
+    key: string,
+    compute: (flight: Flight) => Promise<Outcome>,
+    tagged: boolean,
+  ): Promise<Outcome> {
+    const flight = { overtaken: false, joiners: 0, tagged } as {
+      -readonly [K in keyof Flight]: Flight[K];
+    };
     flight.promise = Promise.resolve()
       .then(() => compute(flight))
       .finally(() => {
@@ -79,9 +87,9 @@ export class Flights {
    * Marks the computations of matching keys as overtaken by an invalidation: they store nothing,
    * and callers arriving from now on start afresh instead of joining them.
    */
-  abandon(matches: (key: string) => boolean): void {
+  abandon(matches: (key: string, flight: Flight) => boolean): void {
     for (const [key, flight] of this.#flights) {
-      if (matches(key)) {
+      if (matches(key, flight)) {
         flight.overtaken = true;
         this.#flights.delete(key);
       }

@@ -24,7 +24,12 @@ type Start =
   /** From what the caller read: absent, another caller's lease, or an entry to replace. */
   | { readonly kind: 'read'; readonly raw: string | undefined }
   /** With the lease already taken (a synchronous call whose function turned out async). */
-  | { readonly kind: 'leased'; readonly marker: string }
+  | {
+      readonly kind: 'leased';
+      readonly marker: string;
+      /** When the function started (performance.now()), if it already runs. */
+      readonly started?: number;
+    }
   /** The read failed: compute and store nothing, so the caller waits one timeout at most. */
   | { readonly kind: 'unprotected' };
 
@@ -72,7 +77,7 @@ export class ReadThrough {
    * async function: a hit costs one bounded store read, one decode and one promise reaction.
    */
   read(call: ReadCall): Promise<unknown> {
-    if (this.#services.bypass(call.key)) return this.#bypass(call);
+    if (this.#services.bypass(call.key, call.plan.tags !== undefined)) return this.#bypass(call);
     const { tier } = this.#services;
     if (tier !== undefined && call.plan.l1) {
       const kept = tier.get(call.key);
@@ -93,7 +98,7 @@ export class ReadThrough {
     const { key, plan } = call;
     if (join && this.#flights.get(key) !== undefined) return this.#join(call);
     if (isComputing(key)) throw new ReentrantCallError(key, plan.source.name);
-    if (this.#services.bypass(key)) {
+    if (this.#services.bypass(key, plan.tags !== undefined)) {
       this.#emitBypass(call);
       return runFunction(call);
     }
@@ -145,9 +150,10 @@ export class ReadThrough {
       // the lease if one was taken.
       const pending = value;
       const continued: ReadCall = { ...call, fn: () => pending, thisArg: undefined, args: [] };
-      const start: Start = marker === undefined ? UNPROTECTED : { kind: 'leased', marker };
+      // The function started here: a tag invalidated from now on concerns its value.
+      const start: Start = marker === undefined ? UNPROTECTED : { kind: 'leased', marker, started };
       return this.#flights
-        .start(key, (flight) => this.#compute(continued, start, flight))
+        .start(key, (flight) => this.#compute(continued, start, flight), plan.tags !== undefined)
         .then((outcome) => outcome.value);
     }
     const text = this.#filler.encode(key, value, plan, started);
@@ -156,6 +162,7 @@ export class ReadThrough {
       try {
         filled =
           text !== undefined &&
+          this.#filler.admit(call, value, started) === true &&
           leases.fill(key, marker, text, this.#filler.storeTtl(plan)) === true;
       } catch (error) {
         this.#services.report('set', key, error, plan.source);
@@ -163,9 +170,23 @@ export class ReadThrough {
       if (!filled) leases.release(key, marker);
       if (text !== undefined) this.#filler.reported(key, plan, filled);
     } else if (text !== undefined && leases === undefined) {
-      this.#filler.write(key, text, plan);
+      this.#filler.write(call, text, value, started);
     }
     return value;
+  }
+
+  /**
+   * Marks computations of values that may carry tags as overtaken by a tag invalidation: they
+   * store nothing, and callers arriving from now on do not join them.
+   */
+  abandonTagged(): void {
+    if (this.#flights.size > 0) this.#flights.abandon((_, flight) => flight.tagged);
+  }
+
+  /** Forgets that the keys a tag invalidation removed are present. */
+  forget(keys: readonly string[]): void {
+    if (this.#present.size === 0) return;
+    for (const key of keys) this.#present.delete(key);
   }
 
   /**
@@ -298,7 +319,7 @@ export class ReadThrough {
     call.waitUntil ??= Date.now() + this.#services.leaseWaitMs;
     this.#emitMiss(call);
     return this.#flights
-      .start(call.key, (flight) => this.#compute(call, start, flight))
+      .start(call.key, (flight) => this.#compute(call, start, flight), call.plan.tags !== undefined)
       .then((outcome) => outcome.value);
   }
 
@@ -323,7 +344,9 @@ export class ReadThrough {
 
   async #compute(call: ReadCall, start: Start, flight: Flight): Promise<Outcome> {
     if (start.kind === 'unprotected') return this.#alone(call, flight);
-    if (start.kind === 'leased') return this.#computeLeased(call, start.marker, flight);
+    if (start.kind === 'leased') {
+      return this.#computeLeased(call, start.marker, flight, start.started);
+    }
     if (this.#leases === undefined) return this.#computeAndSet(call, flight);
     const acquired = await this.#leases.acquire(call, start.raw, (raw) => this.#reuse(call, raw));
     if (acquired.kind === 'value') return { value: acquired.value, confirmedAt: acquired.readAt };
@@ -344,11 +367,16 @@ export class ReadThrough {
   }
 
   /** Computes holding the lease `marker`, then replaces the marker with the value if it is still there. */
-  async #computeLeased(call: ReadCall, marker: string, flight: Flight): Promise<Outcome> {
+  async #computeLeased(
+    call: ReadCall,
+    marker: string,
+    flight: Flight,
+    startedBefore?: number,
+  ): Promise<Outcome> {
     const leases = this.#leases as Leases;
     const { key, plan } = call;
     const stop = leases.keepAlive(key, marker);
-    const started = performance.now();
+    const started = startedBefore ?? performance.now();
     const startedAt = tick();
     let value: unknown;
     try {
@@ -371,6 +399,10 @@ export class ReadThrough {
       const sentAt = tick();
       const kept = await leases.releaseAndTell(key, marker);
       return { value, confirmedAt: kept && !flight.overtaken ? sentAt : startedAt };
+    }
+    if (plan.tags !== undefined && !(await this.#filler.admit(call, value, started))) {
+      leases.release(key, marker);
+      return { value, confirmedAt: startedAt };
     }
     const sentAt = tick();
     let filled: boolean;
@@ -406,8 +438,13 @@ export class ReadThrough {
     const startedAt = tick();
     const value = await runFunction(call);
     const text = this.#filler.encodeUnlessOvertaken(key, value, plan, started, flight.overtaken);
-    if (text !== undefined) await this.#filler.write(key, text, plan);
-    return { value, confirmedAt: flight.overtaken ? startedAt : ALWAYS };
+    let refused = false;
+    if (text !== undefined) {
+      const stored = await this.#filler.write(call, text, value, started);
+      // A value a tag check refused vouches only for callers that came before it started.
+      refused = plan.tags !== undefined && !stored;
+    }
+    return { value, confirmedAt: flight.overtaken || refused ? startedAt : ALWAYS };
   }
 
   /** A synchronous store's text for a key; `undefined` when absent or failing (reported). */

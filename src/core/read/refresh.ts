@@ -39,7 +39,7 @@ export class Refresher {
     if (this.#jobs.has(key)) return;
     const job: Job = { overtaken: false };
     this.#jobs.set(key, job);
-    const { atomic, events, guard, leaseTtlMs, store } = this.#services;
+    const { atomic, events, guard, leaseTtlMs } = this.#services;
     if (events.has('refresh')) events.emit('refresh', { source: plan.source, key, reason });
     const run = async () => {
       let current = raw;
@@ -64,12 +64,10 @@ export class Refresher {
       const value = await runFunction(call);
       const text = job.overtaken ? undefined : this.#filler.encode(key, value, plan, started);
       if (text === undefined) return;
-      const ttl = this.#filler.storeTtl(plan);
       if (atomic === undefined) {
-        await this.#services.track(key, trackTtlMs(this.#services, plan));
-        await guard.run(() => store.set(key, text, ttl));
-        this.#filler.reported(key, plan, true);
-      } else {
+        await this.#filler.write(call, text, value, started);
+      } else if (await this.#filler.admit(call, value, started)) {
+        const ttl = this.#filler.storeTtl(plan);
         const filled = await guard.run(() => atomic.compareAndSet(key, current, text, ttl));
         this.#filler.reported(key, plan, filled);
       }

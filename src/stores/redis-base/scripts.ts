@@ -34,6 +34,40 @@ redis.call('ZADD', KEYS[1], 'GT', unpack(scored))
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('PTTL', KEYS[1]) < longest then redis.call('PEXPIRE', KEYS[1], longest) end
 return 1`,
+  // KEYS: a tag (a sorted set: each key recorded under it, scored by when it may be forgotten, and
+  // the empty member, scored by when the tag's invalidation stamp may be forgotten); ARGV: key,
+  // ttl in ms, how long a stamp is kept in ms. A key's score rises at every record, strictly, so that `untag` can tell a record
+  // made after an invalidation read it. Answers Redis's time and the tag's stamp (-1: none), in ms.
+  tag: `local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+local score = now + ttl
+local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if old and tonumber(old) >= score then score = tonumber(old) + 1 end
+redis.call('ZADD', KEYS[1], score, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('PTTL', KEYS[1]) < score - now then redis.call('PEXPIRE', KEYS[1], score - now) end
+local stamp = redis.call('ZSCORE', KEYS[1], '')
+if stamp then return {now, tonumber(stamp) - tonumber(ARGV[3])} end
+return {now, -1}`,
+  // KEYS: a tag (see tag); ARGV: how long the stamp is kept, ms. Stamps the tag now, then
+  // answers the keys recorded under it that may still be live, each followed by its score.
+  invalidateTag: `local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local life = tonumber(ARGV[1])
+redis.call('ZADD', KEYS[1], 'GT', now + life, '')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('PTTL', KEYS[1]) < life then redis.call('PEXPIRE', KEYS[1], life) end
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')`,
+  // KEYS: a tag; ARGV: keys, each followed by the score an invalidation read. Forgets each key
+  // still at that score: one recorded again since (a new fill) keeps its record.
+  untag: `local removed = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return removed`,
 } as const;
 
 /** The name of a script. */
@@ -44,6 +78,9 @@ export const SHAS: Readonly<Record<ScriptName, string>> = {
   compareAndSet: sha1(SCRIPTS.compareAndSet),
   compareAndDelete: sha1(SCRIPTS.compareAndDelete),
   track: sha1(SCRIPTS.track),
+  tag: sha1(SCRIPTS.tag),
+  invalidateTag: sha1(SCRIPTS.invalidateTag),
+  untag: sha1(SCRIPTS.untag),
 };
 
 function sha1(text: string): string {

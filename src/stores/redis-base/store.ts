@@ -12,7 +12,10 @@ import type {
   LoggingStore,
   NotifyingStore,
   Store,
+  TagAnswer,
+  TaggingStore,
 } from '../store.js';
+import { TAG_STAMP_TTL_MS } from '../tags.js';
 import type { DriverBatch, RedisDriver, ServerDriver } from './driver.js';
 import { SCRIPTS, type ScriptName, SHAS } from './scripts.js';
 import { serverTable } from './slots.js';
@@ -126,7 +129,8 @@ export abstract class RedisBaseStore<C>
     IndexedStore,
     BatchingStore,
     NotifyingStore,
-    LoggingStore
+    LoggingStore,
+    TaggingStore
 {
   /** Always answers with promises (so caches on it have promise-typed results). */
   readonly sync = false;
@@ -147,6 +151,8 @@ export abstract class RedisBaseStore<C>
   #indexRefused: string | undefined;
   /** Set once the server rejected `SET … NX GET` (Redis before 7): then two commands do it. */
   #noSetNxGet = false;
+  /** Whether it was logged that tagged values are not stored (no index). */
+  #tagsUnkeptLogged = false;
   /** Where errors of the connections the store opened go: the first cache's logger. */
   #log: Log | undefined;
   readonly #repeats = new RepeatFilter(REPEATED_ERROR_WINDOW_MS);
@@ -404,6 +410,75 @@ export abstract class RedisBaseStore<C>
   }
 
   /**
+   * Records `key` under each of `tags` (one script per tag, each on the server owning the tag, all
+   * at once) and answers whether none of them was invalidated at or after `since`. Each tag's
+   * stamp and the time the script read are both that server's clock, and the computation's start
+   * is put on that clock by subtracting the time elapsed since `since`, measured here when the
+   * reply arrived: an upper bound of the time elapsed on the server (give or take the clocks'
+   * rates, which the margin covers), so the start it gives is not later than the real one. No
+   * clocks of different machines are ever compared. Answers
+   * `false` when the index is not kept (Redis may evict a tag, and with it the keys recorded
+   * under it), so tagged values are then not stored (logged once).
+   */
+  async tag(key: string, tags: readonly string[], ttlMs: number, since: number): Promise<boolean> {
+    const unkept = await this.#indexUnkept();
+    if (unkept !== undefined) {
+      this.#tagsUnkept(unkept);
+      return false;
+    }
+    const ttl = String(wholeMs(ttlMs));
+    const life = String(TAG_STAMP_TTL_MS);
+    const clean = await Promise.all(
+      tags.map(async (tag) => {
+        const [now, stamp] = (await this.#script('tag', tagKeyOf(tag), [key, ttl, life])) as [
+          number,
+          number,
+        ];
+        // Both are whole ms, each up to 1 ms early, and clocks run at slightly different rates
+        // (up to 0.05% under NTP): a stamp within 2 ms + 0.1% of the elapsed time counts.
+        const elapsed = performance.now() - since;
+        return stamp < 0 || stamp + 2 + elapsed / 1000 <= now - elapsed;
+      }),
+    );
+    return clean.every(Boolean);
+  }
+
+  /**
+   * Stamps `tag` and reads the keys recorded under it (one script on the tag's server), unlinks
+   * them (grouped by server on a Cluster), then forgets each one not recorded again since. A
+   * failure before the unlinks end leaves every record in place, so a retry finds them again.
+   */
+  async invalidateTag(tag: string): Promise<TagAnswer> {
+    const tagKey = tagKeyOf(tag);
+    const reply = (await this.#script('invalidateTag', tagKey, [
+      String(TAG_STAMP_TTL_MS),
+    ])) as string[];
+    const keys: string[] = [];
+    const records: string[] = [];
+    for (let i = 0; i < reply.length; i += 2) {
+      const key = reply[i] as string;
+      if (key === '') continue;
+      keys.push(key);
+      records.push(key, reply[i + 1] as string);
+    }
+    const removed = keys.length === 0 ? 0 : await this.#unlinkAll(keys);
+    if (records.length > 0) {
+      // Best effort: a record left behind only costs the next invalidation an extra unlink.
+      await this.#script('untag', tagKey, records).catch(() => undefined);
+    }
+    return { removed, keys };
+  }
+
+  /** Logs once that tagged values are not stored, and why. */
+  #tagsUnkept(reason: string): void {
+    if (this.#tagsUnkeptLogged) return;
+    this.#tagsUnkeptLogged = true;
+    (this.#log ?? toLog(console)).warn(
+      `[Cache] TAGS OFF: values of wrappers with tags are not stored, because tags live in the key index, which is not kept: ${reason}`,
+    );
+  }
+
+  /**
    * @internal For the command line: finds the keys an invalidation of `pattern` looks at, the
    * way `deleteTracked` and then `deletePattern` find them, and deletes nothing. `found` gets each
    * batch: index members (which may name keys deleted since: they are pruned later), or one SCAN
@@ -609,6 +684,16 @@ export abstract class RedisBaseStore<C>
 function indexKeyOf(level: string): string {
   const first = level.indexOf(':');
   return `${level.slice(0, first)}|index|${level.slice(first + 1)}`;
+}
+
+/**
+ * The Redis key of a tag (a full tag, prefix included), apart from the cache's keys like the
+ * index's. The tag is put between `{` and `}`: on a Cluster the tag alone picks the slot, so tags
+ * spread over the masters. Whatever the tag holds, the key is one key in one slot.
+ */
+function tagKeyOf(tag: string): string {
+  const first = tag.indexOf(':');
+  return `${tag.slice(0, first)}|tag|{${tag.slice(first + 1)}}`;
 }
 
 /** PX takes whole milliseconds, at least 1. */
