@@ -384,12 +384,7 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
   ): StoreResult<S, number> {
     return this.#settle(() => {
       const runtime = this.#runtime;
-      if (runtime.tagging === undefined) {
-        throw new InvalidOptionError(
-          'tags',
-          '`invalidateTags` needs a store with tags (MemoryStore, RedisStore, NodeRedisStore, or a store with `tag` and `invalidateTag`: see TaggingStore); this store has none',
-        );
-      }
+      runtime.requireTags('`invalidateTags` needs');
       if (!Array.isArray(tags)) {
         throw new InvalidOptionError(
           'tags',

@@ -310,6 +310,29 @@ export class CacheRuntime<S extends Store = Store> {
     return index === undefined ? undefined : this.guard.run(() => index.track(key, ttlMs));
   }
 
+  /** Throws `InvalidOptionError` when the store has no tags; `subject` is what needs them. */
+  requireTags(subject: string): void {
+    if (this.tagging !== undefined) return;
+    throw new InvalidOptionError(
+      'tags',
+      `${subject} a store with tags (MemoryStore, RedisStore, NodeRedisStore, or a store with \`tag\` and \`invalidateTag\`: see TaggingStore); this store has none`,
+    );
+  }
+
+  /**
+   * The full tags a `tagsFromResult` function of `name` returned (`found`), each once; throws
+   * `InvalidOptionError` unless it is an array of non-empty strings.
+   */
+  fullTags(found: unknown, name: string): string[] {
+    if (!Array.isArray(found) || found.some((tag) => typeof tag !== 'string' || tag === '')) {
+      throw new InvalidOptionError(
+        'tagsFromResult',
+        `\`tagsFromResult\` of ${name} must return an array of non-empty tag strings, got ${JSON.stringify(found)}`,
+      );
+    }
+    return [...new Set(found.map((tag: string) => this.fullKey(tag)))];
+  }
+
   /** Patterns matching every key of the `cacheable` wrappers with tags (their templates widened). */
   taggedPatterns(): string[] {
     return [...this.#taggedTemplates].map((template) => this.fullKey(widenPattern(template)));

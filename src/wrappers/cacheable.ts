@@ -257,12 +257,7 @@ export function wrapCacheable<
     | ((value: unknown, ...args: A) => readonly string[])
     | undefined;
   const tagged = tagTemplates.length > 0 || fromResult !== undefined;
-  if (tagged && cache.tagging === undefined) {
-    throw new InvalidOptionError(
-      'tags',
-      '`tags` and `tagsFromResult` need a store with tags (MemoryStore, RedisStore, NodeRedisStore, or a store with `tag` and `invalidateTag`: see TaggingStore); this store has none',
-    );
-  }
+  if (tagged) cache.requireTags('`tags` and `tagsFromResult` need');
   // With a request context, values left out of `context` may come from it: checked per call.
   if (needsRequestContext && ambient === undefined) {
     throw new InvalidOptionError(
@@ -284,14 +279,7 @@ export function wrapCacheable<
       cache.fullKey(renderFrom(tag, context, ambient, 'context', name)),
     );
     if (fromResult === undefined) return tags;
-    const found = fromResult(value, ...(args as A));
-    if (!Array.isArray(found) || found.some((tag) => typeof tag !== 'string' || tag === '')) {
-      throw new InvalidOptionError(
-        'tagsFromResult',
-        `\`tagsFromResult\` of ${name} must return an array of non-empty tag strings, got ${JSON.stringify(found)}`,
-      );
-    }
-    return [...new Set(tags.concat(found.map((tag: string) => cache.fullKey(tag))))];
+    return [...new Set([...tags, ...cache.fullTags(fromResult(value, ...(args as A)), name)])];
   };
   if (tagged) cache.addTaggedTemplate(options.key);
   const plan = cache.plan({

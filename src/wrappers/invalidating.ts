@@ -238,11 +238,8 @@ export function wrapInvalidating<
   const tagsFromResult = options.tagsFromResult as
     | ((result: unknown, ...args: A) => readonly string[])
     | undefined;
-  if ((tags.length > 0 || tagsFromResult !== undefined) && cache.tagging === undefined) {
-    throw new InvalidOptionError(
-      'tags',
-      '`tags` and `tagsFromResult` need a store with tags (MemoryStore, RedisStore, NodeRedisStore, or a store with `tag` and `invalidateTag`: see TaggingStore); this store has none',
-    );
+  if (tags.length > 0 || tagsFromResult !== undefined) {
+    cache.requireTags('`tags` and `tagsFromResult` need');
   }
   // With a request context, values left out of `context` may come from it: checked per call.
   if (needsRequestContext && ambient === undefined) {
@@ -296,16 +293,8 @@ export function wrapInvalidating<
     tags: tags.map((tag) => cache.fullKey(renderFrom(tag, context, ambient, origin, name))),
   });
   /** The tags `tagsFromResult` gives for the result, full; throws what it throws. */
-  const resultTags = (value: unknown, args: A): string[] => {
-    if (tagsFromResult === undefined) return [];
-    const found = tagsFromResult(value, ...args);
-    if (!Array.isArray(found) || found.some((tag) => typeof tag !== 'string' || tag === '')) {
-      throw new TypeError(
-        `tagsFromResult must return an array of non-empty tag strings, got ${JSON.stringify(found)}`,
-      );
-    }
-    return found.map((tag: string) => cache.fullKey(tag));
-  };
+  const resultTags = (value: unknown, args: A): string[] =>
+    tagsFromResult === undefined ? [] : cache.fullTags(tagsFromResult(value, ...args), name);
   /**
    * After a successful mutation: renders the patterns if they depend on the result, requests the
    * invalidation, waits up to `invalidationWait` for the store to confirm it, and answers with

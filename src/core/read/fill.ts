@@ -4,7 +4,7 @@
  */
 import { encodeEntry } from '../../codec/index.js';
 import { SerializationError } from '../../errors.js';
-import { chain, isThenable } from '../../util/maybe-promise.js';
+import { attempt, chain, isThenable } from '../../util/maybe-promise.js';
 import { type Maybe, type ReadCall, type ReadPlan, type ReadServices, trackTtlMs } from './call.js';
 
 /** Encodes and writes computed values. */
@@ -100,54 +100,50 @@ export class Filler {
   /**
    * Plain write (stores without atomic writes), after the key is in the store's index and
    * admitted under its tags; answers whether the value was stored (failures are reported, not
-   * thrown). Without a lease, a tag
-   * invalidation that read the key's record before the write would miss the value: the key is
-   * recorded again after the write, and the value deleted if a tag was invalidated meanwhile.
+   * thrown). Without a lease, a tag invalidation that read the key's record before the write
+   * would miss the value: the key is recorded again after the write, and the value deleted if a
+   * tag was invalidated meanwhile.
    */
   write(call: ReadCall, text: string, value: unknown, started: number): Maybe<boolean> {
     const { key, plan } = call;
-    const { guard, store } = this.#services;
-    const ttl = this.storeTtl(plan);
-    const tagged = plan.tags !== undefined;
-    try {
-      const done = chain(this.admit(call, value, started), (admitted) =>
-        admitted
-          ? chain(
-              chain(this.#services.track(key, trackTtlMs(this.#services, plan)), () =>
-                guard.run(() => store.set(key, text, ttl)),
-              ),
-              () =>
-                tagged
-                  ? chain(this.admit(call, value, started), (kept) =>
-                      kept
-                        ? true
-                        : chain(
-                            guard.run(() => store.delete(key)),
-                            () => false,
-                          ),
-                    )
-                  : true,
-            )
-          : false,
-      );
-      if (!isThenable(done)) {
-        if (done) this.reported(key, plan, true);
-        return done;
-      }
-      return done.then(
-        (stored) => {
-          if (stored) this.reported(key, plan, true);
-          return stored;
-        },
-        (error) => {
-          this.#services.report('set', key, error, plan.source);
-          return false;
-        },
-      );
-    } catch (error) {
-      this.#services.report('set', key, error, plan.source);
-      return false;
-    }
+    const stored = attempt(
+      () =>
+        chain(this.admit(call, value, started), (admitted) =>
+          admitted ? this.#setAndRecheck(call, text, value, started) : false,
+        ),
+      (error: unknown) => {
+        this.#services.report('set', key, error, plan.source);
+        return false;
+      },
+    );
+    return chain(stored, (ok) => {
+      if (ok) this.reported(key, plan, true);
+      return ok;
+    });
+  }
+
+  /**
+   * Tracks the key and writes the value; for a value with tags, then records it again and
+   * deletes it if a tag was invalidated meanwhile. Answers whether the value stays.
+   */
+  #setAndRecheck(call: ReadCall, text: string, value: unknown, started: number): Maybe<boolean> {
+    const { key, plan } = call;
+    const services = this.#services;
+    const written = chain(services.track(key, trackTtlMs(services, plan)), () =>
+      services.guard.run(() => services.store.set(key, text, this.storeTtl(plan))),
+    );
+    if (plan.tags === undefined) return chain(written, () => true);
+    return chain(written, () =>
+      chain(
+        this.admit(call, value, started),
+        (kept): Maybe<boolean> =>
+          kept ||
+          chain(
+            services.guard.run(() => services.store.delete(key)),
+            () => false,
+          ),
+      ),
+    );
   }
 
   /** Emits `set` for a stored value, or `skip` when a compare-and-set fill found its lease gone. */
