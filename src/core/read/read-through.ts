@@ -16,6 +16,7 @@ import { UnsentReads } from './coalesce.js';
 import { Filler } from './fill.js';
 import { ALWAYS, type Flight, Flights, type Outcome, tick, vouchesFor } from './flights.js';
 import { LeaseRead, Leases } from './lease.js';
+import { PresentKeys } from './present.js';
 import { Refresher } from './refresh.js';
 import { MISS, reasonOf, State, stateOf, textOf, Verdicts } from './verdict.js';
 
@@ -35,7 +36,7 @@ type Start =
 
 const ABSENT: Start = { kind: 'read', raw: undefined };
 const UNPROTECTED: Start = { kind: 'unprotected' };
-/** How many keys {@link ReadThrough} remembers as present (to read them with a plain GET). */
+/** About how many keys {@link ReadThrough} remembers as present (to read them with a plain GET). */
 const PRESENT_KEYS = 4096;
 
 /** Read-through for one cache instance. */
@@ -51,10 +52,10 @@ export class ReadThrough {
   /** Reads held until the end of the tick; a read held with its call may take the key's lease. */
   readonly #unsent: UnsentReads<ReadCall>;
   /**
-   * Keys this instance recently found or stored, with when their entry goes (ms): a read of any
-   * other key is expected to miss, and takes the lease at once if the store can. Oldest first.
+   * Keys this instance recently found or stored: a read of any other key is expected to miss,
+   * and takes the lease at once if the store can.
    */
-  readonly #present = new Map<string, number>();
+  readonly #present = new PresentKeys(PRESENT_KEYS);
 
   constructor(services: ReadServices) {
     this.#services = services;
@@ -185,7 +186,7 @@ export class ReadThrough {
 
   /** Forgets that the keys a tag invalidation removed are present. */
   forget(keys: readonly string[]): void {
-    if (this.#present.size === 0) return;
+    if (this.#present.empty) return;
     for (const key of keys) this.#present.delete(key);
   }
 
@@ -194,11 +195,11 @@ export class ReadThrough {
    * they store nothing, and callers arriving from now on do not join them.
    */
   abandon(pattern: string): void {
-    if (this.#flights.size === 0 && this.#refresher.size === 0 && this.#present.size === 0) return;
+    if (this.#flights.size === 0 && this.#refresher.size === 0 && this.#present.empty) return;
     const matches = createGlobMatcher(pattern);
     this.#flights.abandon(matches);
     this.#refresher.abandon(matches);
-    for (const key of this.#present.keys()) if (matches(key)) this.#present.delete(key);
+    this.#present.deleteMatching(matches);
   }
 
   /** One store read and what follows from it. */
@@ -222,17 +223,13 @@ export class ReadThrough {
 
   /** Whether `key` was found or stored lately, and its entry should still be there. */
   #expectsHit(key: string): boolean {
-    const until = this.#present.get(key);
+    const until = this.#present.until(key);
     return until !== undefined && until > Date.now();
   }
 
   /** Remembers that `key` holds an entry until `until` (ms); only while reads may lease. */
   #found(key: string, until: number): void {
-    const present = this.#present;
-    if (present.size >= PRESENT_KEYS && !present.has(key)) {
-      present.delete(present.keys().next().value as string);
-    }
-    present.set(key, until);
+    this.#present.set(key, until);
   }
 
   /** What a leasing read found: an entry (as a plain read), or the key's lease. */
