@@ -6,6 +6,7 @@ import { InvalidOptionError } from '../errors.js';
 import type {
   DriverBatch,
   RedisDriver,
+  ScriptKeys,
   ServerDriver,
   Topology,
   TrackingLink,
@@ -176,6 +177,8 @@ async function closeConnection(owned: OwnedClient): Promise<void> {
 
 /** The store's commands as node-redis words; subclasses send them to the right connection. */
 abstract class NodeRedisDriver implements RedisDriver {
+  abstract readonly cluster: boolean;
+
   /** Sends `args`, a command on `key`, and resolves to the raw reply. */
   protected abstract send(key: string, args: string[]): Promise<unknown>;
 
@@ -203,12 +206,23 @@ abstract class NodeRedisDriver implements RedisDriver {
     return this.send(key, ['UNLINK', key]) as Promise<number>;
   }
 
-  evalsha(sha1: string, key: string, args: readonly string[]): Promise<unknown> {
-    return this.send(key, ['EVALSHA', sha1, '1', key, ...args]);
+  evalsha(sha1: string, keys: ScriptKeys, args: readonly string[]): Promise<unknown> {
+    return this.#script('EVALSHA', sha1, keys, args);
   }
 
-  eval(script: string, key: string, args: readonly string[]): Promise<unknown> {
-    return this.send(key, ['EVAL', script, '1', key, ...args]);
+  eval(script: string, keys: ScriptKeys, args: readonly string[]): Promise<unknown> {
+    return this.#script('EVAL', script, keys, args);
+  }
+
+  /** `EVALSHA` or `EVAL`, sent to the connection of the first key. */
+  #script(
+    command: 'EVALSHA' | 'EVAL',
+    script: string,
+    keys: ScriptKeys,
+    args: readonly string[],
+  ): Promise<unknown> {
+    if (typeof keys === 'string') return this.send(keys, [command, script, '1', keys, ...args]);
+    return this.send(keys[0], [command, script, String(keys.length), ...keys, ...args]);
   }
 
   zscan(
@@ -236,7 +250,7 @@ abstract class NodeRedisDriver implements RedisDriver {
     return {
       get: (key) => this.get(key),
       setNxGet: (key, value, ttlMs) => this.setNxGet(key, value, ttlMs),
-      evalsha: (sha1, key, args) => this.evalsha(sha1, key, args),
+      evalsha: (sha1, keys, args) => this.evalsha(sha1, keys, args),
       send: () => undefined,
     };
   }
@@ -244,6 +258,7 @@ abstract class NodeRedisDriver implements RedisDriver {
 
 /** Commands on a standalone server's client, which is also the only server. */
 class ServerClientDriver extends NodeRedisDriver {
+  readonly cluster = false;
   readonly #client: NodeRedisServerClient;
   readonly #server: NodeRedisServer;
 
@@ -264,6 +279,7 @@ class ServerClientDriver extends NodeRedisDriver {
 
 /** Commands through a Cluster client, each to the master of its key's slot. */
 class ClusterDriver extends NodeRedisDriver {
+  readonly cluster = true;
   readonly #cluster: NodeRedisClusterClient;
 
   constructor(cluster: NodeRedisClusterClient) {

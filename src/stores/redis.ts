@@ -6,6 +6,7 @@ import { InvalidOptionError } from '../errors.js';
 import type {
   DriverBatch,
   RedisDriver,
+  ScriptKeys,
   ServerDriver,
   Topology,
   TrackingLink,
@@ -206,9 +207,11 @@ function openConnection(
 /** The store's commands on an ioredis client, standalone or Cluster. */
 class IoredisDriver implements RedisDriver {
   readonly #client: RedisClient;
+  readonly cluster: boolean;
 
   constructor(client: RedisClient) {
     this.#client = client;
+    this.cluster = isCluster(client);
   }
 
   get(key: string): Promise<string | null> {
@@ -231,12 +234,14 @@ class IoredisDriver implements RedisDriver {
     return this.#client.unlink(key);
   }
 
-  evalsha(sha1: string, key: string, args: readonly string[]): Promise<unknown> {
-    return this.#client.evalsha(sha1, 1, key, ...args);
+  evalsha(sha1: string, keys: ScriptKeys, args: readonly string[]): Promise<unknown> {
+    if (typeof keys === 'string') return this.#client.evalsha(sha1, 1, keys, ...args);
+    return this.#client.evalsha(sha1, keys.length, ...keys, ...args);
   }
 
-  eval(script: string, key: string, args: readonly string[]): Promise<unknown> {
-    return this.#client.eval(script, 1, key, ...args);
+  eval(script: string, keys: ScriptKeys, args: readonly string[]): Promise<unknown> {
+    if (typeof keys === 'string') return this.#client.eval(script, 1, keys, ...args);
+    return this.#client.eval(script, keys.length, ...keys, ...args);
   }
 
   zscan(
@@ -267,7 +272,7 @@ class IoredisDriver implements RedisDriver {
     return {
       get: (key) => this.get(key),
       setNxGet: (key, value, ttlMs) => this.setNxGet(key, value, ttlMs),
-      evalsha: (sha1, key, args) => this.evalsha(sha1, key, args),
+      evalsha: (sha1, keys, args) => this.evalsha(sha1, keys, args),
       send: () => {
         for (const socket of sockets) socket.uncork();
       },

@@ -159,7 +159,9 @@ export interface BatchingStore {
   /**
    * Does what each operation's method does, sending them together (not a transaction: each one
    * takes effect on its own). Answers one promise per operation, in order, settling as that
-   * method would: one failing operation rejects its own promise only.
+   * method would: one failing operation rejects its own promise only. A `track` followed by the
+   * `getOrLease` of the same key (a leasing read and its index record) may record the key only
+   * if the lease is taken: a key found present needs no record from this read.
    */
   batch(operations: readonly BatchOperation[]): readonly Promise<unknown>[];
 }

@@ -16,6 +16,7 @@ import {
   StoreUnavailableError,
 } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
+import { SHAS } from '../../src/stores/redis-base/scripts.js';
 import { Cleanups, pauseServer } from '../helpers/faults.js';
 import {
   clusterClient,
@@ -144,6 +145,109 @@ describe.each([
     await readAll([...present, ...fresh]);
     expect([...computed].sort()).toEqual([...fresh].sort());
     expect(writes().every((n) => n <= 2)).toBe(true);
+  });
+});
+
+describe.each([
+  ['RedisStore', ioredisStore(standaloneClient)],
+  ['NodeRedisStore', nodeRedisStore(nodeRedisClient)],
+] as const)('%s on a standalone Redis: a lone leasing read', (_name, makeStore) => {
+  const closes: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    await Promise.all(closes.map((close) => close()));
+  });
+
+  /** A cache on a store of its own, and an admin connection that watches its commands. */
+  async function setUp() {
+    const own = await makeStore();
+    closes.push(own.close);
+    const admin = standaloneClient();
+    closes.push(() => admin.quit());
+    return { admin, ...postCache(own.store) };
+  }
+
+  /**
+   * Two misses: the first asks whether leases are allowed (then leasing reads start), the second
+   * is a leasing read, so the server knows the script.
+   */
+  async function warmUp(getPost: (slug: string) => Promise<unknown>) {
+    await getPost('warm-1');
+    await getPost('warm-2');
+  }
+
+  /**
+   * The commands clients sent that name a key of `prefix` while `act` ran (not those a script
+   * ran), command names in lower case; the feed is read up to a marker sent after `act`.
+   */
+  async function commandsOf(admin: Redis, prefix: string, act: () => Promise<unknown>) {
+    const monitor = await admin.monitor();
+    const seen: string[][] = [];
+    const end = `end-of-${prefix}`;
+    const ended = new Promise<void>((resolve) => {
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (args.includes(end)) resolve();
+        if (source !== 'lua' && args.some((arg) => arg.startsWith(`${prefix}:`))) {
+          seen.push([(args[0] as string).toLowerCase(), ...args.slice(1)]);
+        }
+      });
+    });
+    try {
+      await act();
+      await admin.echo(end);
+      await ended;
+    } finally {
+      monitor.disconnect();
+    }
+    return seen;
+  }
+
+  it('takes the lease and records the key in one script; the fill is the only other command', async () => {
+    const { admin, prefix, computed, getPost } = await setUp();
+    await warmUp(getPost);
+    const key = `${prefix}:posts:lone`;
+    const commands = await commandsOf(admin, prefix, () => getPost('lone'));
+    expect(computed).toEqual(['warm-1', 'warm-2', 'lone']);
+    expect(commands.map((args) => args.slice(0, 4))).toEqual([
+      ['evalsha', SHAS.leaseAndTrack, '2', key],
+      ['evalsha', SHAS.compareAndSet, '1', key],
+    ]);
+    // Recorded in the index: a pattern delete through it finds the entry.
+    expect(await setUpCache(admin, prefix).deletePattern('posts:lo*')).toBe(1);
+  });
+
+  it('records nothing when the key is present, and answers its value', async () => {
+    const { admin, prefix, computed, getPost } = await setUp();
+    // Filled by another instance, so this one reads it with a leasing read.
+    const writer = createCache({
+      store: new RedisStore({ client: admin }),
+      prefix,
+      logger: quietLogger,
+    });
+    await writer.set(
+      'posts:elsewhere',
+      { slug: 'elsewhere', title: 'Post elsewhere' },
+      { ttl: 600 },
+    );
+    await warmUp(getPost);
+    computed.length = 0;
+    const index = `${prefix}|index|posts:`;
+    const recorded = await admin.zscore(index, 'elsewhere');
+    const commands = await commandsOf(admin, prefix, async () => {
+      expect(await getPost('elsewhere')).toEqual({ slug: 'elsewhere', title: 'Post elsewhere' });
+    });
+    expect(computed).toEqual([]);
+    expect(commands.map((args) => args.slice(0, 2))).toEqual([['evalsha', SHAS.leaseAndTrack]]);
+    expect(await admin.zscore(index, 'elsewhere')).toBe(recorded);
+  });
+
+  it('loads the script again after Redis forgot its scripts, and the key is in the index', async () => {
+    const { admin, prefix, computed, getPost } = await setUp();
+    await warmUp(getPost);
+    await admin.script('FLUSH');
+    await getPost('after-flush');
+    expect(computed).toEqual(['warm-1', 'warm-2', 'after-flush']);
+    expect(await admin.get(`${prefix}:posts:after-flush`)).toContain('"title":"Post after-flush"');
+    expect(await setUpCache(admin, prefix).deletePattern('posts:after-*')).toBe(1);
   });
 });
 

@@ -18,10 +18,10 @@ export interface RedisDriver {
   setNxGet(key: string, value: string, ttlMs: number): Promise<string | null>;
   /** `UNLINK key`: the number of keys removed. */
   unlink(key: string): Promise<number>;
-  /** `EVALSHA sha 1 key arg…` */
-  evalsha(sha1: string, key: string, args: readonly string[]): Promise<unknown>;
-  /** `EVAL script 1 key arg…` */
-  eval(script: string, key: string, args: readonly string[]): Promise<unknown>;
+  /** `EVALSHA sha numkeys key… arg…`, on one key or several (of one slot). */
+  evalsha(sha1: string, keys: ScriptKeys, args: readonly string[]): Promise<unknown>;
+  /** `EVAL script numkeys key… arg…`, on one key or several (of one slot). */
+  eval(script: string, keys: ScriptKeys, args: readonly string[]): Promise<unknown>;
   /** `ZSCAN key cursor MATCH pattern COUNT n`: the next cursor, then members and scores. */
   zscan(
     key: string,
@@ -33,7 +33,12 @@ export interface RedisDriver {
   topology(): Promise<Topology>;
   /** A batch: commands queued, then sent together (see {@link DriverBatch}). */
   batch(): DriverBatch;
+  /** Whether the client is a Cluster's (else one standalone server holds every key). */
+  readonly cluster: boolean;
 }
+
+/** The keys of a script: one, or several (routed by the first; all of one slot on a Cluster). */
+export type ScriptKeys = string | readonly [string, ...string[]];
 
 /**
  * Commands sent together: on a standalone server in one write, on a Cluster in one write per
@@ -47,8 +52,8 @@ export interface DriverBatch {
   get(key: string): Promise<string | null>;
   /** `SET key value PX ms NX GET` (Redis 7): the old text, `null` if the key was absent (then written). */
   setNxGet(key: string, value: string, ttlMs: number): Promise<string | null>;
-  /** `EVALSHA sha 1 key arg…` */
-  evalsha(sha1: string, key: string, args: readonly string[]): Promise<unknown>;
+  /** `EVALSHA sha numkeys key… arg…` */
+  evalsha(sha1: string, keys: ScriptKeys, args: readonly string[]): Promise<unknown>;
   /** Sends the commands still queued. */
   send(): void;
 }

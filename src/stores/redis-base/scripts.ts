@@ -34,6 +34,23 @@ redis.call('ZADD', KEYS[1], 'GT', unpack(scored))
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('PTTL', KEYS[1]) < longest then redis.call('PEXPIRE', KEYS[1], longest) end
 return 1`,
+  // Standalone only (its keys live in different slots). KEYS: a key, then the index keys of its
+  // levels; ARGV: a lease, its ttl in ms, the ttl of the key's index records in ms, then the
+  // key's member in each index. The key's text if present; else writes the lease and records the
+  // key in each index as `track` does, and answers nil: one script instead of a `SET … NX GET`
+  // and a `track`, and nothing recorded when the key is present.
+  leaseAndTrack: `local found = redis.call('GET', KEYS[1])
+if found then return found end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], 'GT', now + ttl, ARGV[i + 2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return false`,
   // KEYS: a tag (a sorted set: each key recorded under it, scored by when it may be forgotten, and
   // the empty member, scored by when the tag's invalidation stamp may be forgotten); ARGV: key,
   // ttl in ms, how long a stamp is kept in ms. A key's score rises at every record, strictly, so that `untag` can tell a record
@@ -78,6 +95,7 @@ export const SHAS: Readonly<Record<ScriptName, string>> = {
   compareAndSet: sha1(SCRIPTS.compareAndSet),
   compareAndDelete: sha1(SCRIPTS.compareAndDelete),
   track: sha1(SCRIPTS.track),
+  leaseAndTrack: sha1(SCRIPTS.leaseAndTrack),
   tag: sha1(SCRIPTS.tag),
   invalidateTag: sha1(SCRIPTS.invalidateTag),
   untag: sha1(SCRIPTS.untag),

@@ -16,7 +16,7 @@ import type {
   TaggingStore,
 } from '../store.js';
 import { TAG_STAMP_TTL_MS } from '../tags.js';
-import type { DriverBatch, RedisDriver, ServerDriver } from './driver.js';
+import type { DriverBatch, RedisDriver, ScriptKeys, ServerDriver } from './driver.js';
 import { SCRIPTS, type ScriptName, SHAS } from './scripts.js';
 import { serverTable } from './slots.js';
 import { watchServers } from './tracking.js';
@@ -265,6 +265,28 @@ export abstract class RedisBaseStore<C>
     throw new Error(`${key} kept changing between GET and SET NX; read it again`);
   }
 
+  /**
+   * A lone leasing read and its index record on a standalone server, in one script: the key's
+   * text, or `null` once the lease is written and the key recorded under each of its levels.
+   * One command instead of two (see `leaseAndTrack` in scripts.ts). Runs `GET` and `SET` inside
+   * the script, so Redis before 7 needs no fallback.
+   */
+  #leaseAndTrack(
+    key: string,
+    lease: string,
+    leaseTtlMs: number,
+    trackTtlMs: number,
+  ): Promise<string | null> {
+    const levels = levelsOf(key);
+    const keys: [string, ...string[]] = [key];
+    const args = [lease, String(wholeMs(leaseTtlMs)), String(wholeMs(trackTtlMs))];
+    for (const level of levels) {
+      keys.push(indexKeyOf(level));
+      args.push(key.slice(level.length));
+    }
+    return this.#script('leaseAndTrack', keys, args) as Promise<string | null>;
+  }
+
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     return (await this.#driver.setNx(key, value, wholeMs(ttlMs))) === 'OK';
   }
@@ -320,6 +342,20 @@ export abstract class RedisBaseStore<C>
    */
   batch(operations: readonly BatchOperation[]): Promise<unknown>[] {
     const settled = this.#indexNow();
+    const [first, second] = operations;
+    // A lone leasing read beside its index record, on a standalone server: one script.
+    if (
+      operations.length === 2 &&
+      first?.op === 'track' &&
+      second?.op === 'getOrLease' &&
+      first.key === second.key &&
+      settled !== undefined &&
+      settled.unkept === undefined &&
+      !this.#driver.cluster
+    ) {
+      const read = this.#leaseAndTrack(second.key, second.lease, second.ttlMs, first.ttlMs);
+      return [read.then(noop), read];
+    }
     const tracks: { readonly key: string; readonly ttlMs: number }[] = [];
     const batch = this.#driver.batch();
     let answers: (Promise<unknown> | number)[];
@@ -641,7 +677,7 @@ export abstract class RedisBaseStore<C>
    */
   #script(
     name: ScriptName,
-    key: string,
+    key: ScriptKeys,
     args: readonly string[],
     via: Pick<DriverBatch, 'evalsha'> = this.#driver,
   ): Promise<unknown> {
