@@ -8,7 +8,7 @@
  *
  * Options (environment): HITS_ROUNDS (default 30), HITS_PER_ROUND (default 20000).
  */
-import { type Cache, createCache, MemoryStore, type Store } from '../src/index.js';
+import { type Cache, createCache, MemoryStore, type Store } from '../dist/index.js';
 
 const ROUNDS = Number(process.env.HITS_ROUNDS ?? 30);
 const PER_ROUND = Number(process.env.HITS_PER_ROUND ?? 20_000);

@@ -21,7 +21,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createCache, requestContext } from '../src/index.js';
+import { createCache, requestContext } from '../dist/index.js';
 
 const MODES = ['none', 'unused', 'explicit', 'ambient'] as const;
 type Mode = (typeof MODES)[number];

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the cost of the cache against a real Redis, next to the floor of a raw
  * ioredis GET + JSON.parse, and the same on node-redis (NodeRedisStore next to the floor of a raw
- * node-redis GET). Not a test: it prints figures and asserts nothing.
+ * node-redis GET). Not a test: it prints figures and asserts nothing. It measures the built
+ * package (dist/, which `npm run bench` builds first), as applications load it.
  *
  * Redis: `REDIS_URL` and `REDIS_CLUSTER_NODES` if set, else containers started through
  * testcontainers (see test/helpers/redis-servers.ts for the environment it reads).
@@ -14,9 +15,9 @@
 import { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { createClient } from 'redis';
-import { createCache } from '../src/index.js';
-import { NodeRedisStore } from '../src/node-redis.js';
-import { RedisStore } from '../src/redis.js';
+import { createCache } from '../dist/index.js';
+import { NodeRedisStore } from '../dist/node-redis.js';
+import { RedisStore } from '../dist/redis.js';
 import { type RunningRedis, startRedisServers } from '../test/helpers/redis-servers.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);
