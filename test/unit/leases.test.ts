@@ -60,6 +60,32 @@ describe('one computation per key across cache instances (leases)', () => {
     expect(runs).toBe(1);
   });
 
+  it('keeps a lease alive while its holder computes longer than lease.ttl, for each of several holders', async () => {
+    const store = new MemoryStore();
+    const options = { store, lease: { ttl: 60, wait: 2000 } };
+    const [a, b] = [createCache(options), createCache(options)];
+    const gate = deferred<void>();
+    const runs: string[] = [];
+    async function load(slug: string) {
+      runs.push(slug);
+      await gate.promise;
+      return slug;
+    }
+    const wrap = (cache: typeof a) =>
+      cache.cacheable(load, { key: 'posts:{{slug}}', context: (slug) => ({ slug }) });
+    const [getA, getB] = [wrap(a), wrap(b)];
+    // a holds two leases, taken at different times; b arrives once both are 5 lease TTLs old.
+    const first = getA('one');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const second = getA('two');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const waiting = [getB('one'), getB('two')];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gate.resolve();
+    expect(await Promise.all([first, second, ...waiting])).toEqual(['one', 'two', 'one', 'two']);
+    expect(runs).toEqual(['one', 'two']);
+  });
+
   it('lets callers waiting for a lease compute themselves, without an error, when its holder fails', async () => {
     const store = new MemoryStore();
     const [a, b] = [createCache({ store }), createCache({ store })];
