@@ -19,6 +19,7 @@ import { createCache } from '../dist/index.js';
 import { NodeRedisStore } from '../dist/node-redis.js';
 import { RedisStore } from '../dist/redis.js';
 import { type RunningRedis, startRedisServers } from '../test/helpers/redis-servers.js';
+import { naiveReadThrough, post } from './workload.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);
 const CONCURRENCY = 64;
@@ -94,18 +95,6 @@ async function compare(
   return operations.map(([name], i) =>
     summarize(name, workers, latencies[i] ?? [], seconds[i] ?? 0),
   );
-}
-
-function post(i: number) {
-  return {
-    slug: `post-${i}`,
-    title: 'Caching in front of any function',
-    author: { id: 42, name: 'Alice Example', avatar: 'https://example.invalid/a.png' },
-    tags: ['redis', 'typescript', 'cache'],
-    body: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(12),
-    likes: 1234,
-    published: true,
-  };
 }
 
 async function main(): Promise<void> {
@@ -216,15 +205,7 @@ async function main(): Promise<void> {
     });
     for (let i = 0; i < 1000; i += 1) await getPostOnCluster(`warm-${i}`);
     await rawCluster.set('bench:raw:post', json);
-    // A naive read-through: GET, and on a miss compute, then SET with a TTL (no lease, no index).
-    const naiveMiss = async (slug: string) => {
-      const key = `bench:naive:${slug}`;
-      const found = await raw.get(key);
-      if (found !== null) return JSON.parse(found);
-      const computed = await (async () => ({ ...value, slug }))();
-      await raw.set(key, JSON.stringify(computed), 'PX', 3_600_000);
-      return computed;
-    };
+    const naiveMiss = naiveReadThrough(raw, value);
     const lru = new LRUCache<string, object>({ max: 10_000 });
     lru.set('post', value);
     const getPostUnindexed = unindexed.cacheable(async (slug: string) => ({ ...value, slug }), {

@@ -12,20 +12,10 @@ import { Redis } from 'ioredis';
 import { createCache } from '../dist/index.js';
 import { RedisStore } from '../dist/redis.js';
 import { type RunningRedis, startStandaloneRedis } from '../test/helpers/redis-servers.js';
+import { naiveReadThrough, post } from './workload.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 4000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
-
-const value = {
-  id: 1,
-  slug: 'post-1',
-  title: 'Caching in front of any function',
-  author: { id: 42, name: 'Alice Example', avatar: 'https://example.invalid/a.png' },
-  tags: ['redis', 'typescript', 'cache'],
-  body: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(12),
-  likes: 1234,
-  published: true,
-};
 
 /** Mean µs per call of `ops` sequential calls of `op`, each on a key never read before. */
 async function round(op: (slug: string) => Promise<unknown>, name: string): Promise<number> {
@@ -47,20 +37,14 @@ async function main(): Promise<void> {
   const store = new RedisStore({ client: new Redis(url) });
   try {
     await raw.flushdb();
+    const value = post(1);
     const cache = createCache({ store, prefix: 'bench' });
     const getPost = cache.cacheable(async (slug: string) => ({ ...value, slug }), {
       key: 'posts:{{slug}}',
       context: (slug) => ({ slug }),
       ttl: 3600,
     });
-    const naive = async (slug: string) => {
-      const key = `bench:naive:${slug}`;
-      const found = await raw.get(key);
-      if (found !== null) return JSON.parse(found);
-      const computed = await (async () => ({ ...value, slug }))();
-      await raw.set(key, JSON.stringify(computed), 'PX', 3_600_000);
-      return computed;
-    };
+    const naive = naiveReadThrough(raw, value);
     // Warm-up: JIT, connections, the lease probe and the scripts.
     await round(naive, 'warm-naive');
     await round(getPost, 'warm-cache');
