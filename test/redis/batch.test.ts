@@ -338,5 +338,32 @@ describe.each([
       }
       await unpause();
     });
+
+    it('bounds a lone leasing read (one script) by the timeout, and leaves no lease once Redis answers', async () => {
+      const server = await startFaultRedis();
+      cleanups.add(() => server.stop());
+      const own = await storeOn(server.host, server.port)();
+      cleanups.add(() => own.close().catch(() => undefined));
+      const { prefix, errors, computed, getPost } = postCache(own.store, { timeout: 150 });
+      await getPost('warm-1');
+      await getPost('warm-2');
+      const admin = new Redis({ host: server.host, port: server.port });
+      admin.on('error', () => undefined);
+      cleanups.add(() => admin.disconnect());
+      const unpause = await pauseServer(server, cleanups);
+      // Alone in its tick: the lease and the index record in one script, which gets no answer.
+      expect(await getPost('frozen')).toEqual({ slug: 'frozen', title: 'Post frozen' });
+      const timeouts = errors.filter(({ operation }) => operation === 'get');
+      expect(timeouts).toHaveLength(1);
+      expect((timeouts[0]?.error as StoreUnavailableError).reason).toBe('timeout');
+      await unpause();
+      // The script reached Redis late and took the lease; the release sent after it removed it.
+      const key = `${prefix}:posts:frozen`;
+      await expect.poll(() => admin.get(key), { timeout: 1000 }).toBeNull();
+      computed.length = 0;
+      await getPost('frozen');
+      expect(computed).toEqual(['frozen']);
+      expect(await admin.get(key)).toContain('"title":"Post frozen"');
+    });
   },
 );
