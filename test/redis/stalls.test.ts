@@ -316,6 +316,32 @@ describe('no stalls on Redis', () => {
     expect({ computed: seen.computed, hits: seen.hits }).toEqual({ computed: 1, hits: 1 });
   });
 
+  // A user that may run scripts and touch the cache's entries, whose access to the index keys is
+  // taken away while the cache runs: the index is given up (pattern deletes scan) and leases go
+  // on, whichever command first meets the refusal (here the one script of a lone miss).
+  it('keeps storing values under leases when an ACL change takes the index keys away', async () => {
+    const server = await ownServer();
+    const admin = adminClient(server, cleanups);
+    const prefix = newPrefix();
+    await admin.call('ACL', 'SETUSER', 'noindex', 'on', '>pw', '~*', '+@all');
+    const noindex = client(server, { username: 'noindex', password: 'pw' });
+    const store = new RedisStore({ client: noindex, index: true });
+    const { getPost, seen } = cachedPosts(store, prefix, { logger: recordingLogger() });
+    // Two misses: leases are allowed, and the next miss is a one-script leasing read.
+    await getPost('warm-1');
+    await getPost('warm-2');
+    await admin.call('ACL', 'SETUSER', 'noindex', 'resetkeys', `~${prefix}:*`);
+    const computed = seen.computed;
+    for (const slug of ['a', 'b', 'c']) {
+      expect(await getPost(slug)).toEqual(postOf(slug));
+      expect(await getPost(slug)).toEqual(postOf(slug));
+    }
+    expect(seen.computed - computed).toBe(3);
+    expect((await admin.get(`${prefix}:posts:c`))?.charCodeAt(0)).toBe(1);
+    // Pattern deletes scan instead, and still find the entries.
+    expect(await store.deletePattern(`${prefix}:posts:*`)).toBe(5);
+  });
+
   it.each([
     { label: 'the first GET sees no lease, SET NX finds one', plantBefore: false },
     { label: 'the first GET sees a lease', plantBefore: true },

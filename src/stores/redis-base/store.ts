@@ -353,7 +353,13 @@ export abstract class RedisBaseStore<C>
       settled.unkept === undefined &&
       !this.#driver.cluster
     ) {
-      const read = this.#leaseAndTrack(second.key, second.lease, second.ttlMs, first.ttlMs);
+      const read = this.#leaseAndTrack(second.key, second.lease, second.ttlMs, first.ttlMs).catch(
+        (error: unknown) => {
+          // Refused the index keys: the index is given up, and the read goes on without it.
+          if (!this.#refusesIndex(error)) throw error;
+          return this.#getOrLease(second.key, second.lease, second.ttlMs, this.#driver);
+        },
+      );
       return [read.then(noop), read];
     }
     const tracks: { readonly key: string; readonly ttlMs: number }[] = [];
@@ -423,12 +429,19 @@ export abstract class RedisBaseStore<C>
             (calls.get(index) as Promise<unknown>[])[Math.floor(place / TRACKS_PER_CALL)],
         ),
       ).then(noop, (error: unknown) => {
-        // A user that may not run scripts cannot keep the index: from now on there is none, and
-        // pattern deletes scan (nothing was ever tracked, since no track could succeed).
-        if (!(error instanceof Error && error.message.startsWith('NOPERM'))) throw error;
-        this.#indexRefused = `the Redis user may not run the index's script (${error.message}); grant EVALSHA and EVAL (+@scripting)`;
+        if (!this.#refusesIndex(error)) throw error;
       }),
     );
+  }
+
+  /**
+   * Whether `error` is Redis refusing the index to this user (`NOPERM`: no scripts, or no access
+   * to the index keys); if so, the index is given up for good, and pattern deletes scan.
+   */
+  #refusesIndex(error: unknown): boolean {
+    if (!(error instanceof Error && error.message.startsWith('NOPERM'))) return false;
+    this.#indexRefused = `the Redis user may not run the index's script or reach its keys (${error.message}); grant EVALSHA and EVAL (+@scripting) and the keys under <prefix>|index|`;
+    return true;
   }
 
   /**
