@@ -31,7 +31,7 @@ import {
   type ValidTemplate,
 } from './template/index.js';
 import { type Duration, durationExpectation, durationMs } from './util/duration.js';
-import { chain, isAsyncFunction, isThenable } from './util/maybe-promise.js';
+import { chain, isAsyncFunction, isThenable, within } from './util/maybe-promise.js';
 import { describe } from './util/options.js';
 import { type CacheableOptions, wrapCacheable } from './wrappers/cacheable.js';
 import { type InvalidatingOptions, wrapInvalidating } from './wrappers/invalidating.js';
@@ -497,10 +497,22 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
   }
 
   /**
+   * Resolves once the store has answered every fill sent so far. A miss on a store with batches
+   * (`RedisStore`, `NodeRedisStore`) answers its caller once its fill is sent, and this instance
+   * reads the value from then on; the fill's `set` (or `skip`) event and stats follow Redis's
+   * answer. Await this in a test before counting `set` events or reading the entry through
+   * another connection.
+   */
+  settled(): Promise<void> {
+    return this.#runtime.reader.fillsAnswered();
+  }
+
+  /**
    * Waits up to `timeout` (a number of milliseconds, or a duration such as `'5s'`; default:
    * `invalidationTimeout`) for pending invalidations to be confirmed by the store, then stops
    * retrying them; any left are logged, since other processes may serve their keys until the
-   * keys' TTL ends. Closes the connections the cache opened (the in-process tier's change
+   * keys' TTL ends. Waits as long for the store's answers to fills already sent (a miss answers
+   * its caller once its fill is sent). Closes the connections the cache opened (the in-process tier's change
    * notifications). Call it before the process exits. The store is yours to close.
    */
   async close(options: { timeout?: Duration } = {}): Promise<void> {
@@ -515,7 +527,10 @@ export class Cache<S extends Store = Store, A extends object = NoAmbient> {
         `\`timeout\` of close() must be ${durationExpectation('milliseconds', 'zero or more', '5s')}, got ${describe(options.timeout)}`,
       );
     }
-    await runtime.invalidator.drain(timeoutMs);
+    await Promise.all([
+      runtime.invalidator.drain(timeoutMs),
+      within(runtime.reader.fillsAnswered(), timeoutMs),
+    ]);
     await runtime.stop();
   }
 

@@ -251,6 +251,7 @@ abstract class NodeRedisDriver implements RedisDriver {
       get: (key) => this.get(key),
       setNxGet: (key, value, ttlMs) => this.setNxGet(key, value, ttlMs),
       evalsha: (sha1, keys, args) => this.evalsha(sha1, keys, args),
+      eval: (script, keys, args) => this.eval(script, keys, args),
       send: () => undefined,
     };
   }

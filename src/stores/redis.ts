@@ -273,6 +273,7 @@ class IoredisDriver implements RedisDriver {
       get: (key) => this.get(key),
       setNxGet: (key, value, ttlMs) => this.setNxGet(key, value, ttlMs),
       evalsha: (sha1, keys, args) => this.evalsha(sha1, keys, args),
+      eval: (script, keys, args) => this.eval(script, keys, args),
       send: () => {
         for (const socket of sockets) socket.uncork();
       },

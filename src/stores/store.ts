@@ -154,6 +154,10 @@ export type BatchOperation =
  * event loop (so that identical ones coalesce) and hands them over in one call, leasing reads with
  * their index records beside them, and likewise the fills of the values computed in one turn; a
  * Redis store sends them in one round trip per server.
+ *
+ * A store with batches also promises order: what it is handed (in a batch or by any method)
+ * takes effect before anything it is handed later, as on one connection per server. The cache
+ * relies on it to answer a miss once its fill is handed over, before the store confirms it.
  */
 export interface BatchingStore {
   /**

@@ -830,6 +830,8 @@ export function describeCacheBehaviour<S extends Store>(options: CacheBehaviourO
           context: (slug) => ({ slug }),
         });
         await getPost('a');
+        // A Redis store answers the miss once the fill is sent; `set` follows Redis's answer.
+        await cache.settled();
         await getPost('a');
         await getPost('x');
         await update('a');
@@ -897,6 +899,7 @@ export function describeCacheBehaviour<S extends Store>(options: CacheBehaviourO
           debug: true,
         });
         await cached('my-post');
+        await cache.settled();
         await cached('my-post');
         await update('my-post');
         const key = full('posts:my-post');

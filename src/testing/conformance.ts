@@ -687,6 +687,27 @@ export function describeStoreConformance<S extends Store>(
         });
       });
 
+      it('applies what it is handed in order: a read handed after a fill finds the value', async () => {
+        fresh();
+        const batching = batchingOf(store);
+        const atomic = atomicOf(store);
+        if (batching === undefined || atomic === undefined) return;
+        const keys = Array.from({ length: 40 }, (_, i) => key(`order:${i}`));
+        await Promise.all(keys.map((k) => atomic.setIfAbsent(k, 'lease', 60_000)));
+        const reads = keys.map((k, i) => {
+          // Neither awaited: the fill is handed over first (alone or in a batch), then the read.
+          const fill =
+            i % 2 === 0
+              ? atomic.compareAndSet(k, 'lease', `v${i}`, 60_000)
+              : batching.batch([
+                  { op: 'compareAndSet', key: k, expected: 'lease', value: `v${i}`, ttlMs: 60_000 },
+                ])[0];
+          const read = i % 4 < 2 ? store.get(k) : batching.batch([{ op: 'get', key: k }])[0];
+          return Promise.all([fill, read]);
+        });
+        expect(await Promise.all(reads)).toEqual(keys.map((_, i) => [true, `v${i}`]));
+      });
+
       it('leases an absent key to exactly one of many concurrent batches', async () => {
         fresh();
         const batching = batchingOf(store);

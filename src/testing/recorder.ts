@@ -41,7 +41,10 @@ export interface CacheRecorder {
   stale(keyOrTemplate?: string): number;
   /** Reads that found nothing usable (the function ran, or another caller's result was awaited). */
   misses(keyOrTemplate?: string): number;
-  /** Values stored. */
+  /**
+   * Values stored. A miss on a Redis store answers once its fill is sent, and its `set` follows
+   * Redis's answer: `await cache.settled()` before counting.
+   */
   sets(keyOrTemplate?: string): number;
   /**
    * Invalidations the store confirmed, by pattern (`'posts:{{slug}}:*'` counts every rendered

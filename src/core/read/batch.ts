@@ -73,6 +73,8 @@ function sendOne(
 interface HeldFill {
   readonly operation: Extract<BatchOperation, { op: 'compareAndSet' }>;
   readonly resolve: (answer: unknown) => void;
+  /** Called once the fill is handed to the store. */
+  readonly sent: () => void;
 }
 
 /**
@@ -98,16 +100,24 @@ export class HeldFills {
     this.#atomic = atomic;
   }
 
-  /** What `compareAndSet` answers, sent with the other fills of this tick at its end. */
+  /**
+   * What `compareAndSet` answers, sent with the other fills of this tick at its end; `sent` is
+   * called once it is handed to the store.
+   */
   compareAndSet(
     key: string,
     expected: string,
     value: string,
     ttlMs: number | undefined,
+    sent: () => void,
   ): Promise<unknown> {
     if (this.#held.length === 0) process.nextTick(this.#flush);
     return new Promise((resolve) => {
-      this.#held.push({ operation: { op: 'compareAndSet', key, expected, value, ttlMs }, resolve });
+      this.#held.push({
+        operation: { op: 'compareAndSet', key, expected, value, ttlMs },
+        resolve,
+        sent,
+      });
     });
   }
 
@@ -116,19 +126,21 @@ export class HeldFills {
     this.#held = [];
     const { guard } = this.#services;
     if (held.length === 1) {
-      const [{ operation, resolve }] = held as [HeldFill];
+      const [{ operation, resolve, sent }] = held as [HeldFill];
       const { key, expected, value, ttlMs } = operation;
       try {
         resolve(guard.run(() => this.#atomic.compareAndSet(key, expected, value, ttlMs)));
       } catch (error) {
         resolve(Promise.reject(error));
       }
+      sent();
       return;
     }
     const operations = held.map((fill) => fill.operation);
     const answers = guard.runEach(() => this.#batching.batch(operations), operations.length);
     held.forEach((fill, i) => {
       fill.resolve(answers[i]);
+      fill.sent();
     });
   }
 }

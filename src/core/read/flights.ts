@@ -51,6 +51,12 @@ export interface Flight {
   joiners: number;
   /** Whether its value may carry tags (then any tag invalidation overtakes it). */
   readonly tagged: boolean;
+  /**
+   * Answers the caller that started it before the computation ends (its value is sent to the
+   * store); callers that joined still wait for the end, whose outcome decides whether they may
+   * take the value.
+   */
+  readonly answer: (outcome: Outcome) => void;
 }
 
 /** The computations in progress in this cache instance, one per key. */
@@ -64,7 +70,8 @@ export class Flights {
 
   /**
    * Starts the computation of `key` (`compute` runs after the current synchronous code, so the
-   * flight is registered first); it leaves the table when it settles.
+   * flight is registered first); it leaves the table when it settles. Answers what the caller
+   * that starts it gets: the outcome, or what the computation answered earlier (`answer`).
    */
   start(
     key: string,
@@ -74,13 +81,17 @@ export class Flights {
     const flight = { overtaken: false, joiners: 0, tagged } as {
       -readonly [K in keyof Flight]: Flight[K];
     };
-    flight.promise = Promise.resolve()
-      .then(() => compute(flight))
-      .finally(() => {
-        if (this.#flights.get(key) === flight) this.#flights.delete(key);
-      });
+    const started = new Promise<Outcome>((resolve, reject) => {
+      flight.answer = resolve;
+      flight.promise = Promise.resolve()
+        .then(() => compute(flight))
+        .finally(() => {
+          if (this.#flights.get(key) === flight) this.#flights.delete(key);
+        });
+      flight.promise.then(resolve, reject);
+    });
     this.#flights.set(key, flight);
-    return flight.promise;
+    return started;
   }
 
   /**
@@ -94,6 +105,11 @@ export class Flights {
         this.#flights.delete(key);
       }
     }
+  }
+
+  /** Callers arriving from now on do not join `flight` (its value is on its way to the store). */
+  close(key: string, flight: Flight): void {
+    if (this.#flights.get(key) === flight) this.#flights.delete(key);
   }
 
   /** How many computations are in progress. */

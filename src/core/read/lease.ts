@@ -386,12 +386,19 @@ export class Leases {
 
   /**
    * {@link fill}, for a computation that awaits it: on a store that batches, sent at the end of
-   * the tick with the other fills of the tick (see `HeldFills`).
+   * the tick with the other fills of the tick (see `HeldFills`), and `sent` is called once it is
+   * handed to the store (which applies it before anything handed to it later).
    */
-  fillSoon(key: string, marker: string, text: string, ttlMs: number): Promise<boolean> {
+  fillSoon(
+    key: string,
+    marker: string,
+    text: string,
+    ttlMs: number,
+    sent: () => void,
+  ): Promise<boolean> {
     const fills = this.#fills;
     if (fills === undefined) return Promise.resolve(this.fill(key, marker, text, ttlMs));
-    return fills.compareAndSet(key, marker, text, ttlMs).then(
+    return fills.compareAndSet(key, marker, text, ttlMs, sent).then(
       (filled) => filled === true,
       (error: unknown) => this.#fillFailed(error),
     );

@@ -56,6 +56,10 @@ export class ReadThrough {
    * and takes the lease at once if the store can.
    */
   readonly #present = new PresentKeys(PRESENT_KEYS);
+  /** Fills sent and not yet answered by the store. */
+  #filling = 0;
+  /** Waiting for `#filling` to reach 0. */
+  #fillsAnswered: (() => void)[] = [];
 
   constructor(services: ReadServices) {
     this.#services = services;
@@ -402,18 +406,49 @@ export class ReadThrough {
       return { value, confirmedAt: startedAt };
     }
     const sentAt = tick();
+    const storeTtl = this.#filler.storeTtl(plan);
     let filled: boolean;
+    this.#filling += 1;
     try {
-      filled = await leases.fillSoon(key, marker, text, this.#filler.storeTtl(plan));
+      // On a store that applies what it is handed in order, the caller is answered once the fill
+      // is handed over: whatever this instance sends afterwards, reads included, comes after it,
+      // so a caller arriving from then on reads the key rather than join (and wait for the answer).
+      filled = await leases.fillSoon(key, marker, text, storeTtl, () => {
+        if (leases.leaseOnRead) this.#found(key, Date.now() + storeTtl);
+        this.#flights.close(key, flight);
+        flight.answer({ value, confirmedAt: startedAt });
+      });
     } catch (error) {
+      this.#present.delete(key);
       this.#services.report('set', key, error, plan.source);
       // The fill may still land late; if it does not, the lease must not outlive it.
       leases.release(key, marker);
       return { value, confirmedAt: startedAt };
+    } finally {
+      this.#filled();
     }
     this.#filler.reported(key, plan, filled);
-    if (filled && leases.leaseOnRead) this.#found(key, Date.now() + this.#filler.storeTtl(plan));
+    if (!filled) this.#present.delete(key);
+    else if (leases.leaseOnRead) this.#found(key, Date.now() + storeTtl);
     return { value, confirmedAt: filled ? sentAt : startedAt };
+  }
+
+  /** One fill fewer awaits its answer; wakes `fillsAnswered` when none is left. */
+  #filled(): void {
+    this.#filling -= 1;
+    if (this.#filling > 0 || this.#fillsAnswered.length === 0) return;
+    const waiting = this.#fillsAnswered;
+    this.#fillsAnswered = [];
+    for (const wake of waiting) wake();
+  }
+
+  /**
+   * Resolves once every fill sent so far has its store's answer (callers may have been answered
+   * before: see `#computeLeased`), so that closing loses none of them.
+   */
+  fillsAnswered(): Promise<void> {
+    if (this.#filling === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#fillsAnswered.push(resolve));
   }
 
   /**

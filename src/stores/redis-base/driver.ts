@@ -54,6 +54,8 @@ export interface DriverBatch {
   setNxGet(key: string, value: string, ttlMs: number): Promise<string | null>;
   /** `EVALSHA sha numkeys key… arg…` */
   evalsha(sha1: string, keys: ScriptKeys, args: readonly string[]): Promise<unknown>;
+  /** `EVAL script numkeys key… arg…` */
+  eval(script: string, keys: ScriptKeys, args: readonly string[]): Promise<unknown>;
   /** Sends the commands still queued. */
   send(): void;
 }

@@ -300,16 +300,21 @@ export abstract class RedisBaseStore<C>
     return this.#compareAndSet(key, expected, value, ttlMs, this.#driver);
   }
 
-  /** {@link compareAndSet}, its script sent through `via` (the driver, or a batch). */
+  /**
+   * {@link compareAndSet}, its script sent through `via` (the driver, or a batch) by its text:
+   * an `EVALSHA` that found Redis without the script (restarted, flushed, failed over) would be
+   * sent again after its `NOSCRIPT` answer, behind commands sent after it, and the cache answers
+   * a miss once its fill is sent, counting on what it sends next to come after the fill.
+   */
   #compareAndSet(
     key: string,
     expected: string,
     value: string,
     ttlMs: number | undefined,
-    via: Pick<DriverBatch, 'evalsha'>,
+    via: Pick<DriverBatch, 'eval'>,
   ): Promise<boolean> {
     const ttl = ttlMs === undefined ? '' : String(wholeMs(ttlMs));
-    return this.#script('compareAndSet', key, [expected, value, ttl], via).then(isOne);
+    return via.eval(SCRIPTS.compareAndSet, key, [expected, value, ttl]).then(isOne);
   }
 
   compareAndDelete(key: string, expected: string): Promise<boolean> {
