@@ -454,12 +454,29 @@ const METHODS: ClientMethods = {
 
 /**
  * The client passed in, once checked: refuses, when the store is made, a client that lacks a
- * command the store will send, or that has a `keyPrefix`.
+ * command the store will send, that has a `keyPrefix`, or a Cluster client reading from replicas.
  */
 function acceptClient(client: unknown): RedisClient {
   checkMethods(client, METHODS);
   refuseKeyPrefix(client as RedisClient);
+  refuseReplicaReads(client as RedisClient);
   return client as RedisClient;
+}
+
+/**
+ * A Cluster client with `scaleReads` other than `'master'` sends GETs to replicas, which may not
+ * have seen the last fill or invalidation yet (replication is asynchronous): a read could serve a
+ * value older than an invalidation that returned, and miss this instance's own fill.
+ */
+function refuseReplicaReads(client: RedisClient): void {
+  if (!isCluster(client)) return;
+  const { options } = client as { options?: { scaleReads?: unknown } };
+  const scaleReads = options?.scaleReads;
+  if (scaleReads === undefined || scaleReads === 'master') return;
+  throw new InvalidOptionError(
+    'client',
+    `the ioredis Cluster client has \`scaleReads: ${typeof scaleReads === 'function' ? 'a function' : `'${String(scaleReads)}'`}\`, so reads could go to replicas that have not seen the latest write or invalidation; give the store a client with \`scaleReads: 'master'\` (the default)`,
+  );
 }
 
 /**

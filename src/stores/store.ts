@@ -155,9 +155,10 @@ export type BatchOperation =
  * their index records beside them, and likewise the fills of the values computed in one turn; a
  * Redis store sends them in one round trip per server.
  *
- * A store with batches also promises order: what it is handed (in a batch or by any method)
- * takes effect before anything it is handed later, as on one connection per server. The cache
- * relies on it to answer a miss once its fill is handed over, before the store confirms it.
+ * A store with batches also promises order for fills: a `compareAndSet` (in a batch or by the
+ * method) takes effect before anything the store is handed after it, as on one connection per
+ * server. The cache relies on it to answer a miss once its fill is handed over, before the store
+ * confirms it.
  */
 export interface BatchingStore {
   /**

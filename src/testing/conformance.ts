@@ -687,7 +687,7 @@ export function describeStoreConformance<S extends Store>(
         });
       });
 
-      it('applies what it is handed in order: a read handed after a fill finds the value', async () => {
+      it('applies a fill before what it is handed next: a read handed after a fill finds the value', async () => {
         fresh();
         const batching = batchingOf(store);
         const atomic = atomicOf(store);

@@ -58,6 +58,23 @@ export class BatchingMemoryStore
   readonly calls: string[] = [];
   /** Operations that reject, in a batch or not: every one on a key, or one (`op key`). */
   readonly failing = new Set<string>();
+  /** While set, a `compareAndSet` takes effect at once and answers when this resolves. */
+  #answersHeld: Promise<void> | undefined;
+
+  /**
+   * Holds the answers of `compareAndSet`s from now on, as a slow link holds Redis's replies to
+   * writes it applied in order; the function returned lets them through.
+   */
+  holdFillAnswers(): () => void {
+    let resolve: (() => void) | undefined;
+    this.#answersHeld = new Promise<void>((done) => {
+      resolve = done;
+    });
+    return () => {
+      this.#answersHeld = undefined;
+      resolve?.();
+    };
+  }
 
   async get(key: string): Promise<string | undefined> {
     return this.#run('get', key, () => this.inner.get(key));
@@ -89,9 +106,11 @@ export class BatchingMemoryStore
     value: string,
     ttlMs: number | undefined,
   ): Promise<boolean> {
-    return this.#run('compareAndSet', key, () =>
+    const done = this.#run('compareAndSet', key, () =>
       this.inner.compareAndSet(key, expected, value, ttlMs),
     );
+    const held = this.#answersHeld;
+    return held === undefined ? done : held.then(() => done);
   }
 
   async compareAndDelete(key: string, expected: string): Promise<boolean> {
@@ -119,7 +138,9 @@ export class BatchingMemoryStore
           return this.inner.track(operation.key, operation.ttlMs);
         case 'compareAndSet': {
           const { key, expected, value, ttlMs } = operation;
-          return this.inner.compareAndSet(key, expected, value, ttlMs);
+          const done = this.inner.compareAndSet(key, expected, value, ttlMs);
+          const held = this.#answersHeld;
+          return held === undefined ? done : held.then(() => done);
         }
       }
     });

@@ -86,6 +86,19 @@ describe.each([
     expect(await admin.get(key)).toContain('"title":"Post a"');
   });
 
+  it('settled() waits for the fills sent before it, not for those sent after', async () => {
+    const { cache, prefix, sets, getPost } = await setUp();
+    await getPost('f');
+    const settling = cache.settled();
+    // Its lease is read first, so its fill is sent 100 ms from now and answered 100 ms later.
+    const later = getPost('g');
+    await settling;
+    expect(sets).toEqual([`${prefix}:posts:f`]);
+    await later;
+    await cache.settled();
+    expect(sets).toEqual([`${prefix}:posts:f`, `${prefix}:posts:g`]);
+  });
+
   it('close() waits for the fills already sent', async () => {
     const { admin, cache, prefix, sets, getPost } = await setUp();
     await Promise.all(['b', 'c'].map((slug) => getPost(slug)));

@@ -76,6 +76,51 @@ describe('batches of one tick', () => {
     ]);
   });
 
+  it('answers a miss once its fill is handed over; later callers read the store, joiners wait for the answer', async () => {
+    const { store, cache, computed, getPost } = setUp();
+    await warm(getPost, ['warm']);
+    const sets: string[] = [];
+    cache.on('set', ({ key }) => sets.push(key));
+    const release = store.holdFillAnswers();
+    let returned = false;
+    const slow = cache.cacheable(
+      async (slug: string) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        returned = true;
+        return { slug };
+      },
+      { key: 'slow:{{slug}}', context: (slug) => ({ slug }), ttl: 60 },
+    );
+    const first = slow('s');
+    // Joins while the function runs: the fill's answer tells whether the value may be its.
+    await Promise.resolve();
+    const joined = slow('s');
+    expect(await first).toEqual({ slug: 's' });
+    expect(returned).toBe(true);
+    expect(sets).toEqual([]);
+    // Arrives after the fill was handed over: reads the store, which applied it.
+    store.calls.length = 0;
+    expect(await slow('s')).toEqual({ slug: 's' });
+    expect(store.calls).toEqual(['get b:slow:s']);
+    expect(sets).toEqual([]);
+    let joinedDone = false;
+    void joined.then(() => {
+      joinedDone = true;
+    });
+    let settled = false;
+    void cache.settled().then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect([joinedDone, settled]).toEqual([false, false]);
+    release();
+    expect(await joined).toEqual({ slug: 's' });
+    await cache.settled();
+    expect(settled).toBe(true);
+    expect(sets).toEqual(['b:slow:s']);
+    expect(computed).toEqual(['warm']);
+  });
+
   it('fails only the caller whose operation failed: a miss for it, hits for the others', async () => {
     const { store, errors, computed, getPost } = setUp();
     await warm(getPost, ['a', 'b', 'c']);

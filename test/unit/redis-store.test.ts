@@ -215,3 +215,30 @@ describe('RedisStore refuses a client with keyPrefix, which SCAN would ignore', 
     ).toThrow(/keyPrefix: 'app:'/);
   });
 });
+
+describe('RedisStore refuses a Cluster client reading from replicas, which may be behind', () => {
+  it.each([
+    [
+      "ioredis 6 Cluster, scaleReads: 'slave'",
+      () => new Cluster([NOWHERE], { scaleReads: 'slave', lazyConnect: true }),
+      /scaleReads: 'slave'/,
+    ],
+    [
+      "ioredis 5 Cluster, scaleReads: 'all'",
+      () => new Cluster5([NOWHERE], { scaleReads: 'all', lazyConnect: true }),
+      /scaleReads: 'all'/,
+    ],
+    [
+      'ioredis 6 Cluster, scaleReads: a function',
+      () =>
+        new Cluster([NOWHERE], { scaleReads: (nodes: unknown[]) => nodes[0], lazyConnect: true }),
+      /scaleReads: a function/,
+    ],
+  ] as const)('on an %s', (_name, connect, message) => {
+    const client = lazy(connect());
+    expect(() => new RedisStore({ client })).toThrow(InvalidOptionError);
+    expect(() => new RedisStore({ client })).toThrow(message);
+    const master = lazy(new Cluster([NOWHERE], { scaleReads: 'master', lazyConnect: true }));
+    expect(() => new RedisStore({ client: master })).not.toThrow();
+  });
+});

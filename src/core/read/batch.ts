@@ -73,7 +73,7 @@ function sendOne(
 interface HeldFill {
   readonly operation: Extract<BatchOperation, { op: 'compareAndSet' }>;
   readonly resolve: (answer: unknown) => void;
-  /** Called once the fill is handed to the store. */
+  /** Called once the fill is handed to the store, or refused before (the breaker, a throw). */
   readonly sent: () => void;
 }
 
@@ -102,7 +102,7 @@ export class HeldFills {
 
   /**
    * What `compareAndSet` answers, sent with the other fills of this tick at its end; `sent` is
-   * called once it is handed to the store.
+   * called once it is handed to the store, or refused before it (then only its error is left).
    */
   compareAndSet(
     key: string,

@@ -9,6 +9,11 @@
  * for before a caller arrived may predate an invalidation that returned before the caller came.
  * A function that started after the caller arrived vouches for it too: it read the data later
  * than the caller's own call would have.
+ *
+ * On a store that applies a fill before what it is handed next (`BatchingStore`), the caller
+ * that started a computation is answered once its fill is sent, and the computation stops taking
+ * joiners then: a caller arriving later reads the store, after the fill. Those that joined before
+ * wait for the fill's answer, which decides whether the value vouches for them.
  */
 
 /** The result of one computation, and from when on it vouches for callers. */
@@ -70,8 +75,9 @@ export class Flights {
 
   /**
    * Starts the computation of `key` (`compute` runs after the current synchronous code, so the
-   * flight is registered first); it leaves the table when it settles. Answers what the caller
-   * that starts it gets: the outcome, or what the computation answered earlier (`answer`).
+   * flight is registered first); it leaves the table when it settles, or earlier by `close`.
+   * Answers what the caller that starts it gets: the outcome, or what the computation answered
+   * earlier (`answer`).
    */
   start(
     key: string,

@@ -387,7 +387,8 @@ export class Leases {
   /**
    * {@link fill}, for a computation that awaits it: on a store that batches, sent at the end of
    * the tick with the other fills of the tick (see `HeldFills`), and `sent` is called once it is
-   * handed to the store (which applies it before anything handed to it later).
+   * handed to the store (which applies it before anything handed to it later), or refused before
+   * it (then only its error is left).
    */
   fillSoon(
     key: string,

@@ -56,10 +56,11 @@ export class ReadThrough {
    * and takes the lease at once if the store can.
    */
   readonly #present = new PresentKeys(PRESENT_KEYS);
-  /** Fills sent and not yet answered by the store. */
-  #filling = 0;
-  /** Waiting for `#filling` to reach 0. */
-  #fillsAnswered: (() => void)[] = [];
+  /** The fills sent and not yet answered by the store, by number. */
+  readonly #filling = new Set<number>();
+  #fills = 0;
+  /** Each waiting for the fills that were pending when it began. */
+  #fillWaiters: { readonly pending: Set<number>; readonly wake: () => void }[] = [];
 
   constructor(services: ReadServices) {
     this.#services = services;
@@ -408,7 +409,8 @@ export class ReadThrough {
     const sentAt = tick();
     const storeTtl = this.#filler.storeTtl(plan);
     let filled: boolean;
-    this.#filling += 1;
+    const fill = ++this.#fills;
+    this.#filling.add(fill);
     try {
       // On a store that applies what it is handed in order, the caller is answered once the fill
       // is handed over: whatever this instance sends afterwards, reads included, comes after it,
@@ -425,7 +427,7 @@ export class ReadThrough {
       leases.release(key, marker);
       return { value, confirmedAt: startedAt };
     } finally {
-      this.#filled();
+      this.#answered(fill);
     }
     this.#filler.reported(key, plan, filled);
     if (!filled) this.#present.delete(key);
@@ -433,22 +435,27 @@ export class ReadThrough {
     return { value, confirmedAt: filled ? sentAt : startedAt };
   }
 
-  /** One fill fewer awaits its answer; wakes `fillsAnswered` when none is left. */
-  #filled(): void {
-    this.#filling -= 1;
-    if (this.#filling > 0 || this.#fillsAnswered.length === 0) return;
-    const waiting = this.#fillsAnswered;
-    this.#fillsAnswered = [];
-    for (const wake of waiting) wake();
+  /** The store answered fill number `fill`: wakes the waiters that have no other left. */
+  #answered(fill: number): void {
+    this.#filling.delete(fill);
+    if (this.#fillWaiters.length === 0) return;
+    this.#fillWaiters = this.#fillWaiters.filter(({ pending, wake }) => {
+      pending.delete(fill);
+      if (pending.size > 0) return true;
+      wake();
+      return false;
+    });
   }
 
   /**
    * Resolves once every fill sent so far has its store's answer (callers may have been answered
-   * before: see `#computeLeased`), so that closing loses none of them.
+   * before: see `#computeLeased`); fills sent later are not waited for.
    */
   fillsAnswered(): Promise<void> {
-    if (this.#filling === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#fillsAnswered.push(resolve));
+    if (this.#filling.size === 0) return Promise.resolve();
+    return new Promise((wake) => {
+      this.#fillWaiters.push({ pending: new Set(this.#filling), wake });
+    });
   }
 
   /**
