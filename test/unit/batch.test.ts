@@ -76,48 +76,59 @@ describe('batches of one tick', () => {
     ]);
   });
 
-  it('answers a miss once its fill is handed over; later callers read the store, joiners wait for the answer', async () => {
+  it('answers a miss once its fill is handed over: its caller, callers that joined before the function started, and later ones by a read', async () => {
     const { store, cache, computed, getPost } = setUp();
     await warm(getPost, ['warm']);
     const sets: string[] = [];
     cache.on('set', ({ key }) => sets.push(key));
     const release = store.holdFillAnswers();
-    let returned = false;
+    let enter: (() => void) | undefined;
+    const entered = new Promise<void>((resolve) => {
+      enter = resolve;
+    });
+    let proceed: (() => void) | undefined;
+    const go = new Promise<void>((resolve) => {
+      proceed = resolve;
+    });
+    const runs: string[] = [];
     const slow = cache.cacheable(
       async (slug: string) => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        returned = true;
+        runs.push(slug);
+        enter?.();
+        await go;
         return { slug };
       },
       { key: 'slow:{{slug}}', context: (slug) => ({ slug }), ttl: 60 },
     );
     const first = slow('s');
-    // Joins while the function runs: the fill's answer tells whether the value may be its.
-    await Promise.resolve();
-    const joined = slow('s');
-    expect(await first).toEqual({ slug: 's' });
-    expect(returned).toBe(true);
-    expect(sets).toEqual([]);
-    // Arrives after the fill was handed over: reads the store, which applied it.
+    // Shares the first one's read, so joins before the function starts: the start vouches for it.
+    const early = slow('s');
+    await entered;
+    // Joins after the function started: only a read sent after the fill vouches for it.
+    const late = slow('s');
     store.calls.length = 0;
-    expect(await slow('s')).toEqual({ slug: 's' });
-    expect(store.calls).toEqual(['get b:slow:s']);
+    proceed?.();
+    expect(await Promise.all([first, early, late])).toEqual([
+      { slug: 's' },
+      { slug: 's' },
+      { slug: 's' },
+    ]);
+    // The late caller's read goes after the fill; the early one sent nothing more.
+    expect(store.calls).toEqual(['compareAndSet b:slow:s', 'get b:slow:s']);
+    // All of that while Redis's answer to the fill is held.
     expect(sets).toEqual([]);
-    let joinedDone = false;
-    void joined.then(() => {
-      joinedDone = true;
-    });
+    expect(await slow('s')).toEqual({ slug: 's' });
     let settled = false;
     void cache.settled().then(() => {
       settled = true;
     });
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect([joinedDone, settled]).toEqual([false, false]);
+    expect(settled).toBe(false);
     release();
-    expect(await joined).toEqual({ slug: 's' });
     await cache.settled();
     expect(settled).toBe(true);
     expect(sets).toEqual(['b:slow:s']);
+    expect(runs).toEqual(['s']);
     expect(computed).toEqual(['warm']);
   });
 

@@ -10,10 +10,11 @@
  * A function that started after the caller arrived vouches for it too: it read the data later
  * than the caller's own call would have.
  *
- * On a store that applies a fill before what it is handed next (`BatchingStore`), the caller
- * that started a computation is answered once its fill is sent, and the computation stops taking
- * joiners then: a caller arriving later reads the store, after the fill. Those that joined before
- * wait for the fill's answer, which decides whether the value vouches for them.
+ * On a store that applies a fill before what it is handed next (`BatchingStore`), a computation
+ * answers once its fill is sent, vouching as its function's start does: the caller that started
+ * it and those that joined before the function started take the value then. It stops taking
+ * joiners then too: a caller arriving later reads the store, after the fill. One that joined
+ * after the function started is not vouched for by the start: it reads the store as well.
  */
 
 /** The result of one computation, and from when on it vouches for callers. */
@@ -49,7 +50,11 @@ export function vouchesFor(outcome: Outcome, arrived: number): boolean {
 
 /** A computation in progress for one key. */
 export interface Flight {
-  readonly promise: Promise<Outcome>;
+  /**
+   * The computation's outcome, or what it answered before its end (`answer`), whichever comes
+   * first: what the caller that started it gets, and what callers that join it wait for.
+   */
+  readonly answered: Promise<Outcome>;
   /** Set by an invalidation in this process: the result must not be stored. */
   overtaken: boolean;
   /** How many callers joined it besides the one that started it. */
@@ -57,9 +62,8 @@ export interface Flight {
   /** Whether its value may carry tags (then any tag invalidation overtakes it). */
   readonly tagged: boolean;
   /**
-   * Answers the caller that started it before the computation ends (its value is sent to the
-   * store); callers that joined still wait for the end, whose outcome decides whether they may
-   * take the value.
+   * Answers before the computation ends (its value is sent to the store): the caller that started
+   * it, and callers that joined it if the outcome given vouches for them.
    */
   readonly answer: (outcome: Outcome) => void;
 }
@@ -87,17 +91,17 @@ export class Flights {
     const flight = { overtaken: false, joiners: 0, tagged } as {
       -readonly [K in keyof Flight]: Flight[K];
     };
-    const started = new Promise<Outcome>((resolve, reject) => {
+    flight.answered = new Promise<Outcome>((resolve, reject) => {
       flight.answer = resolve;
-      flight.promise = Promise.resolve()
+      Promise.resolve()
         .then(() => compute(flight))
         .finally(() => {
           if (this.#flights.get(key) === flight) this.#flights.delete(key);
-        });
-      flight.promise.then(resolve, reject);
+        })
+        .then(resolve, reject);
     });
     this.#flights.set(key, flight);
-    return started;
+    return flight.answered;
   }
 
   /**

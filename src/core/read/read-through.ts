@@ -338,7 +338,7 @@ export class ReadThrough {
     const flight = this.#flights.get(call.key) as Flight;
     flight.joiners += 1;
     call.waitUntil ??= Date.now() + this.#services.leaseWaitMs;
-    const waited = await within(flight.promise, call.waitUntil - Date.now());
+    const waited = await within(flight.answered, call.waitUntil - Date.now());
     if (!waited.settled) return runFunction(call);
     if (vouchesFor(waited.value, call.arrived)) return waited.value.value;
     return this.#flights.get(call.key) === undefined ? this.#readOnce(call) : this.#join(call);
