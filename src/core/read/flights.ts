@@ -95,9 +95,7 @@ export class Flights {
       flight.answer = resolve;
       Promise.resolve()
         .then(() => compute(flight))
-        .finally(() => {
-          if (this.#flights.get(key) === flight) this.#flights.delete(key);
-        })
+        .finally(() => this.close(key, flight))
         .then(resolve, reject);
     });
     this.#flights.set(key, flight);

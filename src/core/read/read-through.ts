@@ -409,6 +409,7 @@ export class ReadThrough {
     const sentAt = tick();
     const storeTtl = this.#filler.storeTtl(plan);
     let filled: boolean;
+    let handedOver = false;
     const fill = ++this.#fills;
     this.#filling.add(fill);
     try {
@@ -416,6 +417,7 @@ export class ReadThrough {
       // is handed over: whatever this instance sends afterwards, reads included, comes after it,
       // so a caller arriving from then on reads the key rather than join (and wait for the answer).
       filled = await leases.fillSoon(key, marker, text, storeTtl, () => {
+        handedOver = true;
         if (leases.leaseOnRead) this.#found(key, Date.now() + storeTtl);
         this.#flights.close(key, flight);
         flight.answer({ value, confirmedAt: startedAt });
@@ -431,7 +433,7 @@ export class ReadThrough {
     }
     this.#filler.reported(key, plan, filled);
     if (!filled) this.#present.delete(key);
-    else if (leases.leaseOnRead) this.#found(key, Date.now() + storeTtl);
+    else if (!handedOver && leases.leaseOnRead) this.#found(key, Date.now() + storeTtl);
     return { value, confirmedAt: filled ? sentAt : startedAt };
   }
 
